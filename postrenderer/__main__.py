@@ -1,0 +1,5 @@
+"""Allow ``python -m postrenderer``."""
+
+from postrenderer.cli import main
+
+main()

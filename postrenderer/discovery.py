@@ -1,0 +1,215 @@
+"""Decide which workloads are agent components and which container gets the key.
+
+Default rules (from what the agent chart is known to render):
+
+1. labels: ``app=astro-agent`` and ``component in (worker,dag-processor,triggerer)``
+   on the pod template or the workload;
+2. failing labels, the name: ``…-worker-<name>``, ``…-dag-processor``, ``…-triggerer``.
+
+``--component-selector`` (a Kubernetes label selector) and ``--component-name``
+(a regular expression) replace these rules. Helm hooks are never components.
+
+The target container is, in order: the one named by ``--container``; the one
+named by the pod annotation ``kubectl.kubernetes.io/default-container``; one
+named after the component (``worker``, ``dag-processor``, ``triggerer``) or the
+workload; the first container. Sidecars never get anything.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from postrenderer.errors import ConfigError, InputError, where
+from postrenderer.workloads import Workload
+
+ROLES = ("worker", "dag-processor", "triggerer")
+DEFAULT_SELECTOR = "app=astro-agent,component in (worker,dag-processor,triggerer)"
+DEFAULT_NAME_PATTERN = r"-(?P<role>worker)-[a-z0-9]([-a-z0-9]*[a-z0-9])?$|-(?P<role2>dag-processor|triggerer)$"
+DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
+
+_REQ_RE = re.compile(
+    r"\s*(?P<neg>!)?\s*(?P<key>[A-Za-z0-9][-A-Za-z0-9_./]*)\s*"
+    r"(?:(?P<op>==|!=|=)\s*(?P<value>[-A-Za-z0-9_.]*)"
+    r"|\s(?P<setop>in|notin)\s*\((?P<values>[^)]*)\))?\s*(?:,|$)"
+)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One term of a label selector."""
+
+    key: str
+    op: str
+    values: frozenset[str]
+
+    def matches(self, labels: dict[str, Any]) -> bool:
+        """Whether labels satisfy this term."""
+        present = self.key in labels
+        value = str(labels.get(self.key))
+        if self.op == "exists":
+            return present
+        if self.op == "!exists":
+            return not present
+        if self.op in ("=", "in"):
+            return present and value in self.values
+        return not present or value not in self.values  # "!=" and "notin"
+
+    def __str__(self) -> str:
+        """Render the term the way it would be written."""
+        if self.op == "exists":
+            return self.key
+        if self.op == "!exists":
+            return f"!{self.key}"
+        if self.op in ("=", "!="):
+            return f"{self.key}{self.op}{next(iter(self.values))}"
+        return f"{self.key} {self.op} ({','.join(sorted(self.values))})"
+
+
+def parse_selector(text: str, setting: str = "--component-selector") -> tuple[Requirement, ...]:
+    """Parse a Kubernetes label selector (``a=b,c!=d,e in (f,g),h,!i``)."""
+    requirements: list[Requirement] = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        match = _REQ_RE.match(text, pos)
+        if not match or match.end() == pos:
+            raise ConfigError(f"{setting}: cannot parse label selector at {text[pos:]!r}")
+        pos = match.end()
+        key = match["key"]
+        if match["setop"]:
+            values = frozenset(v.strip() for v in match["values"].split(",") if v.strip())
+            requirements.append(Requirement(key, match["setop"], values))
+        elif match["op"]:
+            op = "!=" if match["op"] == "!=" else "="
+            requirements.append(Requirement(key, op, frozenset([match["value"]])))
+        else:
+            requirements.append(Requirement(key, "!exists" if match["neg"] else "exists", frozenset()))
+    if not requirements:
+        raise ConfigError(f"{setting}: empty label selector")
+    return tuple(requirements)
+
+
+@dataclass(frozen=True)
+class ComponentRules:
+    """How components and their target containers are found."""
+
+    selector: tuple[Requirement, ...] | None = field(default_factory=lambda: parse_selector(DEFAULT_SELECTOR))
+    name_pattern: re.Pattern[str] | None = re.compile(DEFAULT_NAME_PATTERN)
+    container: str | None = None
+
+    @classmethod
+    def build(
+        cls, selector: str | None, name_regex: str | None, container: str | None
+    ) -> ComponentRules:
+        """Rules from the command line: a given selector or name pattern replaces both defaults."""
+        if selector is None and name_regex is None:
+            return cls(container=container)
+        try:
+            pattern = re.compile(name_regex) if name_regex else None
+        except re.error as exc:
+            raise ConfigError(f"--component-name: not a regular expression: {exc}") from None
+        return cls(
+            selector=parse_selector(selector) if selector else None,
+            name_pattern=pattern,
+            container=container,
+        )
+
+
+@dataclass
+class Component:
+    """A workload that gets the OpenLineage configuration."""
+
+    workload: Workload
+    role: str
+    reason: str
+    container_index: int
+    container_name: str
+    container_reason: str
+
+
+def _labels(obj: Any) -> dict[str, Any]:
+    """Labels of a metadata-bearing mapping (empty when absent or malformed)."""
+    metadata = obj.get("metadata") if isinstance(obj, dict) else None
+    labels = metadata.get("labels") if isinstance(metadata, dict) else None
+    return labels if isinstance(labels, dict) else {}
+
+
+def classify(workload: Workload, rules: ComponentRules) -> tuple[str | None, str]:
+    """Return (role, reason) if the workload is a component, else (None, why not)."""
+    if workload.is_hook:
+        return None, "Helm hook (helm.sh/hook): left alone"
+    if rules.selector is not None:
+        for source, labels in (("pod labels", _labels(workload.template)), ("labels", workload.metadata.get("labels"))):
+            if isinstance(labels, dict) and all(r.matches(labels) for r in rules.selector):
+                role = str(labels.get("component", "component"))
+                terms = ",".join(str(r) for r in rules.selector)
+                return role, f"{source} match {terms}"
+    if rules.name_pattern is not None and workload.name:
+        match = rules.name_pattern.search(workload.name)
+        if match:
+            groups = match.groupdict()
+            role = groups.get("role") or groups.get("role2") or "component"
+            return role, f"name {workload.name} matches {rules.name_pattern.pattern}"
+    looked = []
+    if rules.selector is not None:
+        looked.append("labels " + ",".join(str(r) for r in rules.selector))
+    if rules.name_pattern is not None:
+        looked.append(f"name /{rules.name_pattern.pattern}/")
+    return None, "no match for " + " or ".join(looked)
+
+
+def containers_of(workload: Workload) -> list[dict[str, Any]]:
+    """The pod's containers, validated; raises InputError naming the document."""
+    place = where(workload.doc_index, workload.kind, workload.name)
+    spec = workload.pod_spec
+    if not isinstance(spec, dict):
+        raise InputError(f"{place}: pod template has no spec mapping")
+    containers = spec.get("containers")
+    if not isinstance(containers, list) or not containers:
+        got = "missing" if containers is None else type(containers).__name__
+        raise InputError(f"{place}: spec.containers must be a non-empty list (got {got})")
+    for i, container in enumerate(containers):
+        if not isinstance(container, dict):
+            raise InputError(f"{place}: containers[{i}] is not a mapping")
+        if not isinstance(container.get("name"), str) or not container["name"]:
+            raise InputError(f"{place}: containers[{i}] has no name")
+        env = container.get("env")
+        if env is not None and not isinstance(env, list):
+            raise InputError(
+                f"{place}: container {container['name']!r}: env must be a list, got {type(env).__name__}"
+            )
+    return containers
+
+
+def choose_container(workload: Workload, role: str, rules: ComponentRules) -> tuple[int, str]:
+    """Pick the target container by the documented rule; return (index, reason)."""
+    containers = containers_of(workload)
+    names = [c["name"] for c in containers]
+    if rules.container is not None:
+        if rules.container not in names:
+            place = where(workload.doc_index, workload.kind, workload.name)
+            raise ConfigError(
+                f"--container {rules.container}: {place} has no such container "
+                f"(containers: {', '.join(names)})"
+            )
+        return names.index(rules.container), f"--container {rules.container}"
+    annotations = (workload.template.get("metadata") or {}).get("annotations") or {}
+    wanted = annotations.get(DEFAULT_CONTAINER_ANNOTATION) if isinstance(annotations, dict) else None
+    if wanted in names:
+        return names.index(wanted), f"annotation {DEFAULT_CONTAINER_ANNOTATION}={wanted}"
+    for candidate in (role, workload.name):
+        if candidate in names:
+            return names.index(candidate), f"container named after the {'component' if candidate == role else 'workload'}"
+    return 0, "first container"
+
+
+def find_component(workload: Workload, rules: ComponentRules) -> tuple[Component | None, str]:
+    """Classify one workload; return the component (or None) and the reason."""
+    role, reason = classify(workload, rules)
+    if role is None:
+        return None, reason
+    index, container_reason = choose_container(workload, role, rules)
+    name = containers_of(workload)[index]["name"]
+    return Component(workload, role, reason, index, name, container_reason), reason

@@ -1,0 +1,70 @@
+"""One exception hierarchy, one exit code per class.
+
+Every error olrender reports is an ``OlrenderError``; ``cli.main`` turns it into
+its ``exit_code`` and a one-paragraph message. Messages name the setting or the
+document (``document 7 (Deployment/astro-agent-triggerer): ...``) and never
+contain the API key.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """Process exit statuses; documented in the README."""
+
+    OK = 0
+    INTERNAL = 1
+    CONFIG = 2
+    INPUT = 3
+    CONFLICT = 4
+    NO_MATCH = 5
+    CHECK_FAILED = 6
+    INTERRUPTED = 130
+
+
+class OlrenderError(Exception):
+    """Base of every error olrender reports to the user."""
+
+    exit_code = ExitCode.INTERNAL
+
+
+class ConfigError(OlrenderError):
+    """An option, environment variable or values-file setting is wrong."""
+
+    exit_code = ExitCode.CONFIG
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"invalid config: {message}")
+
+
+class InputError(OlrenderError):
+    """The manifest stream (or one document in it) cannot be used."""
+
+    exit_code = ExitCode.INPUT
+
+
+class ConflictError(OlrenderError):
+    """The stream already holds a different value for something olrender would set."""
+
+    exit_code = ExitCode.CONFLICT
+
+
+class NoMatchError(OlrenderError):
+    """A non-empty stream holds no agent component."""
+
+    exit_code = ExitCode.NO_MATCH
+
+
+class CheckFailed(OlrenderError):
+    """``--check`` found a component that would run without working OpenLineage auth."""
+
+    exit_code = ExitCode.CHECK_FAILED
+
+
+def where(index: int, kind: object = None, name: object = None) -> str:
+    """Describe a document for messages: ``document 3 (Deployment/x)``."""
+    if kind or name:
+        return f"document {index} ({kind or '?'}/{name or '?'})"
+    return f"document {index}"

@@ -1,0 +1,267 @@
+"""Read a manifest stream into segments and write it back without damage.
+
+A *segment* is the verbatim text of one YAML document together with the
+marker and comment lines in front of it (Helm 3's ``---`` + ``# Source:``).
+Joining all segments gives back the input byte for byte, so documents that
+olrender does not change are written exactly as they came in. A changed
+document keeps its leading lines and gets a fresh YAML body:
+
+    ---                                      ---
+    # Source: agent/templates/worker.yaml    # Source: agent/templates/worker.yaml
+    kind: Deployment        (changed)  ->    kind: Deployment
+    ...                                      ...  (key order kept, env added)
+
+Splitting follows YAML's own rule: ``---`` and ``...`` are markers only at the
+start of a line and followed by white space, so an indented ``---`` inside a
+block scalar never splits a document.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from postrenderer.errors import InputError
+
+HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
+
+_MARKER_RE = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|\Z)|^%", re.MULTILINE)
+_CONTENT_RE = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
+_SOURCE_RE = re.compile(r"^# Source: ", re.MULTILINE)
+
+try:  # pragma: no cover - depends on how PyYAML was built
+    _BaseLoader: Any = yaml.CSafeLoader
+    _BaseDumper: Any = yaml.CSafeDumper
+except AttributeError:  # pragma: no cover
+    _BaseLoader = yaml.SafeLoader
+    _BaseDumper = yaml.SafeDumper
+
+MAX_ALIASES = 100
+
+
+class Loader(_BaseLoader):  # type: ignore[misc]
+    """Safe loader that keeps timestamps as strings and notes duplicate keys."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+    }
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicate_keys: list[str] = []
+        self._aliases = 0
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        """Construct a node, refusing documents that reuse nodes too often (alias bombs)."""
+        if node in self.constructed_objects:
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_ALIASES} YAML aliases in one document")
+        return super().construct_object(node, deep=deep)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        """Build a mapping and remember keys that appear twice (YAML says: an error)."""
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = key_node.value
+            if key in seen:
+                self.duplicate_keys.append(f"{key} (line {key_node.start_mark.line + 1})")
+            seen.add(key)
+        return dict(super().construct_mapping(node, deep=deep))
+
+
+def _represent_str(dumper: Any, value: str) -> Any:
+    """Write multi-line strings as readable block scalars."""
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+class Dumper(_BaseDumper):  # type: ignore[misc]
+    """Safe dumper with block scalars for multi-line text."""
+
+
+Dumper.add_representer(str, _represent_str)
+
+
+@dataclass
+class Segment:
+    """The verbatim text of one document and its leading marker/comment lines."""
+
+    index: int
+    text: str
+    line: int
+
+    @property
+    def has_document(self) -> bool:
+        """Whether the segment holds a document (a ``---`` marker or content)."""
+        return _has_content(self.text) or self.text.startswith("---")
+
+    @property
+    def newline(self) -> str:
+        """The line ending this segment uses."""
+        return "\r\n" if "\r\n" in self.text else "\n"
+
+
+def _has_content(text: str) -> bool:
+    """Whether text holds anything besides comments, blank lines and markers."""
+    for match in _CONTENT_RE.finditer(text):
+        line_start = match.start()
+        rest = text[line_start : line_start + 4]
+        if rest.startswith("%"):
+            continue
+        if rest[:3] in ("---", "...") and (len(rest) == 3 or rest[3] in " \t\r\n"):
+            end = text.find("\n", line_start)
+            after = text[line_start + 3 : end if end >= 0 else len(text)]
+            if not _CONTENT_RE.search(after):
+                continue
+        return True
+    return False
+
+
+def decode(data: bytes) -> str:
+    """Decode the raw stream as UTF-8, refusing encodings Helm never sends."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError("input is UTF-16 (byte order mark found); Helm sends UTF-8")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise InputError(f"input contains a NUL byte at line {line}; not a YAML text stream")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"input is not valid UTF-8 (byte {exc.start}, line {line})") from None
+
+
+def split(text: str) -> list[Segment]:
+    """Cut the stream into segments whose concatenation is the input."""
+    cuts: list[int] = []
+    open_doc = False
+    marks = [m.start() for m in _MARKER_RE.finditer(text)]
+    bounds = [*marks, len(text)]
+    if not marks or marks[0] != 0:
+        open_doc = _has_content(text[: bounds[0]])
+    for pos, nxt in zip(marks, bounds[1:]):
+        piece_kind = text[pos]
+        if piece_kind == "-":
+            if open_doc:
+                cuts.append(pos)
+            open_doc = True
+        elif piece_kind == "%":
+            if open_doc:
+                cuts.append(pos)
+            open_doc = _has_content(text[pos:nxt].partition("\n")[2])
+        else:  # "..." closes the current document
+            end = text.find("\n", pos)
+            end = nxt if end < 0 or end >= nxt else end + 1
+            cuts.append(end)
+            open_doc = _has_content(text[end:nxt])
+    segments: list[Segment] = []
+    start = 0
+    line = 1
+    for cut in [*cuts, len(text)]:
+        if cut > start:
+            chunk = text[start:cut]
+            segments.append(Segment(len(segments) + 1, chunk, line))
+            line += chunk.count("\n")
+            start = cut
+    return segments
+
+
+def parse(segment: Segment) -> tuple[Any, list[str]]:
+    """Parse one segment; return the document (None if empty) and its duplicate keys."""
+    loader = Loader(segment.text)
+    try:
+        doc = loader.get_single_data()
+        return doc, loader.duplicate_keys
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        at = f" at line {segment.line + mark.line}, column {mark.column + 1}" if mark else ""
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise InputError(f"document {segment.index}: malformed YAML{at}: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"document {segment.index} (line {segment.line}): {exc}") from None
+    except RecursionError:
+        raise InputError(
+            f"document {segment.index} (line {segment.line}): nesting too deep to process"
+        ) from None
+    finally:
+        loader.dispose()
+
+
+def dump(doc: Any) -> str:
+    """Serialise one document: key order kept, block scalars for multi-line text."""
+    text: str = yaml.dump(
+        doc,
+        Dumper=Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=1_000_000,
+    )
+    return text
+
+
+def _leading(text: str) -> tuple[str, bool]:
+    """Return the marker/comment lines before a segment's content, and whether a ``---`` is among them."""
+    pos = 0
+    marker = False
+    while pos < len(text):
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end + 1
+        line = text[pos:end]
+        stripped = line.strip()
+        if line.startswith("---") and (len(line) == 3 or line[3] in " \t\r\n"):
+            if _CONTENT_RE.search(line[3:]):
+                break
+            marker = True
+        elif stripped and not stripped.startswith("#") and not line.startswith("%"):
+            break
+        pos = end
+    return text[:pos], marker
+
+
+def rewrite(segment: Segment, doc: Any) -> str:
+    """Return the segment's text with its document replaced by ``doc``."""
+    prefix, marker = _leading(segment.text)
+    if not marker and segment.index > 1:
+        prefix += "---\n"
+    if prefix and not prefix.endswith("\n"):
+        prefix += "\n"
+    body = dump(doc)
+    if re.search(r"^\.\.\.(?=[ \t\r\n]|\Z)", segment.text[len(prefix) :], re.MULTILINE):
+        body += "...\n"
+    text = prefix + body
+    if segment.newline == "\r\n":
+        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    return text
+
+
+def detect_format(segments: list[Segment], docs: Iterator[Any] | list[Any]) -> str:
+    """Tell a Helm 3 stream (``# Source:`` lines), a Helm 4 stream (filename annotation) or plain YAML."""
+    for segment in segments:
+        if _SOURCE_RE.search(_leading(segment.text)[0]):
+            return "helm3"
+    for doc in docs:
+        annotations = ((doc or {}).get("metadata") or {}).get("annotations") if isinstance(doc, dict) else None
+        if isinstance(annotations, dict) and HELM4_FILENAME in annotations:
+            return "helm4"
+    return "plain"
+
+
+def new_document(doc: dict[str, Any], filename: str, fmt: str, newline: str = "\n") -> str:
+    """Serialise a document olrender adds, with provenance that fits the stream's format."""
+    if fmt == "helm4":
+        metadata = doc.setdefault("metadata", {})
+        metadata.setdefault("annotations", {})[HELM4_FILENAME] = filename
+        text = "---\n" + dump(doc)
+    elif fmt == "helm3":
+        text = f"---\n# Source: {filename}\n" + dump(doc)
+    else:
+        text = "---\n" + dump(doc)
+    return text.replace("\n", newline) if newline != "\n" else text

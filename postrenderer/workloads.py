@@ -1,0 +1,133 @@
+"""Where each workload kind keeps its pod template: one table, no if-chains.
+
+``iter_workloads`` walks one parsed document (and the items of a ``kind: List``)
+and yields every pod-template holder with the JSON Pointer of its template, so
+that later stages can address it in RFC 6902 operations:
+
+    Deployment  -> /spec/template
+    CronJob     -> /spec/jobTemplate/spec/template
+    Pod         -> ""            (the pod is its own template)
+    List item 2 -> /items/2/spec/template
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+POD_TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
+    "Deployment": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+    "PodTemplate": ("template",),
+    "Pod": (),
+}
+
+RUN_TO_COMPLETION = frozenset({"Job", "CronJob"})
+HOOK_ANNOTATION = "helm.sh/hook"
+
+
+def pointer(*parts: object) -> str:
+    """Build an RFC 6901 JSON Pointer from path parts."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+@dataclass
+class Workload:
+    """A pod-template holder found in a document."""
+
+    doc_index: int
+    base: tuple[object, ...]
+    kind: str
+    name: str | None
+    namespace: str | None
+    metadata: dict[str, Any]
+    template_path: tuple[object, ...]
+    template: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        """``Kind/name`` for messages."""
+        return f"{self.kind}/{self.name or '?'}"
+
+    @property
+    def pod_spec(self) -> Any:
+        """The pod spec mapping (may be missing or malformed)."""
+        return self.template.get("spec")
+
+    @property
+    def pod_spec_path(self) -> tuple[object, ...]:
+        """Path parts of the pod spec inside the document."""
+        return (*self.template_path, "spec")
+
+    @property
+    def is_hook(self) -> bool:
+        """Whether Helm treats this object as a hook."""
+        annotations = self.metadata.get("annotations")
+        return isinstance(annotations, dict) and HOOK_ANNOTATION in annotations
+
+
+def _walk(obj: Any, path: tuple[str, ...]) -> Any:
+    """Follow path through nested mappings; None when a step is missing."""
+    for part in path:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(part)
+    return obj
+
+
+def _workload(doc_index: int, base: tuple[object, ...], obj: Any) -> Workload | None:
+    """Return the workload held by obj, if obj is a pod-template holder."""
+    if not isinstance(obj, dict):
+        return None
+    kind = obj.get("kind")
+    if not isinstance(kind, str) or kind not in POD_TEMPLATE_PATHS:
+        return None
+    path = POD_TEMPLATE_PATHS[kind]
+    template = _walk(obj, path) if path else obj
+    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    assert isinstance(metadata, dict)
+    name = metadata.get("name")
+    namespace = metadata.get("namespace")
+    return Workload(
+        doc_index=doc_index,
+        base=base,
+        kind=kind,
+        name=name if isinstance(name, str) else None,
+        namespace=namespace if isinstance(namespace, str) else None,
+        metadata=metadata,
+        template_path=(*base, *path),
+        template=template if isinstance(template, dict) else {},
+    )
+
+
+def iter_workloads(doc_index: int, doc: Any) -> Iterator[Workload]:
+    """Yield the workloads in one document, including the items of a List."""
+    if isinstance(doc, dict) and isinstance(doc.get("items"), list) and _is_list(doc):
+        for i, item in enumerate(doc["items"]):
+            found = _workload(doc_index, ("items", i), item)
+            if found:
+                yield found
+        return
+    found = _workload(doc_index, (), doc)
+    if found:
+        yield found
+
+
+def _is_list(doc: dict[str, Any]) -> bool:
+    """Whether doc is a ``kind: List`` (or a typed ``*List``)."""
+    kind = doc.get("kind")
+    return isinstance(kind, str) and kind.endswith("List")
+
+
+def might_hold_workloads(doc: Any) -> bool:
+    """Cheap test: could this document hold a workload?"""
+    if not isinstance(doc, dict):
+        return False
+    kind = doc.get("kind")
+    return isinstance(kind, str) and (kind in POD_TEMPLATE_PATHS or kind.endswith("List"))
