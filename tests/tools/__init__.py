@@ -1,0 +1,1 @@
+"""Test tooling: real helm/helmfile/kubectl binaries and stream fixtures."""
