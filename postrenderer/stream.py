@@ -40,7 +40,7 @@ except AttributeError:  # pragma: no cover
     _BaseLoader = yaml.SafeLoader
     _BaseDumper = yaml.SafeDumper
 
-MAX_ALIASES = 100
+MAX_EXPANDED_NODES = 1_000_000
 
 
 class Loader(_BaseLoader):  # type: ignore[misc]
@@ -54,14 +54,12 @@ class Loader(_BaseLoader):  # type: ignore[misc]
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.duplicate_keys: list[str] = []
-        self._aliases = 0
+        self.aliases = 0
 
     def construct_object(self, node: Any, deep: bool = False) -> Any:
-        """Construct a node, refusing documents that reuse nodes too often (alias bombs)."""
+        """Construct a node, counting how often a node is reused through an alias."""
         if node in self.constructed_objects:
-            self._aliases += 1
-            if self._aliases > MAX_ALIASES:
-                raise yaml.YAMLError(f"more than {MAX_ALIASES} YAML aliases in one document")
+            self.aliases += 1
         return super().construct_object(node, deep=deep)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
@@ -82,7 +80,11 @@ def _represent_str(dumper: Any, value: str) -> Any:
 
 
 class Dumper(_BaseDumper):  # type: ignore[misc]
-    """Safe dumper with block scalars for multi-line text."""
+    """Safe dumper with block scalars for multi-line text and no anchors."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        """Write shared nodes out in full: Kubernetes manifests carry no anchors."""
+        return True
 
 
 Dumper.add_representer(str, _represent_str)
@@ -178,6 +180,11 @@ def parse(segment: Segment) -> tuple[Any, list[str]]:
     loader = Loader(segment.text)
     try:
         doc = loader.get_single_data()
+        if loader.aliases and _expanded_size(doc) > MAX_EXPANDED_NODES:
+            raise InputError(
+                f"document {segment.index} (line {segment.line}): YAML aliases expand to more than "
+                f"{MAX_EXPANDED_NODES:,} nodes (an alias bomb?)"
+            )
         return doc, loader.duplicate_keys
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -192,6 +199,25 @@ def parse(segment: Segment) -> tuple[Any, list[str]]:
         ) from None
     finally:
         loader.dispose()
+
+
+def _expanded_size(doc: Any) -> int:
+    """Count the nodes a document has once every alias is expanded (shared nodes counted each time)."""
+    sizes: dict[int, int] = {}
+
+    def size(obj: Any) -> int:
+        if isinstance(obj, dict):
+            children: Any = [*obj.keys(), *obj.values()]
+        elif isinstance(obj, list):
+            children = obj
+        else:
+            return 1
+        known = sizes.get(id(obj))
+        if known is None:
+            known = sizes[id(obj)] = 1 + sum(size(child) for child in children)
+        return known
+
+    return size(doc)
 
 
 def dump(doc: Any) -> str:

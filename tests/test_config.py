@@ -1,0 +1,115 @@
+"""Tests for postrenderer.config: precedence, values files, key sources, errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from postrenderer.config import ApiKey, deep_merge, load_values, resolve
+from postrenderer.errors import ConfigError
+
+KEY = "sk-test-config-0001"
+
+
+def settings(options: dict[str, Any] | None = None, values: dict[str, Any] | None = None,
+             environ: dict[str, str] | None = None, files: dict[str, str] | None = None) -> Any:
+    """Resolve with in-memory inputs; return (settings, warnings)."""
+    return resolve(options or {}, values or {}, environ or {}, lambda p: (files or {})[p])
+
+
+def test_deep_merge_like_helm() -> None:
+    """Maps merge, lists and scalars replace, null deletes."""
+    base = {"a": {"b": 1, "c": [1]}, "d": 1}
+    assert deep_merge(base, {"a": {"c": [2], "e": 3}, "d": None}) == {"a": {"b": 1, "c": [2], "e": 3}}
+
+
+def test_load_values_later_files_win() -> None:
+    """The second values file overrides the first."""
+    merged = load_values([("a.yaml", "openLineage:\n  url: one\n  namespace: ns\n"),
+                          ("b.yaml", "openLineage:\n  url: two\n")])
+    assert merged["openLineage"] == {"url": "two", "namespace": "ns"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: [1\n", "values file v.yaml: malformed YAML at line 2"),
+        ("- 1\n", "values file v.yaml: must be a mapping, got list"),
+        ("openLineage: 3\n", "openLineage must be a mapping"),
+        ("openLineage:\n  url: [x]\n", "openLineage.url must be a string, got list"),
+        ("openLineage:\n  enabled: 'no'\n", "openLineage.enabled must be true or false"),
+    ],
+)
+def test_bad_values_files(text: str, message: str) -> None:
+    """Malformed values files name the file and the setting."""
+    with pytest.raises(ConfigError, match=message):
+        load_values([("v.yaml", text)])
+
+
+def test_method_inferred_from_values() -> None:
+    """apiKeySecret selects existing-secret; apiKey selects secret."""
+    s, _ = settings(values={"openLineage": {"apiKeySecret": "mine"}})
+    assert (s.openlineage.method, s.openlineage.secret_name) == ("existing-secret", "mine")
+    s, warnings = settings(values={"openLineage": {"apiKey": KEY}})
+    assert s.openlineage.method == "secret"
+    assert s.openlineage.api_key == ApiKey(KEY)
+    assert any("plaintext key" in w for w in warnings)
+
+
+def test_both_key_settings_is_an_error() -> None:
+    """apiKey and apiKeySecret together are refused, like the chart does."""
+    with pytest.raises(ConfigError, match="openLineage.apiKey and openLineage.apiKeySecret are both set"):
+        settings(values={"openLineage": {"apiKey": KEY, "apiKeySecret": "s"}})
+
+
+def test_key_precedence_file_then_env_then_values() -> None:
+    """--api-key-file beats OPENLINEAGE_API_KEY beats openLineage.apiKey."""
+    values = {"openLineage": {"apiKey": "from-values"}}
+    env = {"OPENLINEAGE_API_KEY": "from-env"}
+    s, _ = settings({"api_key_file": "k"}, values, env, {"k": "from-file\n"})
+    assert s.openlineage.api_key == ApiKey("from-file")
+    s, _ = settings({}, values, env)
+    assert s.openlineage.api_key == ApiKey("from-env")
+    s, _ = settings({}, values, {})
+    assert s.openlineage.api_key == ApiKey("from-values")
+
+
+def test_cli_beats_values() -> None:
+    """Options given on the command line or environment beat values files."""
+    s, _ = settings({"url": "https://cli"}, {"openLineage": {"url": "https://values", "namespace": "ns"}},
+                    {"OPENLINEAGE_API_KEY": KEY})
+    assert (s.openlineage.url, s.openlineage.namespace) == ("https://cli", "ns")
+
+
+@pytest.mark.parametrize("raw", ["", "  \n", "sk-line-one\nsk-line-two"])
+def test_bad_keys(raw: str) -> None:
+    """Empty or multi-line keys are refused, without echoing them."""
+    with pytest.raises(ConfigError) as info:
+        settings(environ={"OPENLINEAGE_API_KEY": raw})
+    assert "environment variable OPENLINEAGE_API_KEY" in str(info.value)
+    assert not raw.strip() or raw not in str(info.value)
+
+
+def test_missing_key_source() -> None:
+    """The secret method without any key source says where a key can come from."""
+    with pytest.raises(ConfigError, match="--api-key-file FILE, the environment variable OPENLINEAGE_API_KEY"):
+        settings()
+
+
+def test_existing_secret_needs_a_name() -> None:
+    """--method existing-secret without a Secret name is refused."""
+    with pytest.raises(ConfigError, match="--api-key-secret NAME"):
+        settings({"method": "existing-secret"})
+
+
+def test_disabled_needs_no_key() -> None:
+    """openLineage.enabled: false needs no key source."""
+    s, _ = settings(values={"openLineage": {"enabled": False}})
+    assert s.openlineage.enabled is False
+
+
+def test_api_key_never_shows() -> None:
+    """repr and str of the key and of settings hide it."""
+    s, _ = settings(environ={"OPENLINEAGE_API_KEY": KEY})
+    assert KEY not in repr(s) and KEY not in str(s.openlineage.api_key)

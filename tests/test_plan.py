@@ -1,0 +1,164 @@
+"""Tests for postrenderer.plan: operations, idempotency, conflicts, redaction."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import jsonpatch
+
+from postrenderer.config import ApiKey, OpenLineageConfig, Settings
+from postrenderer.methods import method_for
+from postrenderer.plan import build_plan, describe
+
+KEY = "sk-test-plan-0001"
+
+
+def worker(env: list[dict[str, Any]] | None = None, namespace: str | None = None) -> dict[str, Any]:
+    """A worker Deployment as the chart renders it."""
+    container: dict[str, Any] = {"name": "agent", "image": "agent:1"}
+    if env is not None:
+        container["env"] = env
+    meta: dict[str, Any] = {"name": "astro-agent-worker-default-worker"}
+    if namespace:
+        meta["namespace"] = namespace
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta,
+        "spec": {"template": {
+            "metadata": {"labels": {"app": "astro-agent", "component": "worker"}},
+            "spec": {"containers": [container, {"name": "vector-logging-sidecar"}]}}},
+    }
+
+
+def settings(**kw: Any) -> Settings:
+    """Secret-method settings with URL and namespace."""
+    overwrite = kw.pop("overwrite", False)
+    cfg = OpenLineageConfig(api_key=ApiKey(KEY), url="https://o11y.example", namespace="ns-1", **kw)
+    return Settings(openlineage=cfg, overwrite=overwrite)
+
+
+def plan_for(*docs: Any, s: Settings | None = None) -> Any:
+    """Plan for documents numbered from 1."""
+    s = s or settings()
+    return build_plan([(i, d, []) for i, d in enumerate(docs, 1)], s, method_for(s.openlineage))
+
+
+def test_missing_env_list_is_created_in_one_operation() -> None:
+    """A container without env gets one add of the whole list."""
+    plan = plan_for(worker())
+    ops = plan.ops[1]
+    assert ops[0]["op"] == "add"
+    assert ops[0]["path"] == "/spec/template/spec/containers/0/env"
+    assert [e["name"] for e in ops[0]["value"]] == ["OPENLINEAGE_URL", "OPENLINEAGE_NAMESPACE", "OPENLINEAGE_API_KEY"]
+    assert ops[1]["path"] == "/spec/template/metadata/annotations"
+    assert list(ops[1]["value"]) == ["checksum/openlineage-api-key"]
+    assert len(plan.new_documents) == 1
+
+
+def test_existing_env_gets_appends_and_sidecars_nothing() -> None:
+    """Entries are appended to the main container only."""
+    doc = worker([{"name": "A", "value": "1"}])
+    plan = plan_for(doc)
+    patched = jsonpatch.apply_patch(doc, plan.ops[1])
+    containers = patched["spec"]["template"]["spec"]["containers"]
+    assert [e["name"] for e in containers[0]["env"]] == ["A", "OPENLINEAGE_URL", "OPENLINEAGE_NAMESPACE", "OPENLINEAGE_API_KEY"]
+    assert containers[1] == {"name": "vector-logging-sidecar"}
+
+
+def test_applying_the_plan_twice_is_a_no_op() -> None:
+    """Planning on patched output yields no operations and no new Secret."""
+    doc = worker()
+    plan = plan_for(doc)
+    patched = jsonpatch.apply_patch(doc, plan.ops[1])
+    secret = plan.new_documents[0].doc
+    again = plan_for(patched, secret)
+    assert again.ops == {} and again.new_documents == [] and again.conflicts == []
+
+
+def test_identical_chart_entries_are_kept() -> None:
+    """An env entry the chart already rendered identically is not duplicated."""
+    plan = plan_for(worker([{"name": "OPENLINEAGE_URL", "value": "https://o11y.example"}]))
+    added = [op["value"]["name"] for op in plan.ops[1] if op["path"].endswith("/env/-")]
+    assert "OPENLINEAGE_URL" not in added
+    assert "kept env OPENLINEAGE_URL (already present)" in plan.reports[0].actions
+
+
+def test_different_value_is_a_conflict_naming_everything() -> None:
+    """A different value for the same variable is a conflict naming document, container and variable."""
+    plan = plan_for(worker([{"name": "OPENLINEAGE_URL", "value": "https://other"}]))
+    (conflict,) = plan.conflicts
+    assert "document 1 (Deployment/astro-agent-worker-default-worker), container 'agent'" in conflict
+    assert "env OPENLINEAGE_URL is already set (value 'https://other')" in conflict
+    assert "--overwrite" in conflict
+
+
+def test_overwrite_replaces() -> None:
+    """--overwrite replaces the conflicting entry in place."""
+    doc = worker([{"name": "OPENLINEAGE_URL", "value": "https://other"}])
+    plan = plan_for(doc, s=settings(overwrite=True))
+    patched = jsonpatch.apply_patch(doc, plan.ops[1])
+    env = patched["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert env[0] == {"name": "OPENLINEAGE_URL", "value": "https://o11y.example"}
+    assert [e["name"] for e in env].count("OPENLINEAGE_URL") == 1
+
+
+def test_conflict_never_shows_a_literal_key() -> None:
+    """A literal OPENLINEAGE_API_KEY value in the chart is described, not printed."""
+    plan = plan_for(worker([{"name": "OPENLINEAGE_API_KEY", "value": "sk-literal-in-chart"}]))
+    assert "sk-literal-in-chart" not in plan.conflicts[0]
+    assert "a literal value (redacted)" in plan.conflicts[0]
+
+
+def secret(data: dict[str, str], namespace: str | None = None) -> dict[str, Any]:
+    """A Secret named like the generated one."""
+    meta: dict[str, Any] = {"name": "openlineage-api-key-secret"}
+    if namespace:
+        meta["namespace"] = namespace
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": meta, "data": data}
+
+
+def test_chart_rendered_identical_secret_is_reused() -> None:
+    """The chart's own openlineage-api-key-secret with the same key is not emitted twice."""
+    plan = plan_for(worker(), secret({"api-key": base64.b64encode(KEY.encode()).decode()}))
+    assert plan.new_documents == [] and plan.conflicts == []
+
+
+def test_chart_rendered_different_secret_conflicts() -> None:
+    """A same-named Secret with another key is a conflict that does not print either key."""
+    other = base64.b64encode(b"sk-other").decode()
+    plan = plan_for(worker(), secret({"api-key": other}))
+    (conflict,) = plan.conflicts
+    assert "document 2 (Secret/openlineage-api-key-secret)" in conflict
+    assert other not in conflict and "sk-other" not in conflict
+
+
+def test_overwrite_patches_the_secret() -> None:
+    """With --overwrite the existing Secret's data is replaced."""
+    doc = secret({"api-key": base64.b64encode(b"sk-other").decode()})
+    plan = plan_for(worker(), doc, s=settings(overwrite=True))
+    patched = jsonpatch.apply_patch(doc, plan.ops[2])
+    assert base64.b64decode(patched["data"]["api-key"]).decode() == KEY
+
+
+def test_one_secret_per_namespace() -> None:
+    """Components in two namespaces get a Secret in each."""
+    plan = plan_for(worker(namespace="a"), worker(namespace="b"))
+    assert [d.doc["metadata"]["namespace"] for d in plan.new_documents] == ["a", "b"]
+
+
+def test_reports_cover_skipped_workloads() -> None:
+    """Workloads that are not components are reported with the reason."""
+    other = worker()
+    other["metadata"]["name"] = "web"
+    other["spec"]["template"]["metadata"]["labels"] = {"app": "web"}
+    plan = plan_for(other)
+    (report,) = plan.reports
+    assert not report.component and report.reason.startswith("no match for labels")
+
+
+def test_describe_sources() -> None:
+    """Env entries are described by source; sensitive literals are hidden."""
+    assert describe({"name": "A", "value": "x"}) == "value 'x'"
+    assert describe({"name": "A_TOKEN", "value": "x"}) == "a literal value (redacted)"
+    ref = {"name": "K", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}
+    assert describe(ref) == "secretKeyRef s/k"
