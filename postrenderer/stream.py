@@ -87,7 +87,22 @@ class Dumper(_BaseDumper):  # type: ignore[misc]
         return True
 
 
+class IndentedDumper(yaml.SafeDumper):
+    """Like Dumper, but indents sequences under their key (the style of most Helm templates)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        """Write shared nodes out in full."""
+        return True
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        """Never emit indentless sequences."""
+        super().increase_indent(flow, False)
+
+
 Dumper.add_representer(str, _represent_str)
+IndentedDumper.add_representer(str, _represent_str)
+_INDENTED_SEQ_RE = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*\1 +- ", re.MULTILINE)
+_COMPACT_SEQ_RE = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*\1- ", re.MULTILINE)
 
 
 @dataclass
@@ -220,11 +235,18 @@ def _expanded_size(doc: Any) -> int:
     return size(doc)
 
 
-def dump(doc: Any) -> str:
+def indents_sequences(text: str) -> bool:
+    """Whether a document writes block sequences indented under their key (``key:\n  - a``)."""
+    indented = _INDENTED_SEQ_RE.search(text)
+    compact = _COMPACT_SEQ_RE.search(text)
+    return bool(indented) and (not compact or indented.start() < compact.start())
+
+
+def dump(doc: Any, indent_sequences: bool = False) -> str:
     """Serialise one document: key order kept, block scalars for multi-line text."""
     text: str = yaml.dump(
         doc,
-        Dumper=Dumper,
+        Dumper=IndentedDumper if indent_sequences else Dumper,
         sort_keys=False,
         default_flow_style=False,
         allow_unicode=True,
@@ -259,7 +281,7 @@ def rewrite(segment: Segment, doc: Any) -> str:
         prefix += "---\n"
     if prefix and not prefix.endswith("\n"):
         prefix += "\n"
-    body = dump(doc)
+    body = dump(doc, indents_sequences(segment.text))
     if re.search(r"^\.\.\.(?=[ \t\r\n]|\Z)", segment.text[len(prefix) :], re.MULTILINE):
         body += "...\n"
     text = prefix + body
