@@ -118,7 +118,9 @@ def _option(*decls: str, **kwargs: Any) -> Callable[[Any], Any]:
     epilog=EPILOG,
 )
 @_option("-f", "--values", "values_files", multiple=True, type=click.Path(dir_okay=False),
-         help="Helm values file to read openLineage settings from (repeatable; later files win).")
+         envvar="OLRENDER_VALUES",
+         help="Helm values file to read openLineage settings from (repeatable; later files win; "
+              "in OLRENDER_VALUES separate files with ':').")
 @_option("--method", type=click.Choice(["secret", "existing-secret", "vault"]),
          help="How the key reaches the pods. Default: inferred (apiKeySecret -> existing-secret, "
               "openLineage.vault -> vault, else secret).")
@@ -148,7 +150,7 @@ def _option(*decls: str, **kwargs: Any) -> Callable[[Any], Any]:
 @_option("--debug", is_flag=True, default=None, help="Show tracebacks and the per-workload summary on stderr.")
 @click.version_option(__version__, "--version", prog_name="olrender")
 @click.pass_context
-def command(ctx: click.Context, **options: Any) -> int:
+def command(ctx: click.Context, /, **options: Any) -> int:
     """Give every Astro agent Worker, DAG processor and Triggerer its OpenLineage API key.
 
     Reads a rendered manifest stream on stdin (from Helm 3, Helm 4 or kubectl)

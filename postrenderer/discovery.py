@@ -199,9 +199,9 @@ def choose_container(workload: Workload, role: str, rules: ComponentRules) -> tu
     wanted = annotations.get(DEFAULT_CONTAINER_ANNOTATION) if isinstance(annotations, dict) else None
     if wanted in names:
         return names.index(wanted), f"annotation {DEFAULT_CONTAINER_ANNOTATION}={wanted}"
-    for candidate in (role, workload.name):
+    for candidate, what in ((role, "component"), (workload.name, "workload")):
         if candidate in names:
-            return names.index(candidate), f"container named after the {'component' if candidate == role else 'workload'}"
+            return names.index(candidate), f"container named after the {what}"
     return 0, "first container"
 
 

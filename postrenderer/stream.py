@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -46,7 +46,7 @@ MAX_EXPANDED_NODES = 1_000_000
 class Loader(_BaseLoader):  # type: ignore[misc]
     """Safe loader that keeps timestamps as strings and notes duplicate keys."""
 
-    yaml_implicit_resolvers = {
+    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
         first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
     }
@@ -163,7 +163,7 @@ def split(text: str) -> list[Segment]:
     bounds = [*marks, len(text)]
     if not marks or marks[0] != 0:
         open_doc = _has_content(text[: bounds[0]])
-    for pos, nxt in zip(marks, bounds[1:]):
+    for pos, nxt in zip(marks, bounds[1:], strict=False):
         piece_kind = text[pos]
         if piece_kind == "-":
             if open_doc:
@@ -239,7 +239,9 @@ def indents_sequences(text: str) -> bool:
     """Whether a document writes block sequences indented under their key (``key:\n  - a``)."""
     indented = _INDENTED_SEQ_RE.search(text)
     compact = _COMPACT_SEQ_RE.search(text)
-    return bool(indented) and (not compact or indented.start() < compact.start())
+    if indented is None:
+        return False
+    return compact is None or indented.start() < compact.start()
 
 
 def dump(doc: Any, indent_sequences: bool = False) -> str:

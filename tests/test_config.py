@@ -59,7 +59,7 @@ def test_method_inferred_from_values() -> None:
 
 def test_both_key_settings_is_an_error() -> None:
     """apiKey and apiKeySecret together are refused, like the chart does."""
-    with pytest.raises(ConfigError, match="openLineage.apiKey and openLineage.apiKeySecret are both set"):
+    with pytest.raises(ConfigError, match=r"openLineage\.apiKey and openLineage\.apiKeySecret are both set"):
         settings(values={"openLineage": {"apiKey": KEY, "apiKeySecret": "s"}})
 
 

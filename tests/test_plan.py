@@ -61,7 +61,8 @@ def test_existing_env_gets_appends_and_sidecars_nothing() -> None:
     plan = plan_for(doc)
     patched = jsonpatch.apply_patch(doc, plan.ops[1])
     containers = patched["spec"]["template"]["spec"]["containers"]
-    assert [e["name"] for e in containers[0]["env"]] == ["A", "OPENLINEAGE_URL", "OPENLINEAGE_NAMESPACE", "OPENLINEAGE_API_KEY"]
+    names = [e["name"] for e in containers[0]["env"]]
+    assert names == ["A", "OPENLINEAGE_URL", "OPENLINEAGE_NAMESPACE", "OPENLINEAGE_API_KEY"]
     assert containers[1] == {"name": "vector-logging-sidecar"}
 
 

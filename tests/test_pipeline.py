@@ -1,0 +1,88 @@
+"""Tests for postrenderer.pipeline: the whole post-renderer without I/O."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from postrenderer import pipeline, stream
+from postrenderer.config import ApiKey, OpenLineageConfig, Settings
+from postrenderer.errors import NoMatchError
+
+STREAMS = Path(__file__).resolve().parent.parent / "fixtures" / "streams"
+KEY = "sk-test-pipeline-0001"
+SETTINGS = Settings(openlineage=OpenLineageConfig(
+    api_key=ApiKey(KEY), url="https://o11y.astronomer.io", namespace="ultraviolet-corona-6870"))
+ROLES = {"worker", "dag-processor", "triggerer"}
+
+
+def main_containers(docs: list[dict]) -> dict[str, dict]:
+    """Main container of each component Deployment, by name."""
+    found = {}
+    for doc in docs:
+        labels = doc.get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {})
+        if doc.get("kind") == "Deployment" and labels.get("component") in ROLES:
+            found[doc["metadata"]["name"]] = doc["spec"]["template"]["spec"]["containers"][0]
+    return found
+
+
+@pytest.mark.parametrize("name", ["helm3.yaml", "helm4.yaml"])
+def test_fixture_streams(name: str) -> None:
+    """Every component's main container gets the key; nothing else changes; a rerun is a no-op."""
+    data = (STREAMS / name).read_bytes()
+    result = pipeline.render(data, SETTINGS)
+    docs = [d for d in yaml.safe_load_all(result.output) if d]
+    mains = main_containers(docs)
+    assert sorted(mains) == ["astro-agent-dag-processor", "astro-agent-triggerer",
+                             "astro-agent-worker-default-worker", "astro-agent-worker-gpu-worker"]
+    for container in mains.values():
+        keys = [e for e in container["env"] if e["name"] == "OPENLINEAGE_API_KEY"]
+        assert keys == [{"name": "OPENLINEAGE_API_KEY", "valueFrom": {"secretKeyRef": {
+            "name": "openlineage-api-key-secret", "key": "api-key"}}}]
+    before = stream.split(data.decode())
+    after = {s.text for s in stream.split(result.output.decode())}
+    untouched = [s for s in before if s.index not in result.plan.ops]
+    assert all(s.text in after for s in untouched), "untouched documents are byte-identical"
+    assert pipeline.render(result.output, SETTINGS).output == result.output
+
+
+def test_helm4_changed_documents_keep_their_filename_annotation() -> None:
+    """Under Helm 4 every changed document still carries its filename annotation."""
+    result = pipeline.render((STREAMS / "helm4.yaml").read_bytes(), SETTINGS)
+    for doc in yaml.safe_load_all(result.output):
+        assert stream.HELM4_FILENAME in doc["metadata"]["annotations"]
+
+
+def test_helm3_changed_documents_keep_their_source_line() -> None:
+    """Under Helm 3 every document keeps its ``# Source:`` line, and the Secret gets one."""
+    output = pipeline.render((STREAMS / "helm3.yaml").read_bytes(), SETTINGS).output.decode()
+    segments = stream.split(output)
+    assert all(s.text.startswith("---\n# Source: ") for s in segments)
+    assert segments[-1].text.startswith("---\n# Source: olrender/openlineage-api-key-secret.yaml\n")
+
+
+@pytest.mark.parametrize("data", [b"", b"\n", b"  \n\n"])
+def test_empty_input_answers_with_a_comment(data: bytes) -> None:
+    """Helm 4 refuses empty output, so an empty stream gets a comment line back."""
+    assert pipeline.render(data, SETTINGS).output == pipeline.EMPTY_OUTPUT.encode()
+
+
+def test_no_component_is_an_error_unless_allowed() -> None:
+    """A non-empty stream without components fails, or passes through with allow_no_match."""
+    data = b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
+    with pytest.raises(NoMatchError, match="no agent component"):
+        pipeline.render(data, SETTINGS)
+    allowed = Settings(openlineage=SETTINGS.openlineage, allow_no_match=True)
+    result = pipeline.render(data, allowed)
+    assert result.output == data and result.plan.new_documents == []
+
+
+def test_key_is_only_in_the_secret_data() -> None:
+    """The plaintext key never appears in the output; its base64 appears once, in the Secret."""
+    import base64
+
+    output = pipeline.render((STREAMS / "helm3.yaml").read_bytes(), SETTINGS).output.decode()
+    assert KEY not in output
+    assert output.count(base64.b64encode(KEY.encode()).decode()) == 1
