@@ -157,7 +157,7 @@ def command(ctx: click.Context, /, **options: Any) -> int:
     and writes it to stdout with the key reference injected into each agent
     component. Use it as `helm install ... --post-renderer olrender`.
     """
-    stdin = click.get_binary_stream("stdin")
+    stdin = sys.stdin.buffer
     reporter = Reporter(sys.stderr, debug=bool(options.get("debug")))
     ctx.obj = reporter
     try:
@@ -176,7 +176,7 @@ def command(ctx: click.Context, /, **options: Any) -> int:
             reporter._write(traceback.format_exc().rstrip())
         return exc.exit_code
     try:
-        out = click.get_binary_stream("stdout")
+        out = sys.stdout.buffer
         out.write(output)
         out.flush()
     except BrokenPipeError:
