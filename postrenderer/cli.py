@@ -135,6 +135,18 @@ def _option(*decls: str, **kwargs: Any) -> Callable[[Any], Any]:
 @_option("--endpoint", help="OPENLINEAGE_ENDPOINT (values: openLineage.endpoint).")
 @_option("--facets-environment-variables", metavar="NAMES",
          help="OPENLINEAGE__FACETS__ENVIRONMENT_VARIABLES (values: openLineage.facetsEnvironmentVariables).")
+@_option("--vault-addr", metavar="URL", help="Vault address (vault method; values: openLineage.vault.addr).")
+@_option("--vault-auth-path", metavar="PATH", help="Vault Kubernetes auth mount.  [default: auth/kubernetes]")
+@_option("--vault-role", metavar="ROLE", help="Vault role the pods log in with, e.g. astro-agent.")
+@_option("--vault-secret-path", metavar="PATH", help="Vault secret with the key, e.g. secret/data/openlineage/api-key.")
+@_option("--vault-secret-field", metavar="FIELD", help="Field of that secret holding the key, e.g. key.")
+@_option("--vault-image", metavar="IMAGE", help="Vault Agent image.  [default: hashicorp/vault:2.0.4]")
+@_option("--vault-config-map", metavar="NAME", help="ConfigMap holding agent.hcl.  [default: vault-agent-config]")
+@_option("--no-vault-config-map", is_flag=True, default=None,
+         help="Do not generate the agent ConfigMap (you manage it).")
+@_option("--vault-delivery", type=click.Choice(["file-key-ref", "config-file"]),
+         help="How the key reaches the container. Default: file-key-ref on Kubernetes 1.35+, else config-file.")
+@_option("--kube-version", metavar="X.Y", help="Target Kubernetes version (vault method).  [default: 1.35]")
 @_option("--component-selector", metavar="SELECTOR",
          help="Label selector for components, replacing the default rules "
               "(default: app=astro-agent,component in (worker,dag-processor,triggerer), then names).")

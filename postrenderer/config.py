@@ -201,8 +201,16 @@ def resolve(
         raise ConfigError(f"--method {method}: choose one of {', '.join(METHODS)}")
 
     enabled = block.get("enabled", True)
-    if method == "vault":
-        raise ConfigError("--method vault is not supported yet by this version of olrender")
+    vault = None
+    if enabled and method == "vault":
+        from postrenderer.vault import vault_config  # vault builds on this module
+
+        vault = vault_config(options, block.get("vault"), pick("url", "url"))
+        if values_key or values_secret:
+            warnings.append(
+                "openLineage.apiKey/apiKeySecret are ignored: the vault method reads the key from Vault "
+                "(remove them, or the chart renders its own OPENLINEAGE_API_KEY)"
+            )
     if enabled and method == "secret" and api_key is None:
         raise ConfigError(
             "the secret method needs a key: --api-key-file FILE, the environment variable "
@@ -226,6 +234,7 @@ def resolve(
         namespace=pick("namespace", "namespace"),
         endpoint=pick("endpoint", "endpoint"),
         facets_environment_variables=pick("facets_environment_variables", "facetsEnvironmentVariables"),
+        vault=vault,
     )
     rules = ComponentRules.build(
         options.get("component_selector"), options.get("component_name"), options.get("container")

@@ -7,6 +7,7 @@ needs (a Secret, a ConfigMap). ``plan`` turns that into RFC 6902 operations.
     secret           OPENLINEAGE_API_KEY from Secret openlineage-api-key-secret
                      (generated from the plaintext key), checksum annotation
     existing-secret  OPENLINEAGE_API_KEY from a Secret the user created
+    vault            a Vault Agent init container renders the key (see vault.py)
     disabled         (openLineage.enabled: false) OPENLINEAGE_DISABLED="true"
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,6 +24,9 @@ from postrenderer.discovery import Component
 
 CHECKSUM_ANNOTATION = "checksum/openlineage-api-key"
 GENERATED_BY = "olrender"
+
+# (what, existing item) -> why olrender may replace or remove that item without --overwrite, or None
+Repairable = Callable[[str, dict[str, Any]], "str | None"]
 
 
 @dataclass
@@ -33,6 +38,7 @@ class Injection:
     init_containers: list[dict[str, Any]] = field(default_factory=list)
     volumes: list[dict[str, Any]] = field(default_factory=list)
     volume_mounts: list[dict[str, Any]] = field(default_factory=list)
+    repairable: Repairable | None = None
 
 
 @dataclass
@@ -149,4 +155,8 @@ def method_for(config: OpenLineageConfig) -> Method:
         return DisabledMethod(config)
     if config.method == "existing-secret":
         return ExistingSecretMethod(config)
+    if config.method == "vault":
+        from postrenderer.vault import VaultMethod  # vault builds on this module
+
+        return VaultMethod(config)
     return SecretMethod(config)

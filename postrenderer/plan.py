@@ -8,7 +8,9 @@ OpenLineage variables yet, the plan holds for example:
      "value": {"name": "OPENLINEAGE_API_KEY", "valueFrom": {"secretKeyRef": ...}}}
 
 Entries already present with the same value produce no operation (so a second
-run changes nothing); a different value is a conflict unless ``--overwrite``.
+run changes nothing); a different value is a conflict unless ``--overwrite``, or
+unless the method marks that item repairable (the vault method's fixes to the
+vendor's example), which replaces or removes it with a warning.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 from postrenderer.config import Settings
 from postrenderer.discovery import Component, find_component
 from postrenderer.errors import InputError, where
-from postrenderer.methods import Injection, Method, NewDocument
+from postrenderer.methods import Injection, Method, NewDocument, Repairable
 from postrenderer.workloads import Workload, iter_workloads, pointer
 
 _SENSITIVE = ("KEY", "TOKEN", "SECRET", "PASSWORD")
@@ -95,29 +97,49 @@ def ensure_items(
     overwrite: bool,
     report: WorkloadReport,
     conflicts: list[str],
+    repairable: Repairable | None = None,
+    warnings: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Operations that make the list at path hold each wanted item (matched by key)."""
-    if not wanted:
+    """Operations that make the list at path hold each wanted item (matched by key).
+
+    ``repairable`` names existing items olrender may replace (or, when it wants
+    no item with that key, remove) without ``--overwrite``; each repair becomes
+    a warning. Operations come as replacements, then removals in descending
+    index order, then appends, so that every index is valid when applied.
+    """
+    if not wanted and repairable is None:
         return []
     if current is None:
         for item in wanted:
             report.actions.append(f"added {what} {item[key]}")
-        return [{"op": "add", "path": pointer(*path), "value": [dict(w) for w in wanted]}]
+        return [{"op": "add", "path": pointer(*path), "value": [dict(w) for w in wanted]}] if wanted else []
     if not isinstance(current, list):
         raise InputError(f"{place}: {pointer(*path)} must be a list, got {type(current).__name__}")
-    ops: list[dict[str, Any]] = []
+    replaces: list[dict[str, Any]] = []
+    removals: set[int] = set()
+    appends: list[dict[str, Any]] = []
+    subject = f"{place}, container {report.container!r}" if what in ("env", "volume mount") else place
+
+    def repair(index: int) -> str | None:
+        item = current[index]
+        return repairable(what, item) if repairable is not None and isinstance(item, dict) else None
+
     for item in wanted:
         matches = [i for i, x in enumerate(current) if isinstance(x, dict) and x.get(key) == item[key]]
         if not matches:
-            ops.append({"op": "add", "path": pointer(*path, "-"), "value": dict(item)})
+            appends.append({"op": "add", "path": pointer(*path, "-"), "value": dict(item)})
             report.actions.append(f"added {what} {item[key]}")
         elif all(_same(current[i], item) for i in matches):
             report.actions.append(f"kept {what} {item[key]} (already present)")
-        elif overwrite:
-            ops.append({"op": "replace", "path": pointer(*path, matches[-1]), "value": dict(item)})
-            for extra in reversed(matches[:-1]):
-                ops.append({"op": "remove", "path": pointer(*path, extra)})
-            report.actions.append(f"replaced {what} {item[key]} (--overwrite)")
+        elif overwrite or all(repair(i) for i in matches):
+            replaces.append({"op": "replace", "path": pointer(*path, matches[-1]), "value": dict(item)})
+            removals.update(matches[:-1])
+            if overwrite:
+                report.actions.append(f"replaced {what} {item[key]} (--overwrite)")
+            else:
+                report.actions.append(f"repaired {what} {item[key]}")
+                if warnings is not None:
+                    warnings.append(f"{subject}: replaced {what} {item[key]}: {repair(matches[-1])}")
         else:
             have = describe(current[matches[-1]]) if what == "env" else "a different definition"
             conflicts.append(
@@ -126,7 +148,16 @@ def ensure_items(
                 "Remove it from the chart values or pass --overwrite"
             )
             report.actions.append(f"conflict on {what} {item[key]}")
-    return ops
+    if repairable is not None:
+        wanted_keys = {item[key] for item in wanted}
+        for i, existing in enumerate(current):
+            if isinstance(existing, dict) and existing.get(key) not in wanted_keys and (reason := repair(i)):
+                removals.add(i)
+                report.actions.append(f"removed {what} {existing.get(key)}")
+                if warnings is not None:
+                    warnings.append(f"{subject}: removed {what} {existing.get(key)}: {reason}")
+    ordered_removals = [{"op": "remove", "path": pointer(*path, i)} for i in sorted(removals, reverse=True)]
+    return [*replaces, *ordered_removals, *appends]
 
 
 def ensure_annotations(
@@ -155,33 +186,61 @@ def ensure_annotations(
     return ops
 
 
+def check_file_refs(component: Component, injection: Injection, place: str) -> None:
+    """Refuse ``valueFrom.fileRef`` (not a Kubernetes field) unless the method repairs that entry."""
+    spec = component.workload.template["spec"]
+    broken: list[str] = []
+    for group in ("initContainers", "containers"):
+        containers = spec.get(group)
+        for index, container in enumerate(containers if isinstance(containers, list) else []):
+            env = container.get("env") if isinstance(container, dict) else None
+            for entry in env if isinstance(env, list) else []:
+                source = entry.get("valueFrom") if isinstance(entry, dict) else None
+                if not isinstance(source, dict) or "fileRef" not in source:
+                    continue
+                target = group == "containers" and index == component.container_index
+                if target and injection.repairable is not None and injection.repairable("env", entry):
+                    continue
+                broken.append(f"container {container.get('name')!r} env {entry.get('name')}")
+    if broken:
+        raise InputError(
+            f"{place}: {', '.join(broken)} uses valueFrom.fileRef, which is not a Kubernetes field "
+            "(strict validation rejects it; the API server drops it and the variable ends up empty). "
+            "This is the vendor's Vault example: use --method vault to render it in a working form "
+            "(see docs/vault.md), or remove the entry from the chart values"
+        )
+
+
 def plan_component(
-    component: Component, injection: Injection, settings: Settings, report: WorkloadReport, conflicts: list[str]
+    component: Component, injection: Injection, settings: Settings, report: WorkloadReport, conflicts: list[str],
+    warnings: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """All operations for one component workload."""
     workload = component.workload
     place = where(workload.doc_index, workload.kind, workload.name)
+    check_file_refs(component, injection, place)
     spec = workload.template["spec"]
     spec_path = workload.pod_spec_path
     container = spec["containers"][component.container_index]
     container_path = (*spec_path, "containers", component.container_index)
     overwrite = settings.overwrite
+    repairable = injection.repairable
     ops: list[dict[str, Any]] = []
     ops += ensure_items(
         (*spec_path, "initContainers"), spec.get("initContainers"), injection.init_containers,
-        "name", "init container", place, overwrite, report, conflicts,
+        "name", "init container", place, overwrite, report, conflicts, repairable, warnings,
     )
     ops += ensure_items(
         (*spec_path, "volumes"), spec.get("volumes"), injection.volumes,
-        "name", "volume", place, overwrite, report, conflicts,
+        "name", "volume", place, overwrite, report, conflicts, repairable, warnings,
     )
     ops += ensure_items(
         (*container_path, "volumeMounts"), container.get("volumeMounts"), injection.volume_mounts,
-        "mountPath", "volume mount", place, overwrite, report, conflicts,
+        "mountPath", "volume mount", place, overwrite, report, conflicts, repairable, warnings,
     )
     ops += ensure_items(
         (*container_path, "env"), container.get("env"), injection.env,
-        "name", "env", place, overwrite, report, conflicts,
+        "name", "env", place, overwrite, report, conflicts, repairable, warnings,
     )
     ops += ensure_annotations(workload, injection.annotations, report)
     return ops
@@ -285,7 +344,9 @@ def build_plan(
             report.role = component.role
             report.container = component.container_name
             report.container_reason = component.container_reason
-            ops = plan_component(component, method.injection(component), settings, report, plan.conflicts)
+            ops = plan_component(
+                component, method.injection(component), settings, report, plan.conflicts, plan.warnings
+            )
             if ops:
                 plan.ops.setdefault(index, []).extend(ops)
             if workload.namespace not in namespaces:

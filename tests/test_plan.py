@@ -163,3 +163,42 @@ def test_describe_sources() -> None:
     assert describe({"name": "A_TOKEN", "value": "x"}) == "a literal value (redacted)"
     ref = {"name": "K", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}
     assert describe(ref) == "secretKeyRef s/k"
+
+
+def test_repairable_items_are_replaced_and_removed_in_a_valid_order() -> None:
+    """Repairs replace and remove without --overwrite, removals descend and precede appends, each warns."""
+    from postrenderer.plan import WorkloadReport, ensure_items
+
+    current = [{"name": "A", "v": 0}, {"name": "B", "v": 1}, {"name": "C", "v": 2}, {"name": "D", "v": 3}]
+    wanted = [{"name": "E", "v": 4}, {"name": "C", "v": 9}, {"name": "B", "v": 1}]
+
+    def repairable(what: str, item: dict[str, Any]) -> str | None:
+        return f"{item['name']} is broken" if item["name"] in ("A", "C", "D") else None
+
+    report = WorkloadReport(1, "Deployment", "w", None, True, "test", container="agent")
+    conflicts: list[str] = []
+    warnings: list[str] = []
+    ops = ensure_items(("list",), current, wanted, "name", "env", "document 1", False, report, conflicts,
+                       repairable, warnings)
+    assert [(op["op"], op["path"]) for op in ops] == [
+        ("replace", "/list/2"), ("remove", "/list/3"), ("remove", "/list/0"), ("add", "/list/-")]
+    assert jsonpatch.apply_patch({"list": current}, ops)["list"] == [
+        {"name": "B", "v": 1}, {"name": "C", "v": 9}, {"name": "E", "v": 4}]
+    assert conflicts == []
+    assert warnings == [
+        "document 1, container 'agent': replaced env C: C is broken",
+        "document 1, container 'agent': removed env A: A is broken",
+        "document 1, container 'agent': removed env D: D is broken",
+    ]
+
+
+def test_without_repairs_a_difference_stays_a_conflict() -> None:
+    """A predicate that declines leaves the difference a conflict (and the other methods have none)."""
+    from postrenderer.plan import WorkloadReport, ensure_items
+
+    report = WorkloadReport(1, "Deployment", "w", None, True, "test", container="agent")
+    conflicts: list[str] = []
+    ops = ensure_items(("list",), [{"name": "C", "v": 2}], [{"name": "C", "v": 9}], "name", "env", "document 1",
+                       False, report, conflicts, lambda what, item: None, [])
+    assert ops == [] and len(conflicts) == 1
+    assert method_for(settings().openlineage).injection(None).repairable is None  # type: ignore[arg-type]

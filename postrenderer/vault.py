@@ -1,0 +1,455 @@
+"""The Vault method: a Vault Agent init container writes the key where Kubernetes can read it.
+
+The vendor's recipe (an init container running ``vault agent`` and
+``valueFrom.fileRef``) cannot work: ``fileRef`` is not a Kubernetes field and
+its agent configuration has no ``exit_after_auth``, so the init container never
+exits. This method renders the same intent in a form a cluster accepts:
+
+    before (vendor values, as the chart renders them)
+        initContainers: [{name: vault-openlineage, command: [/bin/sh, -c], args: [export ...; vault agent ...]}]
+        env: [{name: OPENLINEAGE_API_KEY, valueFrom: {fileRef: {path: /vault/secrets/openlineage-api-key}}}]
+
+    after (Kubernetes >= 1.35, delivery file-key-ref)
+        initContainers: [{name: vault-openlineage, command: [vault, agent, -config=/vault/config/agent.hcl],
+                          env: [{name: VAULT_ADDR, ...}], securityContext: {runAsNonRoot: true, ...}}]
+        env: [{name: OPENLINEAGE_API_KEY,
+               valueFrom: {fileKeyRef: {volumeName: openlineage-volume, path: openlineage.env,
+                                        key: OPENLINEAGE_API_KEY}}}]
+        volumes: vault-config (the agent ConfigMap), openlineage-volume and vault-home (emptyDir, Memory)
+
+On older clusters (delivery config-file) the agent renders a whole OpenLineage
+config file instead, and the main container gets ``OPENLINEAGE_CONFIG`` and
+``AIRFLOW__OPENLINEAGE__CONFIG_PATH`` pointing at it through a read-only mount.
+The agent configuration (``agent.hcl``: Kubernetes auto-auth,
+``exit_after_auth``, ``exit_on_retry_failure``, ``error_on_missing_key``) goes
+into the stream as a ConfigMap unless the user manages it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from postrenderer.errors import ConfigError
+from postrenderer.methods import GENERATED_BY, Injection, NewDocument, Repairable
+
+if TYPE_CHECKING:
+    from postrenderer.config import OpenLineageConfig
+    from postrenderer.discovery import Component
+
+INIT_CONTAINER = "vault-openlineage"
+CONFIG_VOLUME = "vault-config"
+SECRETS_VOLUME = "openlineage-volume"
+HOME_VOLUME = "vault-home"
+CONFIG_DIR = "/vault/config"
+SECRETS_DIR = "/vault/secrets"
+HOME_DIR = "/home/vault"
+AGENT_FILE = "agent.hcl"
+ENV_FILE = "openlineage.env"
+CONFIG_FILE = "openlineage.yml"
+KEY_ENV = "OPENLINEAGE_API_KEY"
+CONFIG_ENVS = ("OPENLINEAGE_CONFIG", "AIRFLOW__OPENLINEAGE__CONFIG_PATH")
+CHECKSUM_ANNOTATION = "checksum/vault-agent-config"
+
+DEFAULT_IMAGE = "hashicorp/vault:2.0.4"
+DEFAULT_AUTH_PATH = "auth/kubernetes"
+DEFAULT_CONFIG_MAP = "vault-agent-config"
+DEFAULT_KUBE_VERSION = "1.35"
+FILE_KEY_REF = "file-key-ref"
+CONFIG_FILE_DELIVERY = "config-file"
+DELIVERIES = (FILE_KEY_REF, CONFIG_FILE_DELIVERY)
+FILE_KEY_REF_SINCE = (1, 35)
+ENV_FILE_PERMS = "0400"  # only the kubelet reads it
+CONFIG_FILE_PERMS = "0440"  # the agent container reads it through the pod's fsGroup
+
+RUN_AS_USER = 100  # the vault user of the official image, as HashiCorp's injector runs it
+RUN_AS_GROUP = 1000
+RESOURCES = {"requests": {"cpu": "250m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}}
+
+# values key -> (option name, expected type)
+VALUES_KEYS: dict[str, tuple[str, type]] = {
+    "addr": ("vault_addr", str),
+    "authPath": ("vault_auth_path", str),
+    "role": ("vault_role", str),
+    "secretPath": ("vault_secret_path", str),
+    "secretField": ("vault_secret_field", str),
+    "image": ("vault_image", str),
+    "configMap": ("vault_config_map", str),
+    "delivery": ("vault_delivery", str),
+    "kubeVersion": ("kube_version", str),
+    "createConfigMap": ("no_vault_config_map", bool),
+}
+
+_KUBE_VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?$")
+_VAULT_PATH_RE = re.compile(r"^[A-Za-z0-9_.@=+-]+(?:/[A-Za-z0-9_.@=+-]+)+$")
+_AUTH_PATH_RE = re.compile(r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*$")
+_FIELD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DNS_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+@dataclass(frozen=True)
+class VaultConfig:
+    """Where the agent finds Vault and the key, and how the key reaches the container."""
+
+    addr: str
+    role: str
+    secret_path: str
+    secret_field: str
+    auth_path: str = DEFAULT_AUTH_PATH
+    image: str = DEFAULT_IMAGE
+    config_map: str = DEFAULT_CONFIG_MAP
+    kube_version: str = DEFAULT_KUBE_VERSION
+    delivery: str = FILE_KEY_REF
+    create_config_map: bool = True
+
+    @property
+    def secret_file(self) -> str:
+        """The file the agent renders, relative to the shared volume."""
+        return ENV_FILE if self.delivery == FILE_KEY_REF else CONFIG_FILE
+
+
+def parse_kube_version(text: str, setting: str = "--kube-version") -> tuple[int, int]:
+    """``1.35``, ``v1.35`` or ``1.35.2`` as (major, minor)."""
+    match = _KUBE_VERSION_RE.match(text.strip())
+    if not match:
+        raise ConfigError(f"{setting} {text!r}: expected a Kubernetes version such as 1.35")
+    return int(match[1]), int(match[2])
+
+
+def choose_delivery(kube: tuple[int, int], forced: str | None, kube_text: str) -> str:
+    """How the key reaches the container for this Kubernetes version (or the forced way)."""
+    if forced is None:
+        return FILE_KEY_REF if kube >= FILE_KEY_REF_SINCE else CONFIG_FILE_DELIVERY
+    if forced not in DELIVERIES:
+        raise ConfigError(f"--vault-delivery {forced}: choose one of {', '.join(DELIVERIES)}")
+    if forced == FILE_KEY_REF and kube < FILE_KEY_REF_SINCE:
+        raise ConfigError(
+            f"--vault-delivery {FILE_KEY_REF} needs Kubernetes 1.35 or later, but --kube-version is "
+            f"{kube_text}: valueFrom.fileKeyRef is dropped by older API servers (1.34 has it only "
+            f"behind the alpha EnvFiles gate, with another file format). Use --vault-delivery "
+            f"{CONFIG_FILE_DELIVERY} or target 1.35+"
+        )
+    return forced
+
+
+def vault_config(
+    options: Mapping[str, Any], block: Any, url: str | None
+) -> VaultConfig:
+    """Build the Vault settings from options (None = not given) and the ``openLineage.vault`` block."""
+    if block is None:
+        block = {}
+    if not isinstance(block, Mapping):
+        raise ConfigError(f"openLineage.vault must be a mapping, got {type(block).__name__}")
+    for key, value in block.items():
+        if key not in VALUES_KEYS:
+            raise ConfigError(
+                f"openLineage.vault.{key} is not a Vault setting (known: {', '.join(VALUES_KEYS)})"
+            )
+        expected = VALUES_KEYS[key][1]
+        if value is not None and not isinstance(value, expected):
+            hint = ' (quote it: "1.35")' if key == "kubeVersion" else ""
+            want = "true or false" if expected is bool else "a string"
+            raise ConfigError(f"openLineage.vault.{key} must be {want}, got {value!r}{hint}")
+
+    def pick(key: str, default: str | None = None) -> str | None:
+        option = VALUES_KEYS[key][0]
+        given = options.get(option)
+        if given is not None:
+            return str(given)
+        value = block.get(key)
+        return value if isinstance(value, str) else default
+
+    def need(key: str) -> str:
+        value = pick(key)
+        if value is None or not value.strip():
+            flag = "--" + VALUES_KEYS[key][0].replace("_", "-")
+            raise ConfigError(f"the vault method needs {flag} (or openLineage.vault.{key})")
+        return value.strip()
+
+    addr = need("addr")
+    if not re.match(r"^https?://[^\s/]", addr):
+        raise ConfigError(f"--vault-addr {addr!r}: expected an http(s):// address")
+    role = need("role")
+    secret_path = need("secretPath").strip("/")
+    if not _VAULT_PATH_RE.match(secret_path):
+        raise ConfigError(
+            f"--vault-secret-path {secret_path!r}: expected a Vault path such as secret/data/openlineage/api-key"
+        )
+    secret_field = need("secretField")
+    if not _FIELD_RE.match(secret_field):
+        raise ConfigError(
+            f"--vault-secret-field {secret_field!r}: expected a field name made of letters, digits and _"
+        )
+    auth_path = (pick("authPath", DEFAULT_AUTH_PATH) or "").strip("/")
+    if not _AUTH_PATH_RE.match(auth_path):
+        raise ConfigError(f"--vault-auth-path {auth_path!r}: expected an auth mount such as auth/kubernetes")
+    image = (pick("image", DEFAULT_IMAGE) or "").strip()
+    if not image or any(ch.isspace() for ch in image):
+        raise ConfigError(f"--vault-image {image!r}: expected an image reference such as {DEFAULT_IMAGE}")
+    config_map = (pick("configMap", DEFAULT_CONFIG_MAP) or "").strip()
+    if len(config_map) > 253 or not _DNS_SUBDOMAIN_RE.match(config_map):
+        raise ConfigError(f"--vault-config-map {config_map!r}: not a valid ConfigMap name")
+    kube_text = (pick("kubeVersion", DEFAULT_KUBE_VERSION) or DEFAULT_KUBE_VERSION).strip()
+    kube = parse_kube_version(kube_text)
+    delivery = choose_delivery(kube, pick("delivery"), kube_text)
+    if delivery == CONFIG_FILE_DELIVERY and not url:
+        raise ConfigError(
+            f"--vault-delivery {CONFIG_FILE_DELIVERY} writes the whole OpenLineage transport into a file "
+            "and needs the OpenLineage URL: set --url or openLineage.url"
+        )
+    create = True
+    if options.get("no_vault_config_map"):
+        create = False
+    elif isinstance(block.get("createConfigMap"), bool):
+        create = bool(block["createConfigMap"])
+    return VaultConfig(
+        addr=addr, role=role, secret_path=secret_path, secret_field=secret_field, auth_path=auth_path,
+        image=image, config_map=config_map, kube_version=f"{kube[0]}.{kube[1]}", delivery=delivery,
+        create_config_map=create,
+    )
+
+
+def _hcl_string(value: str) -> str:
+    """A double-quoted HCL string literal (no interpolation)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return '"' + escaped.replace("${", "$${").replace("%{", "%%{") + '"'
+
+
+def _hcl_heredoc(text: str) -> str:
+    """An HCL heredoc holding text literally (template sequences escaped)."""
+    body = text.replace("${", "$${").replace("%{", "%%{")
+    return "<<EOT\n" + body + ("" if body.endswith("\n") else "\n") + "EOT"
+
+
+def secret_expression(vault: VaultConfig, pipe: str = "") -> str:
+    """The Consul Template expression that reads the key (KV v2 when the path has ``/data/``)."""
+    parts = vault.secret_path.split("/")
+    data = ".Data.data" if len(parts) > 2 and parts[1] == "data" else ".Data"
+    return (
+        f'{{{{ with secret "{vault.secret_path}" }}}}'
+        f"{{{{ {data}.{vault.secret_field}{pipe} }}}}{{{{ end }}}}"
+    )
+
+
+def template_contents(vault: VaultConfig, url: str | None, endpoint: str | None) -> str:
+    """What the agent writes into the shared volume."""
+    if vault.delivery == FILE_KEY_REF:
+        return f"{KEY_ENV}='{secret_expression(vault)}'\n"
+    for name, value in (("url", url), ("endpoint", endpoint)):
+        if value and ("{{" in value or "}}" in value):
+            raise ConfigError(f"OpenLineage {name} {value!r}: must not contain '{{{{' or '}}}}'")
+    lines = ["transport:", "  type: http", f"  url: {json.dumps(url)}"]
+    if endpoint:
+        lines.append(f"  endpoint: {json.dumps(endpoint)}")
+    lines += ["  auth:", "    type: api_key", f"    apiKey: {secret_expression(vault, ' | toJSON')}"]
+    return "\n".join(lines) + "\n"
+
+
+def render_agent_hcl(vault: VaultConfig, url: str | None = None, endpoint: str | None = None) -> str:
+    """The agent configuration: log in with the pod's service account, render once, exit."""
+    perms = ENV_FILE_PERMS if vault.delivery == FILE_KEY_REF else CONFIG_FILE_PERMS
+    contents = template_contents(vault, url, endpoint)
+    return f"""\
+# Generated by olrender: Vault Agent as an init container. It logs in with the pod's
+# service account, renders the OpenLineage API key once, and exits.
+exit_after_auth = true
+pid_file        = {_hcl_string(HOME_DIR + "/.pid")}
+
+auto_auth {{
+  method "kubernetes" {{
+    mount_path = {_hcl_string(vault.auth_path)}
+    config = {{
+      role = {_hcl_string(vault.role)}
+    }}
+  }}
+
+  sink "file" {{
+    config = {{
+      path = {_hcl_string(HOME_DIR + "/.vault-token")}
+    }}
+  }}
+}}
+
+template_config {{
+  exit_on_retry_failure = true
+}}
+
+template {{
+  destination          = {_hcl_string(SECRETS_DIR + "/" + vault.secret_file)}
+  perms                = {_hcl_string(perms)}
+  error_on_missing_key = true
+  contents             = {_hcl_heredoc(contents)}
+}}
+"""
+
+
+def _mount_paths(spec: Mapping[str, Any]) -> dict[str, str]:
+    """mountPath -> volume name over every container and init container of a pod spec."""
+    found: dict[str, str] = {}
+    for group in ("initContainers", "containers"):
+        containers = spec.get(group)
+        for container in containers if isinstance(containers, list) else []:
+            mounts = container.get("volumeMounts") if isinstance(container, dict) else None
+            for mount in mounts if isinstance(mounts, list) else []:
+                if isinstance(mount, dict) and isinstance(mount.get("mountPath"), str):
+                    found.setdefault(mount["mountPath"].rstrip("/") or "/", str(mount.get("name")))
+    return found
+
+
+def _volumes(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The pod's volumes that are mappings."""
+    volumes = spec.get("volumes")
+    return [v for v in volumes if isinstance(v, dict)] if isinstance(volumes, list) else []
+
+
+def _runs_vault_agent(container: Mapping[str, Any]) -> bool:
+    """Whether an init container runs ``vault agent`` (directly or through a shell)."""
+    words = [str(w) for key in ("command", "args") if isinstance(container.get(key), list) for w in container[key]]
+    text = " ".join(words)
+    return "vault agent" in text or (words[:2] == ["vault", "agent"])
+
+
+@dataclass
+class VaultMethod:
+    """Inject a Vault Agent init container and hand the key to the main container."""
+
+    config: OpenLineageConfig
+    name: str = "vault"
+
+    @property
+    def vault(self) -> VaultConfig:
+        """The Vault settings (set by config.resolve for this method)."""
+        assert isinstance(self.config.vault, VaultConfig)
+        return self.config.vault
+
+    def agent_hcl(self) -> str:
+        """The agent configuration text for the ConfigMap."""
+        return render_agent_hcl(self.vault, self.config.url, self.config.endpoint)
+
+    def checksum(self) -> str:
+        """A digest of the ConfigMap's content, so that a new configuration rolls the pods."""
+        return hashlib.sha256(self.agent_hcl().encode()).hexdigest()
+
+    def volume_names(self, spec: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The config and secret volumes, reusing the names the pod already has for them."""
+        vault = self.vault
+        volumes = _volumes(spec)
+        by_name = {v.get("name"): v for v in volumes}
+        config_volume: dict[str, Any] = {"name": CONFIG_VOLUME, "configMap": {"name": vault.config_map}}
+        for volume in volumes:
+            ref = volume.get("configMap")
+            if isinstance(ref, dict) and ref.get("name") == vault.config_map and not ref.get("items"):
+                config_volume = volume
+                break
+        secret_volume: dict[str, Any] = {"name": SECRETS_VOLUME, "emptyDir": {"medium": "Memory"}}
+        reused = by_name.get(_mount_paths(spec).get(SECRETS_DIR))
+        if reused is None and isinstance(by_name.get(SECRETS_VOLUME), dict):
+            reused = by_name[SECRETS_VOLUME]
+        if reused is not None and "emptyDir" in reused and isinstance(reused["emptyDir"] or {}, dict):
+            empty_dir = reused["emptyDir"] or {}
+            secret_volume = {**reused, "emptyDir": {**empty_dir, "medium": "Memory"}}
+        return config_volume, secret_volume
+
+    def init_container(self, config_volume: str, secret_volume: str) -> dict[str, Any]:
+        """The Vault Agent init container: exec form, hardened, exits after rendering."""
+        return {
+            "name": INIT_CONTAINER,
+            "image": self.vault.image,
+            "command": ["vault", "agent", f"-config={CONFIG_DIR}/{AGENT_FILE}"],
+            "env": [{"name": "VAULT_ADDR", "value": self.vault.addr}],
+            "resources": {k: dict(v) for k, v in RESOURCES.items()},
+            "securityContext": {
+                "runAsUser": RUN_AS_USER,
+                "runAsGroup": RUN_AS_GROUP,
+                "runAsNonRoot": True,
+                "readOnlyRootFilesystem": True,
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]},
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "volumeMounts": [
+                {"name": config_volume, "mountPath": CONFIG_DIR, "readOnly": True},
+                {"name": secret_volume, "mountPath": SECRETS_DIR},
+                {"name": HOME_VOLUME, "mountPath": HOME_DIR},
+            ],
+        }
+
+    def key_env(self, secret_volume: str) -> list[dict[str, Any]]:
+        """What the main container reads the key through."""
+        if self.vault.delivery == FILE_KEY_REF:
+            ref = {"volumeName": secret_volume, "path": ENV_FILE, "key": KEY_ENV}
+            return [{"name": KEY_ENV, "valueFrom": {"fileKeyRef": ref}}]
+        return [{"name": name, "value": f"{SECRETS_DIR}/{CONFIG_FILE}"} for name in CONFIG_ENVS]
+
+    def injection(self, component: Component) -> Injection:
+        """Init container, volumes, the key's env entry (and read-only mount), checksum."""
+        spec = component.workload.pod_spec
+        config_volume, secret_volume = self.volume_names(spec if isinstance(spec, dict) else {})
+        secret_name = str(secret_volume["name"])
+        home = {"name": HOME_VOLUME, "emptyDir": {"medium": "Memory"}}
+        mounts: list[dict[str, Any]] = []
+        if self.vault.delivery == CONFIG_FILE_DELIVERY:
+            mounts = [{"name": secret_name, "mountPath": SECRETS_DIR, "readOnly": True}]
+        annotations = {CHECKSUM_ANNOTATION: self.checksum()} if self.vault.create_config_map else {}
+        return Injection(
+            env=[*self.config.plain_env(), *self.key_env(secret_name)],
+            annotations=annotations,
+            init_containers=[self.init_container(str(config_volume["name"]), secret_name)],
+            volumes=[config_volume, secret_volume, home],
+            volume_mounts=mounts,
+            repairable=self.repair_reason(secret_name),
+        )
+
+    def repair_reason(self, secret_volume: str) -> Repairable:
+        """Which of the vendor's items olrender may replace or remove, and why."""
+        delivery = self.vault.delivery
+
+        def reason(what: str, item: dict[str, Any]) -> str | None:
+            if what == "init container" and item.get("name") == INIT_CONTAINER and _runs_vault_agent(item):
+                command = item.get("command")
+                if isinstance(command, list) and command[:1] == ["vault"]:
+                    return "updated to the current Vault settings"
+                note = (
+                    f"; olrender renders ConfigMap {self.vault.config_map} itself, so delete one created "
+                    "with kubectl before installing"
+                    if self.vault.create_config_map else ""
+                )
+                return (
+                    "the vendor's version runs vault agent through a shell without exit_after_auth "
+                    f"and never exits{note}"
+                )
+            if what == "env" and item.get("name") == KEY_ENV:
+                source = item.get("valueFrom")
+                if isinstance(source, dict) and "fileRef" in source:
+                    if delivery == FILE_KEY_REF:
+                        return "valueFrom.fileRef is not a Kubernetes field; now valueFrom.fileKeyRef"
+                    return (
+                        "valueFrom.fileRef is not a Kubernetes field; the key now comes from the "
+                        f"OpenLineage config file {SECRETS_DIR}/{CONFIG_FILE}"
+                    )
+            if what == "volume" and item.get("name") in (secret_volume, HOME_VOLUME) and "emptyDir" in item:
+                return "the rendered key is kept in memory (emptyDir medium Memory)"
+            if (
+                what == "volume mount" and delivery == CONFIG_FILE_DELIVERY
+                and str(item.get("mountPath", "")).rstrip("/") == SECRETS_DIR
+                and item.get("name") == secret_volume
+            ):
+                return "the agent container only reads the rendered config, so the mount is read-only"
+            return None
+
+        return reason
+
+    def documents(self, namespace: str | None) -> list[NewDocument]:
+        """The agent ConfigMap, one per namespace, unless the user manages it."""
+        if not self.vault.create_config_map:
+            return []
+        metadata: dict[str, Any] = {"name": self.vault.config_map}
+        if namespace is not None:
+            metadata["namespace"] = namespace
+        metadata["labels"] = {"app.kubernetes.io/created-by": GENERATED_BY}
+        doc = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": {AGENT_FILE: self.agent_hcl()}}
+        return [NewDocument(f"{GENERATED_BY}/{self.vault.config_map}.yaml", doc)]
