@@ -106,17 +106,25 @@ def deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, A
     return merged
 
 
-def load_values(files: list[tuple[str, str]]) -> dict[str, Any]:
-    """Parse and merge values files given as (name, text) pairs."""
+def load_values(files: list[tuple[str, str]], warnings: list[str] | None = None) -> dict[str, Any]:
+    """Parse and merge values files given as (name, text) pairs; duplicate keys become warnings."""
+    from postrenderer import stream  # the stream reader's limits (depth, alias and merge bombs) apply here too
+
     merged: dict[str, Any] = {}
     for name, text in files:
         try:
-            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            data, duplicates = stream.load(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f" at line {mark.line + 1}" if mark else ""
             problem = getattr(exc, "problem", None) or "invalid YAML"
             raise ConfigError(f"values file {name}: malformed YAML{at}: {problem}") from None
+        except stream.TooLarge as exc:
+            raise ConfigError(f"values file {name}: {exc.describe()}") from None
+        for duplicate in duplicates if warnings is not None else ():
+            warnings.append(
+                f"values file {name}: duplicate key {duplicate}; like Helm, olrender uses the last value"
+            )
         if data is None:
             continue
         if not isinstance(data, dict):
@@ -189,10 +197,16 @@ def resolve(
         api_key = clean_key(values_key, "openLineage.apiKey")
 
     existing = pick("api_key_secret", "apiKeySecret")
+    if key_file and options.get("api_key_secret"):
+        raise ConfigError("--api-key-file and --api-key-secret are both set; choose one")
     method = options.get("method")
     if method is None:
         if block.get("vault") is not None:
             method = "vault"
+        elif key_file:
+            method = "secret"
+            if existing:
+                warnings.append("openLineage.apiKeySecret is ignored: --api-key-file selects the secret method")
         elif existing:
             method = "existing-secret"
         else:

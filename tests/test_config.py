@@ -113,3 +113,16 @@ def test_api_key_never_shows() -> None:
     """repr and str of the key and of settings hide it."""
     s, _ = settings(environ={"OPENLINEAGE_API_KEY": KEY})
     assert KEY not in repr(s) and KEY not in str(s.openlineage.api_key)
+
+
+def test_key_file_and_existing_secret_options_conflict() -> None:
+    """Two explicit, contradictory key sources are refused instead of one silently winning."""
+    with pytest.raises(ConfigError, match="--api-key-file and --api-key-secret are both set"):
+        settings({"api_key_file": "k", "api_key_secret": "mine"}, files={"k": KEY})
+
+
+def test_key_file_beats_values_secret() -> None:
+    """--api-key-file on the command line beats openLineage.apiKeySecret from values, with a warning."""
+    s, warnings = settings({"api_key_file": "k"}, {"openLineage": {"apiKeySecret": "mine"}}, files={"k": KEY})
+    assert s.openlineage.method == "secret"
+    assert any("apiKeySecret is ignored" in w for w in warnings)
