@@ -1,0 +1,317 @@
+"""``--check``: prove that every agent component will report lineage with working auth.
+
+The check reads a stream as it is (rendered by Helm, with or without olrender),
+finds the components with the same discovery rules as rendering (labels, names,
+``--container``), and lints each target container (see ``lint``). It needs no
+key configuration and changes nothing:
+
+    $ helm template astro-agent chart | olrender --check > /dev/null
+    olrender: error: --check failed: 4 of 4 agent component(s) would run without working OpenLineage auth
+      document 10 (Deployment/astro-agent-dag-processor): container 'agent': OPENLINEAGE_API_KEY: is not set ...
+
+Render mode runs the same evaluation over the documents it produced
+(``lint_rendered``), so its warnings and the check's failures never disagree.
+``plaintext_findings`` is the ``--forbid-plaintext`` policy: no OpenLineage key
+may sit in a Secret, ConfigMap or literal env value of the stream.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from postrenderer import stream
+from postrenderer.discovery import ComponentRules, find_component
+from postrenderer.errors import CheckFailed, NoMatchError, where
+from postrenderer.lint import (
+    AUTH_KEY_VAR,
+    KEY_VAR,
+    TRANSPORT_JSON_VAR,
+    Evaluation,
+    Expected,
+    Lookup,
+    lint_container,
+)
+from postrenderer.plan import Plan, WorkloadReport
+from postrenderer.workloads import iter_workloads
+
+KEY_NAME_RE = re.compile(r"openlineage", re.IGNORECASE)
+
+
+@dataclass
+class CheckedWorkload:
+    """A workload of the stream, whether it is a component, and its evaluation if so."""
+
+    report: WorkloadReport
+    evaluation: Evaluation | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether a component passes (non-components always do)."""
+        return self.evaluation is None or self.evaluation.ok
+
+
+@dataclass
+class CheckResult:
+    """The verdict over a whole stream."""
+
+    format: str
+    has_documents: bool
+    workloads: list[CheckedWorkload] = field(default_factory=list)
+    policy: list[str] = field(default_factory=list)
+
+    @property
+    def components(self) -> list[CheckedWorkload]:
+        """The workloads treated as components."""
+        return [w for w in self.workloads if w.evaluation is not None]
+
+    @property
+    def failures(self) -> list[CheckedWorkload]:
+        """Components that would run without working OpenLineage auth."""
+        return [w for w in self.components if not w.ok]
+
+    @property
+    def ok(self) -> bool:
+        """Whether the stream passes."""
+        return not self.failures and not self.policy
+
+
+class Objects:
+    """The ConfigMaps and Secrets of a stream, by kind and name (keys only for Secrets)."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[str, str], list[tuple[str | None, dict[str, str | None]]]] = {}
+
+    def add(self, doc: Any) -> None:
+        """Remember a document if it is a ConfigMap or Secret."""
+        if not isinstance(doc, dict) or doc.get("kind") not in ("ConfigMap", "Secret"):
+            return
+        metadata = doc.get("metadata")
+        if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
+            return
+        secret = doc["kind"] == "Secret"
+        keys: dict[str, str | None] = {}
+        for part in ("data", "stringData") if secret else ("data", "binaryData"):
+            content = doc.get(part)
+            if isinstance(content, dict):
+                for key, value in content.items():
+                    keys[str(key)] = None if secret or part == "binaryData" else str(value)
+        namespace = metadata.get("namespace")
+        entry = (namespace if isinstance(namespace, str) else None, keys)
+        self._found.setdefault((doc["kind"], metadata["name"]), []).append(entry)
+
+    def lookup(self, namespace: str | None) -> Lookup:
+        """A lookup for workloads in one namespace (an object without namespace matches any)."""
+        def find(kind: str, name: str) -> Mapping[str, str | None] | None:
+            for ns, keys in self._found.get((kind, name), []):
+                if ns == namespace or ns is None or namespace is None:
+                    return keys
+            return None
+
+        return find
+
+
+def evaluate_document(
+    index: int, doc: Any, rules: ComponentRules, objects: Objects, expected: Expected | None = None
+) -> list[CheckedWorkload]:
+    """Classify every workload of one document and evaluate each component's target container."""
+    checked = []
+    for workload in iter_workloads(index, doc):
+        component, reason = find_component(workload, rules)
+        report = WorkloadReport(index, workload.kind, workload.name, workload.namespace, component is not None, reason)
+        if component is None:
+            checked.append(CheckedWorkload(report))
+            continue
+        report.role = component.role
+        report.container = component.container_name
+        report.container_reason = component.container_reason
+        spec = workload.template["spec"]
+        container = spec["containers"][component.container_index]
+        evaluation = lint_container(container, spec, objects.lookup(workload.namespace), expected)
+        report.findings.extend(str(f) for f in evaluation.findings)
+        checked.append(CheckedWorkload(report, evaluation))
+    return checked
+
+
+def expectations(options: Mapping[str, Any], values: Mapping[str, Any]) -> Expected:
+    """The URL and namespace the user configured (option, else values file), which the stream must carry."""
+    block = values.get("openLineage")
+    block = block if isinstance(block, Mapping) else {}
+    return Expected(
+        url=options.get("url") or block.get("url"),
+        namespace=options.get("namespace") or block.get("namespace"),
+    )
+
+
+def check_stream(
+    data: bytes, rules: ComponentRules, expected: Expected | None = None, forbid_plaintext: bool = False
+) -> CheckResult:
+    """Evaluate a whole stream without changing it."""
+    segments = stream.split(stream.decode(data))
+    docs: list[tuple[int, Any]] = []
+    objects = Objects()
+    helm4 = False
+    for segment in segments:
+        doc, _ = stream.parse(segment)
+        if doc is None:
+            continue
+        docs.append((segment.index, doc))
+        objects.add(doc)
+        if isinstance(doc, dict) and isinstance(doc.get("items"), list):
+            for item in doc["items"]:
+                objects.add(item)
+        helm4 = helm4 or stream.detect_format([], [doc]) == "helm4"
+    fmt = stream.detect_format(segments, [])
+    result = CheckResult("helm4" if fmt == "plain" and helm4 else fmt, bool(docs))
+    for index, doc in docs:
+        result.workloads.extend(evaluate_document(index, doc, rules, objects, expected))
+    if forbid_plaintext:
+        result.policy.extend(plaintext_findings(docs))
+    return result
+
+
+def verdict(result: CheckResult, allow_no_match: bool = False) -> str:
+    """A one-line summary of a passing check; raises CheckFailed or NoMatchError otherwise."""
+    components = result.components
+    if result.has_documents and not components and not allow_no_match:
+        looked = "; ".join(sorted({w.report.reason for w in result.workloads})) or "no workloads in the stream"
+        raise NoMatchError(
+            "--check: no agent component (Worker, DAG processor, Triggerer) found in the stream "
+            f"({len(result.workloads)} workload(s) examined: {looked}). "
+            "Check --component-selector/--component-name, or pass --allow-no-match"
+        )
+    if not result.ok:
+        lines = []
+        failures = result.failures
+        if failures:
+            lines.append(
+                f"--check failed: {len(failures)} of {len(components)} agent component(s) would run without "
+                "working OpenLineage authentication:"
+            )
+        for checked in failures:
+            report = checked.report
+            place = where(report.index, report.kind, report.name)
+            lines.extend(f"  - {place}: {finding}" for finding in report.findings)
+        if result.policy:
+            lines.append("--forbid-plaintext: the stream holds the OpenLineage key in plain text:")
+            lines.extend(f"  - {item}" for item in result.policy)
+        raise CheckFailed("\n".join(lines))
+    if not components:
+        what = "holds no documents" if not result.has_documents else "holds no agent component (--allow-no-match)"
+        return f"check passed: the {result.format} stream {what}"
+    return (
+        f"check passed: {len(components)} agent component(s) will report lineage with an OpenLineage API key, "
+        f"URL and namespace ({result.format} stream)"
+    )
+
+
+def lint_rendered(documents: Mapping[int, Any], plan: Plan, rules: ComponentRules) -> None:
+    """Lint the components as rendering leaves them; findings become report findings and plan warnings."""
+    import jsonpatch  # deferred like in pipeline.apply
+
+    indexes = sorted({r.index for r in plan.components})
+    if not indexes:
+        return
+    objects = Objects()
+    for doc in documents.values():
+        objects.add(doc)
+    for new in plan.new_documents:
+        objects.add(new.doc)
+    reports = {i: [r for r in plan.reports if r.index == i] for i in indexes}
+    for index in indexes:
+        doc = documents[index]
+        ops = plan.ops.get(index)
+        patched = jsonpatch.apply_patch(doc, ops, in_place=False) if ops else doc
+        for report, checked in zip(reports[index], evaluate_document(index, patched, rules, objects), strict=False):
+            if not report.component or checked.evaluation is None:
+                continue
+            place = where(report.index, report.kind, report.name)
+            for finding in checked.evaluation.findings:
+                report.findings.append(str(finding))
+                plan.warnings.append(f"{place}: {finding}")
+
+
+def _looks_like_key(name: object) -> bool:
+    """Whether a data key or object name suggests an OpenLineage key."""
+    return isinstance(name, str) and bool(KEY_NAME_RE.search(name))
+
+
+def _references(docs: Iterable[tuple[int, Any]]) -> set[tuple[str, str]]:
+    """(Secret name, key) pairs that feed an OpenLineage key variable in any container."""
+    refs: set[tuple[str, str]] = set()
+    for index, doc in docs:
+        for workload in iter_workloads(index, doc):
+            spec = workload.pod_spec
+            if not isinstance(spec, dict):
+                continue
+            for group in ("initContainers", "containers"):
+                containers = spec.get(group)
+                for container in containers if isinstance(containers, list) else []:
+                    env = container.get("env") if isinstance(container, dict) else None
+                    for entry in env if isinstance(env, list) else []:
+                        if not isinstance(entry, dict) or entry.get("name") not in (KEY_VAR, AUTH_KEY_VAR):
+                            continue
+                        ref = (entry.get("valueFrom") or {}).get("secretKeyRef")
+                        if isinstance(ref, dict):
+                            refs.add((str(ref.get("name")), str(ref.get("key"))))
+    return refs
+
+
+def plaintext_findings(docs: Iterable[tuple[int, Any]]) -> list[str]:
+    """Where the stream holds an OpenLineage key in plain text (names only, never values)."""
+    docs = list(docs)
+    refs = _references(docs)
+    found: list[str] = []
+    for index, doc in docs:
+        items: list[Any] = [doc]
+        if isinstance(doc, dict) and isinstance(doc.get("items"), list):
+            items = doc["items"]
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            kind = item.get("kind")
+            metadata = item.get("metadata")
+            name = metadata.get("name") if isinstance(metadata, dict) else None
+            place = where(index, kind, name)
+            if kind in ("Secret", "ConfigMap"):
+                keys = [
+                    str(k) for part in ("data", "stringData", "binaryData")
+                    if isinstance(item.get(part), dict) for k in item[part]
+                ]
+                named = _looks_like_key(name) and kind == "Secret"
+                hits = [k for k in keys if named or _looks_like_key(k) or (str(name), k) in refs]
+                if hits:
+                    found.append(
+                        f"{place}: {kind} data {', '.join(hits)} looks like an OpenLineage API key; reference a "
+                        "Secret created outside the release (--api-key-secret) or use --method vault"
+                    )
+        for workload in iter_workloads(index, doc):
+            spec = workload.pod_spec if isinstance(workload.pod_spec, dict) else {}
+            for group in ("initContainers", "containers"):
+                containers = spec.get(group)
+                for container in containers if isinstance(containers, list) else []:
+                    env = container.get("env") if isinstance(container, dict) else None
+                    for entry in env if isinstance(env, list) else []:
+                        if not isinstance(entry, dict) or entry.get("value") in (None, ""):
+                            continue
+                        if entry.get("name") in (KEY_VAR, AUTH_KEY_VAR) or (
+                            entry.get("name") == TRANSPORT_JSON_VAR and "apiKey" in str(entry.get("value"))
+                        ):
+                            found.append(
+                                f"{where(index, workload.kind, workload.name)}: container "
+                                f"{container.get('name')!r} sets {entry.get('name')} to a literal value; "
+                                "reference a Secret instead (--api-key-secret) or use --method vault"
+                            )
+    return found
+
+
+def scan_plaintext(data: bytes) -> list[str]:
+    """``plaintext_findings`` over a raw stream."""
+    docs = []
+    for segment in stream.split(stream.decode(data)):
+        doc, _ = stream.parse(segment)
+        if doc is not None:
+            docs.append((segment.index, doc))
+    return plaintext_findings(docs)

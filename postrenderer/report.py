@@ -1,0 +1,300 @@
+"""What a run did, for people and for CI: ``--explain``, ``--emit-patches`` and ``--diff``.
+
+All three read the same plan that rendering applies, so they cannot disagree
+with the output. ``--emit-patches`` prints that plan as RFC 6902 operations per
+document; applying them to the input documents and appending ``added`` gives
+olrender's output:
+
+    {"olrender": "0.1.0", "format": "helm3", "method": "secret",
+     "documents": [{"index": 12, "apiVersion": "apps/v1", "kind": "Deployment", "namespace": null,
+                    "name": "astro-agent-dag-processor",
+                    "source": "astro-remote-execution-agent/templates/dag-processor-deployment.yaml",
+                    "patch": [{"op": "add", "path": "/spec/template/spec/containers/0/env/-",
+                               "value": {"name": "OPENLINEAGE_API_KEY", "valueFrom": {...}}}]}],
+     "added": [{"filename": "olrender/openlineage-api-key-secret.yaml",
+                "document": {"kind": "Secret", ..., "data": {"api-key": "<redacted>"}}}]}
+
+Secret values never appear: a Secret's ``data``/``stringData`` values and the
+literal value of any env variable with a sensitive name (``*KEY*``, ``*TOKEN*``,
+``AIRFLOW__OPENLINEAGE__TRANSPORT``, ...) and the password in a URL
+(``https://user:<redacted>@host``) become ``<redacted>`` (in a diff,
+``<redacted, changed>`` on the side where such a value changed).
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from postrenderer import __version__, stream
+from postrenderer.check import CheckResult
+from postrenderer.lint import is_sensitive
+from postrenderer.pipeline import Result
+from postrenderer.plan import WorkloadReport
+
+REDACTED = "<redacted>"
+CHANGED = "<redacted, changed>"
+SECRET_PARTS = ("data", "stringData")
+_MISSING: Any = object()
+_SOURCE_LINE_RE = re.compile(r"^# Source: (.+?)\s*$")
+_URL_PASSWORD_RE = re.compile(r"(://[^/\s:@]+:)[^/\s@]+@")
+
+
+def _mark(value: Any, other: Any) -> str:
+    """The placeholder for a hidden value: says whether it differs from its counterpart."""
+    return REDACTED if other is _MISSING or other == value else CHANGED
+
+
+def _is_secret_env(node: Mapping[str, Any]) -> bool:
+    """Whether a mapping is an env entry whose literal value must be hidden."""
+    name = node.get("name")
+    return isinstance(name, str) and "value" in node and is_sensitive(name)
+
+
+def _redact(node: Any, other: Any = _MISSING) -> Any:
+    """A copy of node with sensitive env values hidden; ``other`` is its counterpart on the old side."""
+    if isinstance(node, dict):
+        secret_env = _is_secret_env(node)
+        out = {}
+        for key, value in node.items():
+            counterpart = other.get(key, _MISSING) if isinstance(other, dict) else _MISSING
+            if secret_env and key == "value":
+                out[key] = _mark(value, counterpart)
+            else:
+                out[key] = _redact(value, counterpart)
+        return out
+    if isinstance(node, list):
+        others = other if isinstance(other, list) else []
+        named = {o.get("name"): o for o in others if isinstance(o, dict) and "name" in o}
+        items = []
+        for i, item in enumerate(node):
+            if isinstance(item, dict) and "name" in item:
+                counterpart = named.get(item["name"], _MISSING)
+            else:
+                counterpart = others[i] if i < len(others) else _MISSING
+            items.append(_redact(item, counterpart))
+        return items
+    if isinstance(node, str) and "://" in node:
+        return _URL_PASSWORD_RE.sub(rf"\1{REDACTED}@", node)
+    return node
+
+
+def redact_document(doc: Any, other: Any = _MISSING) -> Any:
+    """A copy of a document with every secret value replaced (``other``: the same document before)."""
+    out = _redact(doc, other)
+    if isinstance(out, dict) and out.get("kind") == "Secret":
+        for part in SECRET_PARTS:
+            values = out.get(part)
+            if isinstance(values, dict):
+                before = other.get(part) if isinstance(other, dict) else None
+                before = before if isinstance(before, dict) else {}
+                original = doc[part]
+                out[part] = {
+                    k: _mark(original[k], before.get(k, _MISSING) if before else _MISSING) for k in values
+                }
+    return out
+
+
+def _resolve(doc: Any, parts: list[str]) -> Any:
+    """Follow RFC 6901 pointer parts through doc; None when a step is missing."""
+    node = doc
+    for raw in parts:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def redact_op(op: Mapping[str, Any], doc: Any) -> dict[str, Any]:
+    """A copy of an RFC 6902 operation on doc with secret values hidden."""
+    out = dict(op)
+    if "value" not in out:
+        return out
+    path = str(out.get("path", ""))
+    parts = path.split("/")[1:]
+    if isinstance(doc, dict) and doc.get("kind") == "Secret" and parts and parts[0] in SECRET_PARTS:
+        value = out["value"]
+        out["value"] = {k: REDACTED for k in value} if len(parts) == 1 and isinstance(value, dict) else REDACTED
+        return out
+    if parts and parts[-1] == "value":
+        parent = _resolve(doc, parts[:-1])
+        if isinstance(parent, dict) and isinstance(parent.get("name"), str) and is_sensitive(parent["name"]):
+            out["value"] = REDACTED
+            return out
+    out["value"] = _redact(out["value"])
+    return out
+
+
+def source_of(segment: stream.Segment | None, doc: Any) -> str | None:
+    """Where Helm says a document came from: its ``# Source:`` line or Helm 4 filename annotation."""
+    if segment is not None:
+        for line in segment.text.splitlines():
+            stripped = line.strip()
+            match = _SOURCE_LINE_RE.match(stripped)
+            if match:
+                return match[1]
+            if stripped and not stripped.startswith("#") and not stripped.startswith("---"):
+                break
+    metadata = doc.get("metadata") if isinstance(doc, dict) else None
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    if isinstance(annotations, dict) and isinstance(annotations.get(stream.HELM4_FILENAME), str):
+        return str(annotations[stream.HELM4_FILENAME])
+    return None
+
+
+def _identity(doc: Any) -> dict[str, Any]:
+    """apiVersion, kind, namespace and name of a document."""
+    doc = doc if isinstance(doc, dict) else {}
+    metadata = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    return {
+        "apiVersion": doc.get("apiVersion"), "kind": doc.get("kind"),
+        "namespace": metadata.get("namespace"), "name": metadata.get("name"),
+    }
+
+
+def added_document(result: Result, index: int) -> dict[str, Any]:
+    """A document olrender adds, exactly as it appears in the output (Helm 4: with its filename annotation)."""
+    new = result.plan.new_documents[index]
+    doc = copy.deepcopy(new.doc)
+    if result.format == "helm4":
+        metadata = doc.setdefault("metadata", {})
+        metadata.setdefault("annotations", {})[stream.HELM4_FILENAME] = new.filename
+    return doc
+
+
+def patches(result: Result, method: str | None = None, redact: bool = True) -> dict[str, Any]:
+    """The ``--emit-patches`` document: RFC 6902 operations per changed document, and added documents."""
+    segments = {s.index: s for s in result.segments}
+    documents = []
+    for index in sorted(result.plan.ops):
+        doc = result.documents[index]
+        ops = result.plan.ops[index]
+        documents.append({
+            "index": index, **_identity(doc), "source": source_of(segments.get(index), doc),
+            "patch": [redact_op(op, doc) for op in ops] if redact else copy.deepcopy(ops),
+        })
+    added = []
+    for i, new in enumerate(result.plan.new_documents):
+        doc = added_document(result, i)
+        added.append({"filename": new.filename, "document": redact_document(doc) if redact else doc})
+    return {"olrender": __version__, "format": result.format, "method": method, "documents": documents,
+            "added": added}
+
+
+def _label(index: int | None, doc: Any) -> str:
+    """``document 12, Deployment astro-agent-x`` (with namespace when set) for diff headers."""
+    ident = _identity(doc)
+    name = f"{ident['namespace']}/{ident['name']}" if ident["namespace"] else str(ident["name"])
+    what = f"{ident['kind']} {name}"
+    return f"document {index}, {what}" if index is not None else f"added, {what}"
+
+
+def diff(result: Result) -> str:
+    """A unified diff per changed or added document, as data (both sides written alike), secrets hidden."""
+    import jsonpatch  # deferred like in pipeline.apply
+
+    segments = {s.index: s for s in result.segments}
+    chunks: list[str] = []
+    for index in sorted(result.plan.ops):
+        before = result.documents[index]
+        after = jsonpatch.apply_patch(before, result.plan.ops[index], in_place=False)
+        segment = segments.get(index)
+        indented = stream.indents_sequences(segment.text) if segment is not None else False
+        source = source_of(segment, before) or f"document-{index}"
+        label = _label(index, before)
+        old = stream.dump(redact_document(before), indented).splitlines(keepends=True)
+        new = stream.dump(redact_document(after, before), indented).splitlines(keepends=True)
+        chunks.extend(difflib.unified_diff(old, new, f"a/{source} ({label})", f"b/{source} ({label})"))
+    for i, new_doc in enumerate(result.plan.new_documents):
+        doc = added_document(result, i)
+        lines = stream.dump(redact_document(doc)).splitlines(keepends=True)
+        chunks.extend(difflib.unified_diff([], lines, "/dev/null", f"b/{new_doc.filename} ({_label(None, doc)})"))
+    return "".join(chunks)
+
+
+def _workload(report: WorkloadReport) -> dict[str, Any]:
+    """One workload's report as JSON-ready data."""
+    return {
+        "index": report.index, "kind": report.kind, "name": report.name, "namespace": report.namespace,
+        "component": report.component, "reason": report.reason, "role": report.role,
+        "container": report.container, "containerReason": report.container_reason,
+        "actions": list(report.actions), "findings": list(report.findings),
+    }
+
+
+def explain_render(result: Result, method: str | None = None) -> dict[str, Any]:
+    """The ``--explain`` report of a render (also of one that failed after planning)."""
+    plan = result.plan
+    return {
+        "olrender": __version__, "mode": "render", "format": result.format, "method": method,
+        "components": len(plan.components), "workloads": [_workload(r) for r in plan.reports],
+        "changed": sorted(plan.ops),
+        "added": [{"filename": n.filename, **_identity(n.doc)} for n in plan.new_documents],
+        "conflicts": list(plan.conflicts), "warnings": list(plan.warnings),
+    }
+
+
+def explain_check(result: CheckResult) -> dict[str, Any]:
+    """The ``--explain`` report of ``--check``."""
+    workloads = []
+    for checked in result.workloads:
+        entry = _workload(checked.report)
+        entry.pop("actions")
+        if checked.evaluation is not None:
+            entry["ok"] = checked.evaluation.ok
+            entry["evaluation"] = checked.evaluation.to_dict()
+        workloads.append(entry)
+    return {
+        "olrender": __version__, "mode": "check", "format": result.format, "ok": result.ok,
+        "components": len(result.components), "failing": len(result.failures), "workloads": workloads,
+        "policy": list(result.policy),
+    }
+
+
+def _place(entry: Mapping[str, Any]) -> str:
+    """``document 12 (Deployment/x)`` for a workload entry."""
+    return f"document {entry['index']} ({entry['kind']}/{entry['name'] or '?'})"
+
+
+def explain_text(report: Mapping[str, Any]) -> str:
+    """The human-readable form of an explain report."""
+    workloads = report["workloads"]
+    if report["mode"] == "check":
+        head = (
+            f"olrender --check ({report['format']} stream): {report['components']} agent component(s) among "
+            f"{len(workloads)} workload(s), {report['failing']} failing"
+        )
+    else:
+        head = (
+            f"olrender ({report['format']} stream, method {report['method']}): {report['components']} agent "
+            f"component(s) among {len(workloads)} workload(s), {len(report['changed'])} document(s) changed, "
+            f"{len(report['added'])} added"
+        )
+    lines = [head]
+    for entry in workloads:
+        if not entry["component"]:
+            lines.append(f"{_place(entry)}: not a component: {entry['reason']}")
+            continue
+        verdict = "" if "ok" not in entry else " - ok" if entry["ok"] else " - FAILS"
+        lines.append(f"{_place(entry)}: component {entry['role']}{verdict}")
+        lines.append(f"  why: {entry['reason']}")
+        lines.append(f"  container: {entry['container']} ({entry['containerReason']})")
+        lines.extend(f"  {action}" for action in entry.get("actions", []))
+        evaluation = entry.get("evaluation")
+        if evaluation is not None:
+            for what in ("key", "url", "namespace"):
+                lines.append(f"  {what}: {evaluation[what] or 'MISSING'}")
+            lines.extend(f"  note: {note}" for note in evaluation["notes"])
+        lines.extend(f"  problem: {finding}" for finding in entry["findings"])
+    for added in report.get("added", []):
+        lines.append(f"added: {added['filename']} ({added['kind']}/{added['name']})")
+    lines.extend(f"conflict: {conflict}" for conflict in report.get("conflicts", []))
+    lines.extend(f"policy: {item}" for item in report.get("policy", []))
+    return "\n".join(lines) + "\n"
