@@ -9,23 +9,28 @@ succeeded. The API key is scrubbed from everything olrender prints or logs.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from postrenderer import __version__
-from postrenderer.errors import ConfigError, ExitCode, OlrenderError
+from postrenderer.errors import ConfigError, ExitCode, InputError, OlrenderError
+
+if TYPE_CHECKING:
+    from postrenderer.config import Settings
 
 EPILOG = """\b
 Exit codes: 0 ok, 1 internal error, 2 usage or configuration error,
 3 malformed input, 4 conflict with what the chart rendered,
-5 no agent component found, 6 --check failed, 130 interrupted.
+5 no agent component found, 6 --check or --forbid-plaintext failed,
+130 interrupted.
 Every option can also be set as OLRENDER_<OPTION> (e.g. OLRENDER_VALUES,
 OLRENDER_API_KEY_SECRET); precedence: command line > environment > values files.
 """
@@ -35,10 +40,18 @@ OLRENDER_API_KEY_SECRET); precedence: command line > environment > values files.
 class Reporter:
     """Writes warnings and errors to stderr and the log file, with secrets scrubbed."""
 
-    stderr: IO[str]
+    stderr: IO[str] | None
     log: IO[str] | None = None
     debug: bool = False
     secrets: list[str] = field(default_factory=list)
+
+    def add_secret(self, value: object) -> None:
+        """Scrub this value (trimmed, as olrender uses it) and its base64 form from now on."""
+        if isinstance(value, str) and value.strip():
+            import base64
+
+            plain = value.strip()
+            self.secrets += [plain, base64.b64encode(plain.encode()).decode()]
 
     def scrub(self, text: str) -> str:
         """Replace every known secret value in text."""
@@ -50,9 +63,12 @@ class Reporter:
     def _write(self, text: str, to_stderr: bool = True) -> None:
         """Emit one message."""
         text = self.scrub(text)
-        if to_stderr:
-            self.stderr.write(text + "\n")
-            self.stderr.flush()
+        if to_stderr and self.stderr is not None:
+            try:
+                self.stderr.write(text + "\n")
+                self.stderr.flush()
+            except (OSError, ValueError):  # stderr closed or nobody reads it any more: the log file still does
+                self.stderr = None
         if self.log is not None:
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
             for line in text.splitlines() or [""]:
@@ -70,6 +86,14 @@ class Reporter:
     def info(self, message: str) -> None:
         """A note for the log file (and stderr with --debug)."""
         self._write(f"olrender: {message}", to_stderr=self.debug)
+
+    def notice(self, message: str) -> None:
+        """A result the user asked for (the --check verdict): stderr and the log file."""
+        self._write(f"olrender: {message}")
+
+    def report(self, text: str, to_stderr: bool) -> None:
+        """The --explain report: the log file, and stderr when asked for."""
+        self._write(text, to_stderr=to_stderr)
 
 
 def open_log(path: str) -> IO[str]:
@@ -97,6 +121,7 @@ def key_file_reader(reporter: Reporter) -> Callable[[str], str]:
 
     def read(path: str) -> str:
         text = read_text(path, "--api-key-file")
+        reporter.add_secret(text)
         try:
             mode = os.stat(path).st_mode
         except OSError:  # pragma: no cover - just read it
@@ -157,6 +182,21 @@ def _option(*decls: str, **kwargs: Any) -> Callable[[Any], Any]:
          help="Replace conflicting env entries and Secrets instead of failing.")
 @_option("--allow-no-match", is_flag=True, default=None,
          help="Succeed even if the stream holds no agent component.")
+@_option("--check", is_flag=True, default=None,
+         help="Change nothing: pass the stream through and exit 0 only if every agent component will get a "
+              "working OpenLineage API key, URL and namespace; else exit 6 with a report. Needs no key settings.")
+@_option("--emit-patches", is_flag=True, default=None,
+         help="Print the RFC 6902 patches olrender applies (JSON, secrets redacted) instead of the stream.")
+@_option("--diff", is_flag=True, default=None,
+         help="Print a unified diff of every changed or added document (secrets redacted) instead of the stream.")
+@_option("--explain", is_flag=True, default=None,
+         help="Explain on stderr and in --log-file why each workload was or was not changed.")
+@_option("--report", metavar="FILE", help="Write that explanation to FILE.")
+@_option("--report-format", type=click.Choice(["text", "json"]),
+         help="Format of --explain and --report.  [default: text]")
+@_option("--forbid-plaintext", is_flag=True, default=None,
+         help="CI policy: refuse the secret method, and fail (exit 6) if the stream holds an OpenLineage key "
+              "in a Secret, ConfigMap or literal env value.")
 @_option("--log-file", metavar="FILE",
          help="Append warnings, errors and a summary here (Helm 4 discards stderr).")
 @_option("--debug", is_flag=True, default=None, help="Show tracebacks and the per-workload summary on stderr.")
@@ -169,31 +209,86 @@ def command(ctx: click.Context, /, **options: Any) -> int:
     and writes it to stdout with the key reference injected into each agent
     component. Use it as `helm install ... --post-renderer olrender`.
     """
-    stdin = sys.stdin.buffer
     reporter = Reporter(sys.stderr, debug=bool(options.get("debug")))
     ctx.obj = reporter
     try:
         if options.get("log_file"):
             reporter.log = open_log(options["log_file"])
+        if sys.stdin is None or sys.stdout is None:
+            closed = "stdin" if sys.stdin is None else "stdout"
+            reporter.error(f"{closed} is closed; olrender reads the manifest stream on stdin and writes it to stdout")
+            return ExitCode.CONFIG
+        stdin = sys.stdin.buffer
         if stdin.isatty():
             click.echo(ctx.get_help(), err=True)
             reporter.error("no manifest stream on stdin (it is a terminal); pipe Helm's output in")
             return ExitCode.CONFIG
-        output = run(options, stdin.read(), reporter)
+        from postrenderer.stream import MAX_STREAM_BYTES
+
+        try:  # a byte past the limit is enough to refuse the stream
+            data = read_to_eof(stdin, MAX_STREAM_BYTES + 1)
+        except OSError as exc:
+            raise InputError(f"cannot read the manifest stream on stdin ({exc.strerror})") from None
+        output = run(options, data, reporter)
     except OlrenderError as exc:
         reporter.error(str(exc))
-        if reporter.debug:
-            import traceback
-
-            reporter._write(traceback.format_exc().rstrip())
+        _debug_traceback(reporter)
         return exc.exit_code
+    except KeyboardInterrupt:
+        reporter.error("interrupted")
+        return ExitCode.INTERRUPTED
+    except Exception as exc:  # a bug: one line (and the log file); the traceback only with --debug
+        reporter.error(f"internal error: {type(exc).__name__} (rerun with --debug)")
+        _debug_traceback(reporter)
+        return ExitCode.INTERNAL
     try:
         out = sys.stdout.buffer
         out.write(output)
         out.flush()
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader went away (``olrender | head``): nothing left to tell
         _quiet_stdout()
+    except OSError as exc:
+        _quiet_stdout()
+        reporter.error(f"cannot write the output to stdout ({exc.strerror})")
+        return ExitCode.INTERNAL
     return ExitCode.OK
+
+
+def read_to_eof(source: IO[bytes], limit: int) -> bytes:
+    """Read until end of file (or limit bytes), however many writes and pauses it takes.
+
+    A parent may hand over a non-blocking pipe, where a plain ``read()`` returns
+    whatever has arrived so far: that would silently cut the stream. The pipe
+    is switched to blocking mode, and a read that still finds nothing waits.
+    """
+    import select
+
+    try:
+        fd: int | None = source.fileno()
+        os.set_blocking(source.fileno(), True)
+    except (OSError, ValueError, AttributeError):  # not a real file (tests), or it cannot be switched
+        fd = None
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = source.read(limit - size)
+        if chunk is None:  # still non-blocking and nothing there yet
+            if fd is not None:
+                select.select([fd], [], [])
+            continue
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _debug_traceback(reporter: Reporter) -> None:
+    """With --debug, add the current exception's traceback (secrets scrubbed) to stderr and the log."""
+    if reporter.debug:
+        import traceback
+
+        reporter._write(traceback.format_exc().rstrip())
 
 
 def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> bytes:
@@ -201,7 +296,18 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> bytes:
     from postrenderer import config, pipeline
 
     files = [(p, read_text(p, "--values")) for p in options.get("values_files") or ()]
-    values = config.load_values(files)
+    values_warnings: list[str] = []
+    values = config.load_values(files, values_warnings)
+    block = values.get("openLineage")
+    for candidate in (os.environ.get(config.KEY_ENV), block.get("apiKey") if isinstance(block, dict) else None):
+        reporter.add_secret(candidate)  # from the start: whatever fails later cannot print them
+    for warning in values_warnings:
+        reporter.warn(warning)
+    mode = output_mode(options)
+    if mode == "check":
+        return run_check(options, values, data, reporter)
+    if options.get("forbid_plaintext") and options.get("method") == "secret":
+        raise ConfigError(FORBID_SECRET_METHOD)
     settings, warnings = config.resolve(options, values, os.environ, key_file_reader(reporter))
     key = settings.openlineage.api_key
     if key is not None:
@@ -210,9 +316,24 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> bytes:
         reporter.secrets += [key.reveal(), base64.b64encode(key.reveal().encode()).decode()]
     for warning in warnings:
         reporter.warn(warning)
-    result = pipeline.render(data, settings)
+    if options.get("forbid_plaintext"):
+        forbid_plaintext(settings, data)
+    from postrenderer.report import diff, explain_render, patches
+
+    method = settings.openlineage.method if settings.openlineage.enabled else "disabled"
+    planned: list[pipeline.Result] = []
+    try:
+        result = pipeline.analyse(data, settings, observe=planned.append)
+    finally:
+        if planned:  # also when the run fails on conflicts or no match
+            write_explain(options, explain_render(planned[0], method), reporter)
     for warning in result.plan.warnings:
         reporter.warn(warning)
+    if mode == "emit_patches":
+        return reporter.scrub(json.dumps(patches(result, method), indent=2) + "\n").encode()
+    if mode == "diff":
+        return reporter.scrub(diff(result)).encode()
+    result.output = pipeline.apply(result)
     for report in result.plan.reports:
         if report.component:
             reporter.info(
@@ -228,6 +349,71 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> bytes:
         f"{settings.openlineage.method if settings.openlineage.enabled else 'disabled'})"
     )
     return result.output
+
+
+MODES = {"check": "--check", "emit_patches": "--emit-patches", "diff": "--diff"}
+FORBID_SECRET_METHOD = (
+    "--forbid-plaintext refuses the secret method: it puts the plaintext key into a Secret of the Helm "
+    "release. Reference a Secret created outside the release (--api-key-secret NAME) or use --method vault"
+)
+
+
+def output_mode(options: dict[str, Any]) -> str:
+    """render, check, emit_patches or diff; at most one mode option may be given."""
+    chosen = [name for name in MODES if options.get(name)]
+    if len(chosen) > 1:
+        raise ConfigError(f"{' and '.join(MODES[name] for name in chosen)} cannot be combined; choose one")
+    return chosen[0] if chosen else "render"
+
+
+def forbid_plaintext(settings: Settings, data: bytes) -> None:
+    """--forbid-plaintext in render modes: no secret method, no plaintext key in the input."""
+    from postrenderer.check import scan_plaintext
+    from postrenderer.errors import CheckFailed
+
+    if settings.openlineage.enabled and settings.openlineage.method == "secret":
+        raise ConfigError(FORBID_SECRET_METHOD)
+    found = scan_plaintext(data)
+    if found:
+        raise CheckFailed(
+            "--forbid-plaintext: the stream holds the OpenLineage key in plain text:\n"
+            + "\n".join(f"  - {item}" for item in found)
+        )
+
+
+def write_explain(options: dict[str, Any], data: dict[str, Any], reporter: Reporter) -> None:
+    """Write the --explain/--report report (text or JSON) to stderr, FILE and the log file."""
+    explain, path = bool(options.get("explain")), options.get("report")
+    if not explain and not path:
+        return
+    from postrenderer.report import explain_text
+
+    text = json.dumps(data, indent=2) + "\n" if options.get("report_format") == "json" else explain_text(data)
+    text = reporter.scrub(text)
+    if path:
+        try:
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise ConfigError(f"--report {path}: cannot write ({exc.strerror})") from None
+    reporter.report(text.rstrip("\n"), to_stderr=explain)
+
+
+def run_check(options: dict[str, Any], values: dict[str, Any], data: bytes, reporter: Reporter) -> bytes:
+    """--check: evaluate the stream as it is and hand it back unchanged when it passes."""
+    from postrenderer import check, pipeline
+    from postrenderer.discovery import ComponentRules
+    from postrenderer.report import explain_check
+
+    rules = ComponentRules.build(
+        options.get("component_selector"), options.get("component_name"), options.get("container")
+    )
+    result = check.check_stream(
+        data, rules, check.expectations(options, values), bool(options.get("forbid_plaintext"))
+    )
+    write_explain(options, explain_check(result), reporter)
+    reporter.notice(check.verdict(result, bool(options.get("allow_no_match"))))
+    return data if data.strip() else pipeline.EMPTY_OUTPUT.encode()
 
 
 def _quiet_stdout() -> None:
@@ -246,7 +432,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         exc.show()
         status = ExitCode.CONFIG
     except (click.exceptions.Abort, KeyboardInterrupt):
-        sys.stderr.write("olrender: interrupted\n")
+        _say("olrender: interrupted\n")
         status = ExitCode.INTERRUPTED
     except BrokenPipeError:
         _quiet_stdout()
@@ -254,6 +440,15 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except Exception as exc:  # the last line of defence: no traceback without --debug
         if "--debug" in (argv if argv is not None else sys.argv):
             raise
-        sys.stderr.write(f"olrender: internal error: {type(exc).__name__} (rerun with --debug)\n")
+        _say(f"olrender: internal error: {type(exc).__name__} (rerun with --debug)\n")
         status = ExitCode.INTERNAL
     sys.exit(int(status or 0))
+
+
+def _say(text: str) -> None:
+    """Write to stderr if it is still there."""
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):
+        pass

@@ -121,9 +121,10 @@ def load_values(files: list[tuple[str, str]], warnings: list[str] | None = None)
             raise ConfigError(f"values file {name}: malformed YAML{at}: {problem}") from None
         except stream.TooLarge as exc:
             raise ConfigError(f"values file {name}: {exc.describe()}") from None
-        for duplicate in duplicates if warnings is not None else ():
-            warnings.append(
+        if warnings is not None:
+            warnings.extend(
                 f"values file {name}: duplicate key {duplicate}; like Helm, olrender uses the last value"
+                for duplicate in duplicates
             )
         if data is None:
             continue

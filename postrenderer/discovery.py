@@ -164,23 +164,45 @@ def containers_of(workload: Workload) -> list[dict[str, Any]]:
     """The pod's containers, validated; raises InputError naming the document."""
     place = where(workload.doc_index, workload.kind, workload.name)
     spec = workload.pod_spec
+    path = ".".join(str(part) for part in workload.pod_spec_path) or "spec"
     if not isinstance(spec, dict):
-        raise InputError(f"{place}: pod template has no spec mapping")
+        got = "it is missing" if spec is None else f"got {yaml_type(spec)}"
+        raise InputError(
+            f"{place}: {path} must be a pod spec mapping ({got}); an agent component needs its containers"
+        )
     containers = spec.get("containers")
     if not isinstance(containers, list) or not containers:
-        got = "missing" if containers is None else type(containers).__name__
-        raise InputError(f"{place}: spec.containers must be a non-empty list (got {got})")
+        got = "it is missing" if "containers" not in spec else f"got {yaml_type(containers)}"
+        raise InputError(f"{place}: {path}.containers must be a non-empty list of containers ({got})")
     for i, container in enumerate(containers):
         if not isinstance(container, dict):
-            raise InputError(f"{place}: containers[{i}] is not a mapping")
+            raise InputError(f"{place}: {path}.containers[{i}] must be a mapping (got {yaml_type(container)})")
         if not isinstance(container.get("name"), str) or not container["name"]:
-            raise InputError(f"{place}: containers[{i}] has no name")
+            raise InputError(f"{place}: {path}.containers[{i}] has no name (Kubernetes requires one)")
         env = container.get("env")
         if env is not None and not isinstance(env, list):
             raise InputError(
-                f"{place}: container {container['name']!r}: env must be a list, got {type(env).__name__}"
+                f"{place}: container {container['name']!r}: env must be a list of name/value entries "
+                f"(got {yaml_type(env)})"
             )
     return containers
+
+
+def yaml_type(value: Any) -> str:
+    """Describe a parsed value in YAML's words, for messages (never the value itself)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a mapping" if value else "an empty mapping"
+    if isinstance(value, list):
+        return "a list" if value else "an empty list"
+    return f"a {type(value).__name__}"
 
 
 def choose_container(workload: Workload, role: str, rules: ComponentRules) -> tuple[int, str]:

@@ -3,21 +3,25 @@
     read (stream.split/parse) -> find components -> plan (RFC 6902) -> apply -> write
 
 Only documents that can hold workloads, and the Secrets/ConfigMaps the method
-generates, are kept in memory after parsing; every other document is parsed
-once to prove it is well-formed and then passed through as its original text.
+generates, are parsed into objects and kept; every other document is checked
+to be well-formed (by libyaml's parser alone when its text shows its kind
+plainly, see ``stream.plain_kind``) and passed through as its original text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from postrenderer import stream
+from postrenderer.check import lint_rendered
 from postrenderer.config import Settings
+from postrenderer.discovery import classify
 from postrenderer.errors import ConflictError, NoMatchError
 from postrenderer.methods import Method, method_for
 from postrenderer.plan import Plan, build_plan
-from postrenderer.workloads import might_hold_workloads
+from postrenderer.workloads import iter_workloads, kind_may_hold_workloads, might_hold_workloads, outline
 
 EMPTY_OUTPUT = "# olrender: the chart rendered no manifests\n"
 
@@ -31,6 +35,7 @@ class Result:
     format: str
     segments: list[stream.Segment] = field(default_factory=list)
     documents: dict[int, Any] = field(default_factory=dict)
+    source: bytes = b""  # the input, whose bytes untouched documents are written from
 
 
 def _interesting(doc: Any, generated: set[tuple[str, str]]) -> bool:
@@ -43,11 +48,33 @@ def _interesting(doc: Any, generated: set[tuple[str, str]]) -> bool:
     return (str(doc.get("kind")), str(name)) in generated
 
 
-def analyse(data: bytes, settings: Settings, method: Method | None = None) -> Result:
-    """Read the stream and plan the changes, without applying them."""
+def _kept(index: int, doc: Any, settings: Settings) -> Any:
+    """The document, or only its outline when it holds workloads but no agent component (memory)."""
+    if might_hold_workloads(doc) and all(classify(w, settings.rules)[0] is None for w in iter_workloads(index, doc)):
+        return outline(doc)
+    return doc
+
+
+def _needs_objects(kind: str | None, text: str, generated: set[tuple[str, str]], helm4: bool) -> bool:
+    """Whether a document must become objects: unsure kind, workloads, maybe generated, maybe the Helm 4 tell."""
+    if kind is None or kind_may_hold_workloads(kind):
+        return True
+    if any(kind == k and (name in text or "\\" in text) for k, name in generated):
+        return True  # (a name can only hide from a substring search behind escapes)
+    return not helm4 and stream.HELM4_FILENAME in text
+
+
+def analyse(
+    data: bytes, settings: Settings, method: Method | None = None,
+    observe: Callable[[Result], None] | None = None,
+) -> Result:
+    """Read the stream and plan the changes, without applying them.
+
+    ``observe`` sees the result as soon as the plan exists, so that the per-workload
+    report (``--explain``) survives a run that then fails on conflicts or no match.
+    """
     method = method or method_for(settings.openlineage)
-    text = stream.decode(data)
-    segments = stream.split(text)
+    segments = stream.split(stream.decode(data))  # (the decoded whole is not kept: segments are its copy)
     generated = {
         (str(new.doc["kind"]), str(new.doc["metadata"]["name"])) for new in method.documents(None)
     }
@@ -55,6 +82,10 @@ def analyse(data: bytes, settings: Settings, method: Method | None = None) -> Re
     helm4 = False
     has_documents = False
     for segment in segments:
+        if not _needs_objects(stream.plain_kind(segment.text), segment.text, generated, helm4):
+            stream.check(segment)  # well-formed is all we need to know: its text passes through
+            has_documents = True
+            continue
         doc, duplicates = stream.parse(segment)
         if doc is None:
             continue
@@ -62,11 +93,14 @@ def analyse(data: bytes, settings: Settings, method: Method | None = None) -> Re
         if not helm4 and isinstance(doc, dict):
             helm4 = stream.detect_format([], [doc]) == "helm4"
         if _interesting(doc, generated):
-            candidates.append((segment.index, doc, duplicates))
+            candidates.append((segment.index, _kept(segment.index, doc, settings), duplicates))
     fmt = stream.detect_format(segments, [])
     if fmt == "plain" and helm4:
         fmt = "helm4"
     plan = build_plan(candidates, settings, method)
+    result = Result(b"", plan, fmt, segments, {i: d for i, d, _ in candidates}, data)
+    if observe is not None:
+        observe(result)
     if plan.conflicts:
         raise ConflictError(
             f"{len(plan.conflicts)} conflict(s):\n" + "\n".join(f"  - {c}" for c in plan.conflicts)
@@ -78,7 +112,9 @@ def analyse(data: bytes, settings: Settings, method: Method | None = None) -> Re
             f"({len(plan.reports)} workload(s) examined: {looked}). "
             "Check --component-selector/--component-name, or pass --allow-no-match"
         )
-    return Result(b"", plan, fmt, segments, {i: d for i, d, _ in candidates})
+    if settings.openlineage.enabled:
+        lint_rendered(result.documents, plan, settings.rules)
+    return result
 
 
 def apply(result: Result) -> bytes:
@@ -88,20 +124,34 @@ def apply(result: Result) -> bytes:
     segments = result.segments
     if not any(s.has_document for s in segments) and not "".join(s.text for s in segments).strip():
         return EMPTY_OUTPUT.encode()
-    parts: list[str] = []
+    # ASCII input (the usual case): each run of untouched documents is one slice of the input bytes
+    source = memoryview(result.source) if len(result.source) == sum(len(s.text) for s in segments) else None
+    parts: list[bytes | memoryview] = []
+    last = ""
+    end = copied = 0  # copied: where the untouched input not yet in parts begins
     for segment in segments:
+        start, end = end, end + len(segment.text)
         ops = result.plan.ops.get(segment.index)
         if not ops:
-            parts.append(segment.text)
+            if source is None:
+                parts.append(segment.text.encode())
+            last = segment.text
             continue
+        if source is not None:
+            parts.append(source[copied:start])
+        copied = end
         doc = jsonpatch.apply_patch(result.documents[segment.index], ops, in_place=False)
-        parts.append(stream.rewrite(segment, doc))
+        last = stream.rewrite(segment, doc)
+        parts.append(last.encode())
+    if source is not None:
+        parts.append(source[copied:end])
     newline = segments[0].newline if segments else "\n"
     for new in result.plan.new_documents:
-        if parts and not parts[-1].endswith("\n"):
-            parts.append(newline)
-        parts.append(stream.new_document(new.doc, new.filename, result.format, newline))
-    return "".join(parts).encode()
+        if parts and not last.endswith("\n"):
+            parts.append(newline.encode())
+        last = stream.new_document(new.doc, new.filename, result.format, newline)
+        parts.append(last.encode())
+    return b"".join(parts)
 
 
 def render(data: bytes, settings: Settings) -> Result:

@@ -43,6 +43,7 @@ class WorkloadReport:
     container: str | None = None
     container_reason: str | None = None
     actions: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -352,4 +353,11 @@ def build_plan(
             if workload.namespace not in namespaces:
                 namespaces.append(workload.namespace)
     plan_documents(method, namespaces, existing, settings.overwrite, plan)
+    for index, doc, duplicates in candidates:  # e.g. a Secret replaced under --overwrite
+        if duplicates and index in plan.ops:
+            kind, name, _ = _identity(doc) or (None, None, None)
+            raise InputError(
+                f"{where(index, kind, name)}: duplicate mapping keys {', '.join(duplicates)}; "
+                "olrender would have to drop one of the values"
+            )
     return plan

@@ -25,13 +25,26 @@ from typing import Any, ClassVar
 
 import yaml
 
-from postrenderer.errors import InputError
+from postrenderer.errors import InputError, where
 
 HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
 
 _MARKER_RE = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|\Z)|^%", re.MULTILINE)
 _CONTENT_RE = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
 _SOURCE_RE = re.compile(r"^# Source: ", re.MULTILINE)
+_KIND_KEY_RE = re.compile(r"^kind[ \t]*:", re.MULTILINE)
+_PLAIN_KIND_RE = re.compile(r"^kind:[ \t]+([A-Za-z][A-Za-z0-9]*)(?:[ \t]+#[^\n]*)?[ \t]*\r?$", re.MULTILINE)
+# after a line break: a column-0 line that is not a comment, a marker alone or a plain key/sequence entry
+_ODD_START_RE = re.compile(r"\n(?:[^\sA-Za-z0-9_./#-]|---[ \t]+[^\s#])")
+# tags, anchors, aliases, complex keys, merge keys, the "=" value key, "0x_"-like numbers, collection keys,
+# each where a YAML token starts
+_TOKEN = r"[^\s\[\]{},]"
+_NEEDS_OBJECTS_RE = re.compile(
+    rf"!(?<!{_TOKEN}!)|&(?<!{_TOKEN}&)|\*(?<!{_TOKEN}\*)|\?(?=\s|$)(?<!{_TOKEN}\?)|<<(?<!{_TOKEN}<<)"
+    rf"|=(?=[\s\]}},:#]|$)(?<!{_TOKEN}=)|0[xb]_(?<![^\s\[\]{{}},+-]0[xb]_)|\._(?<![^\s\[\]{{}},+-]\._)"
+    r"|\][ \t]*:(?=\s|$)|\}[ \t]*:(?=\s|$)",  # (literal first characters keep the scan fast)
+    re.MULTILINE,
+)
 
 try:  # pragma: no cover - depends on how PyYAML was built
     _BaseLoader: Any = yaml.CSafeLoader
@@ -40,7 +53,22 @@ except AttributeError:  # pragma: no cover
     _BaseLoader = yaml.SafeLoader
     _BaseDumper = yaml.SafeDumper
 
+try:  # pragma: no cover - depends on how PyYAML was built
+    from yaml._yaml import CParser  # libyaml's parser alone: events, no nodes
+
+    _EventParser: Any = CParser
+except ImportError:  # pragma: no cover
+    _EventParser = yaml.SafeLoader
+
+_STR_TAG = "tag:yaml.org,2002:str"
 MAX_EXPANDED_NODES = 1_000_000
+MAX_DEPTH = 200  # nesting levels; libyaml's composer recurses in C, and rewriting recurses in Python
+MAX_DOCUMENT_BYTES = 16 * 2**20  # characters of one document (all ASCII in practice)
+MAX_STREAM_BYTES = 64 * 2**20  # the whole input; the CLI stops reading one byte past it
+
+_KIND_HINT_RE = re.compile(r"^kind:[ \t]*[\"']?([A-Za-z][A-Za-z0-9]*)", re.MULTILINE)
+_METADATA_HINT_RE = re.compile(r"^metadata:[ \t]*(?:#[^\n]*)?\r?\n", re.MULTILINE)
+_NAME_HINT_RE = re.compile(r"name:[ \t]*[\"']?([^\"'\s#]+)")
 
 
 class Loader(_BaseLoader):  # type: ignore[misc]
@@ -55,6 +83,8 @@ class Loader(_BaseLoader):  # type: ignore[misc]
         super().__init__(stream)
         self.duplicate_keys: list[str] = []
         self.aliases = 0
+        self.merged = 0
+        self.flattened: set[int] = set()
 
     def construct_object(self, node: Any, deep: bool = False) -> Any:
         """Construct a node, counting how often a node is reused through an alias."""
@@ -62,15 +92,48 @@ class Loader(_BaseLoader):  # type: ignore[misc]
             self.aliases += 1
         return super().construct_object(node, deep=deep)
 
+    def flatten_mapping(self, node: Any) -> None:
+        """Note duplicate keys and resolve ``<<`` merges (at most MAX_EXPANDED_NODES merged entries)."""
+        if id(node) in self.flattened:
+            return
+        self.flattened.add(id(node))
+        seen: set[tuple[str, str]] = set()
+        sources: list[Any] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                subnodes = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                sources += [sub for sub in subnodes if isinstance(sub, yaml.MappingNode)]
+            elif isinstance(key_node, yaml.ScalarNode):  # a collection key: SafeConstructor refuses it
+                key = (key_node.tag, key_node.value)
+                if key in seen:
+                    self.duplicate_keys.append(f"{key_node.value} (line {key_node.start_mark.line + 1})")
+                seen.add(key)
+        for sub in sources:
+            self.flatten_mapping(sub)
+        self.merged += sum(len(sub.value) for sub in sources)
+        if self.merged > MAX_EXPANDED_NODES:
+            raise TooLarge(
+                f"YAML merge keys (<<){{at}} copy more than {MAX_EXPANDED_NODES:,} entries (a merge bomb?)", node
+            )
+        super().flatten_mapping(node)
+
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
-        """Build a mapping and remember keys that appear twice (YAML says: an error)."""
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = key_node.value
-            if key in seen:
-                self.duplicate_keys.append(f"{key} (line {key_node.start_mark.line + 1})")
-            seen.add(key)
+        """Build a mapping as a plain dict (duplicate keys are noted while flattening)."""
         return dict(super().construct_mapping(node, deep=deep))
+
+
+class TooLarge(Exception):
+    """A document exceeds one of olrender's processing limits."""
+
+    def __init__(self, message: str, node: Any = None) -> None:
+        super().__init__(message.replace("{at}", ""))
+        self.message = message
+        self.line: int | None = node.start_mark.line if node is not None else None
+
+    def describe(self, first_line: int = 1) -> str:
+        """The message, with the line where the limit was hit (first_line: where the text starts)."""
+        at = f" at line {first_line + self.line}" if self.line is not None else ""
+        return self.message.replace("{at}", at)
 
 
 def _represent_str(dumper: Any, value: str) -> Any:
@@ -87,25 +150,12 @@ class Dumper(_BaseDumper):  # type: ignore[misc]
         return True
 
 
-class IndentedDumper(yaml.SafeDumper):
-    """Like Dumper, but indents sequences under their key (the style of most Helm templates)."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        """Write shared nodes out in full."""
-        return True
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        """Never emit indentless sequences."""
-        super().increase_indent(flow, False)
-
-
 Dumper.add_representer(str, _represent_str)
-IndentedDumper.add_representer(str, _represent_str)
 _INDENTED_SEQ_RE = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*\1 +- ", re.MULTILINE)
 _COMPACT_SEQ_RE = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*\1- ", re.MULTILINE)
 
 
-@dataclass
+@dataclass(slots=True)
 class Segment:
     """The verbatim text of one document and its leading marker/comment lines."""
 
@@ -141,18 +191,45 @@ def _has_content(text: str) -> bool:
 
 
 def decode(data: bytes) -> str:
-    """Decode the raw stream as UTF-8, refusing encodings Helm never sends."""
+    """Decode the raw stream as UTF-8, refusing encodings Helm never sends and streams over MAX_STREAM_BYTES."""
+    if len(data) > MAX_STREAM_BYTES:
+        raise InputError(
+            f"the stream is over {MAX_STREAM_BYTES // 2**20} MiB, olrender's limit (rendered releases are "
+            "far smaller: Helm's default storage keeps a whole release, compressed, in one Secret of at most 1 MiB)"
+        )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError("input is UTF-16 (byte order mark found); Helm sends UTF-8")
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
-        raise InputError(f"input contains a NUL byte at line {line}; not a YAML text stream")
+        raise InputError(
+            f"{_document_at(data, nul)}: NUL byte at line {line}; a YAML stream is text "
+            "(is this UTF-16/UTF-32 without a byte order mark, or a binary file?)"
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"input is not valid UTF-8 (byte {exc.start}, line {line})") from None
+        raise InputError(
+            f"{_document_at(data, exc.start)}: not valid UTF-8 at line {line} (byte {exc.start}: "
+            f"0x{data[exc.start]:02x}); Helm sends UTF-8 (was a template saved as Latin-1?)"
+        ) from None
+
+
+def _document_at(data: bytes, offset: int) -> str:
+    """Name the document holding a byte of an undecodable stream (for encoding errors)."""
+    text = data.decode("utf-8", errors="replace")
+    position = len(data[:offset].decode("utf-8", errors="replace"))
+    start = 0
+    try:
+        segments = split(text)
+    except InputError:  # a document over the size limit: that error comes once the text decodes
+        return "the stream"
+    for segment in segments:
+        start += len(segment.text)
+        if position < start:
+            return _place(segment)
+    return "the stream"
 
 
 def split(text: str) -> list[Segment]:
@@ -185,6 +262,12 @@ def split(text: str) -> list[Segment]:
         if cut > start:
             chunk = text[start:cut]
             segments.append(Segment(len(segments) + 1, chunk, line))
+            if len(chunk) > MAX_DOCUMENT_BYTES:
+                raise InputError(
+                    f"{_place(segments[-1])}: the document is {len(chunk) / 2**20:.1f} MiB; olrender accepts "
+                    f"documents up to {MAX_DOCUMENT_BYTES // 2**20} MiB (the Kubernetes API stores objects "
+                    "up to about 1.5 MiB)"
+                )
             line += chunk.count("\n")
             start = cut
     return segments
@@ -192,28 +275,172 @@ def split(text: str) -> list[Segment]:
 
 def parse(segment: Segment) -> tuple[Any, list[str]]:
     """Parse one segment; return the document (None if empty) and its duplicate keys."""
-    loader = Loader(segment.text)
     try:
-        doc = loader.get_single_data()
-        if loader.aliases and _expanded_size(doc) > MAX_EXPANDED_NODES:
-            raise InputError(
-                f"document {segment.index} (line {segment.line}): YAML aliases expand to more than "
-                f"{MAX_EXPANDED_NODES:,} nodes (an alias bomb?)"
-            )
-        return doc, loader.duplicate_keys
+        doc, duplicates = load(segment.text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         at = f" at line {segment.line + mark.line}, column {mark.column + 1}" if mark else ""
         problem = exc.problem or exc.context or "invalid YAML"
-        raise InputError(f"document {segment.index}: malformed YAML{at}: {problem}") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"document {segment.index} (line {segment.line}): {exc}") from None
-    except RecursionError:
+        if problem.startswith("could not determine a constructor for the tag"):
+            tag = problem.rpartition(" ")[2]
+            raise InputError(
+                f"{_place(segment)}: unsupported YAML tag {tag}{at}; Kubernetes manifests use only "
+                "plain YAML types (quote the value if the tag is meant as text)"
+            ) from None
+        if exc.context and exc.context != problem and exc.problem:
+            started = exc.context_mark
+            since = ""
+            if started is not None and mark is not None and started.line != mark.line:
+                since = f" from line {segment.line + started.line}"
+            problem += f" ({exc.context}{since})"
+        index = getattr(mark, "index", -1)
+        if 0 <= index < len(segment.text) and segment.text[index] == "\t":
+            problem += "; it is a tab, and YAML does not allow tabs for indentation"
+        elif "mapping values are not allowed" in problem:
+            problem += "; check the indentation of this line"
+        raise InputError(f"{_place(segment)}: malformed YAML{at}: {problem}") from None
+    except yaml.reader.ReaderError as exc:
+        line = segment.line + segment.text.count("\n", 0, exc.position)
         raise InputError(
-            f"document {segment.index} (line {segment.line}): nesting too deep to process"
+            f"{_place(segment)}: unacceptable character #x{exc.character:04x} at line {line}: "
+            "YAML allows no control characters"
         ) from None
+    except yaml.YAMLError as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{_place(segment)}: malformed YAML: {detail}") from None
+    except TooLarge as exc:
+        raise InputError(f"{_place(segment)}: {exc.describe(segment.line)}") from None
+    except RecursionError:
+        raise InputError(f"{_place(segment)}: nesting too deep to process") from None
+    if doc is not None and not isinstance(doc, dict):
+        what = "a list (YAML sequence)" if isinstance(doc, list) else "a single value (YAML scalar)"
+        raise InputError(
+            f"{_place(segment)}: the document is {what}, not a Kubernetes object; every document in the "
+            "stream must be a mapping with apiVersion and kind (Helm and kubectl reject it too)"
+        )
+    return doc, duplicates
+
+
+def load(text: str) -> tuple[Any, list[str]]:
+    """Load one YAML document within olrender's limits; return it and its duplicate keys.
+
+    Raises ``yaml.YAMLError`` for malformed YAML and ``TooLarge`` for a document
+    nested deeper than MAX_DEPTH or whose aliases or merge keys expand beyond
+    MAX_EXPANDED_NODES (checked before anything is expanded or copied).
+    """
+    _check_depth(text)
+    loader = Loader(text)
+    try:
+        doc = loader.get_single_data() if not plain_yaml(text) else _build(loader, loader.get_single_node())
+        if loader.aliases and _expanded_size(doc) > MAX_EXPANDED_NODES:
+            raise TooLarge(f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb?)")
+        return doc, loader.duplicate_keys
     finally:
         loader.dispose()
+
+
+def plain_yaml(text: str) -> bool:
+    """Whether a document's text uses only plain YAML: nothing that only building objects refuses or expands.
+
+    That leaves out tags, anchors and aliases, ``<<`` merges, the ``=`` value
+    key, collection keys and numbers like ``0x_`` (each where a YAML token can
+    start, so ``#!/bin/sh`` or ``a=b`` do not count). Plain YAML can be checked
+    by libyaml's parser alone and built without PyYAML's general constructor.
+    """
+    return _NEEDS_OBJECTS_RE.search(text) is None
+
+
+def _build(loader: Loader, node: Any) -> Any:
+    """Build plain YAML's objects from its nodes: what ``construct_document`` gives, several times faster."""
+    constructors = loader.yaml_constructors
+
+    def build(node: Any) -> Any:
+        kind = type(node)
+        if kind is yaml.ScalarNode:
+            return node.value if node.tag == _STR_TAG else constructors[node.tag](loader, node)
+        if kind is yaml.MappingNode:
+            mapping = {build(key): build(value) for key, value in node.value}
+            if len(mapping) < len(node.value):
+                raise _DuplicateKeys
+            return mapping
+        return [build(item) for item in node.value]
+
+    if node is None:
+        return None
+    try:
+        return build(node)
+    except _DuplicateKeys:  # rare: let construction note them, in its own words and order
+        return loader.construct_document(node)
+
+
+class _DuplicateKeys(Exception):
+    """A mapping of a plain document repeats a key."""
+
+
+def _place(segment: Segment) -> str:
+    """``document 3 (ConfigMap/x) at line 40``: the document, with its kind and name when the text shows them."""
+    kind, name = identity_hint(segment.text)
+    return f"{where(segment.index, kind, name)} at line {segment.line}"
+
+
+def identity_hint(text: str) -> tuple[str | None, str | None]:
+    """Read ``kind`` and ``metadata.name`` from a document's text without parsing it (for messages)."""
+    kind = _KIND_HINT_RE.search(text)
+    name = None
+    meta = _METADATA_HINT_RE.search(text)
+    if meta is not None:
+        child_indent = None
+        for line in text[meta.end() : meta.end() + 20_000].splitlines()[:200]:
+            stripped = line.lstrip(" ")
+            if not stripped.strip() or stripped.startswith("#"):
+                continue
+            indent = len(line) - len(stripped)
+            if indent == 0 or (child_indent is not None and indent < child_indent):
+                break
+            child_indent = child_indent or indent
+            found = _NAME_HINT_RE.match(stripped)
+            if indent == child_indent and found:
+                name = found.group(1)
+                break
+    return (kind.group(1) if kind else None), name
+
+
+def _check_depth(text: str) -> None:
+    """Refuse documents nested deeper than MAX_DEPTH before libyaml's recursive composer sees them.
+
+    Each nesting level needs a ``[``/``{`` or more indentation (or a ``- ``/``? ``
+    indicator) than its parent, so a document with few brackets and shallow
+    indentation is cleared without parsing; anything else is measured from
+    libyaml's events, which it produces without recursion.
+    """
+    budget = MAX_DEPTH - text.count("[") - text.count("{")
+    if budget > 4:
+        prefix = f"[ \t?:-]{{{budget // 2 - 1}}}"  # a line starting this far in (over-estimated)
+        if re.match(prefix, text) is None and re.search("\n" + prefix, text) is None:
+            return
+    parser = _EventParser(text)
+    depth = 0
+    try:
+        while (event := parser.get_event()) is not None:
+            kind = type(event)
+            if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise TooLarge(f"nested more than {MAX_DEPTH} levels deep{{at}} (olrender's limit)", event)
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                depth -= 1
+    finally:
+        if hasattr(parser, "dispose"):
+            parser.dispose()
+
+
+def _nesting_ok(text: str) -> bool:
+    """Whether the text is well-formed enough to measure and nests at most MAX_DEPTH levels."""
+    try:
+        _check_depth(text)
+    except (TooLarge, yaml.YAMLError):
+        return False
+    return True
 
 
 def _expanded_size(doc: Any) -> int:
@@ -235,6 +462,54 @@ def _expanded_size(doc: Any) -> int:
     return size(doc)
 
 
+def plain_kind(text: str) -> str | None:
+    """The top-level ``kind`` of a segment when its text alone settles it, else None.
+
+    It does when the document is a block mapping starting at column 0 whose
+    only ``kind`` key is written ``kind: Word`` at column 0, and no column-0
+    line spells a key any other way (quotes, ``?``, tags, anchors, ``<<``, flow):
+
+        kind: ConfigMap                 -> "ConfigMap"
+        "kind": ConfigMap               -> None
+        kind: ConfigMap  + kind : Pod   -> None
+    """
+    if len(_KIND_KEY_RE.findall(text)) != 1 or _ODD_START_RE.search("\n" + text):
+        return None
+    match = _PLAIN_KIND_RE.search(text)
+    if match is None:
+        return None
+    body = len(_leading(text)[0])
+    if body >= len(text) or text[body] in " \t":
+        return None
+    return match.group(1)
+
+
+def check(segment: Segment) -> None:
+    """Prove a segment is what ``parse`` accepts, without keeping (or mostly building) the document.
+
+    Unless the text uses a feature that only building the Python objects can
+    refuse or expand (tags, anchors and aliases, ``<<`` merges, the ``=`` value
+    key, collection keys, numbers like ``0x_``), libyaml's parser alone checks
+    it: several times cheaper than ``parse``. Problems are reported by
+    ``parse``, in the same words as always.
+    """
+    text = segment.text
+    if plain_yaml(text) and _nesting_ok(text):
+        parser = _EventParser(text)
+        try:
+            if hasattr(parser, "raw_parse") and not _MARKER_RE.search(text, 1):
+                parser.raw_parse()  # no marker after the start: one document at most
+                return
+            starts = 0
+            while (event := parser.get_event()) is not None:
+                starts += type(event) is yaml.DocumentStartEvent
+            if starts <= 1:
+                return
+        except yaml.YAMLError:
+            pass
+    parse(segment)
+
+
 def indents_sequences(text: str) -> bool:
     """Whether a document writes block sequences indented under their key (``key:\n  - a``)."""
     indented = _INDENTED_SEQ_RE.search(text)
@@ -247,14 +522,49 @@ def indents_sequences(text: str) -> bool:
 def dump(doc: Any, indent_sequences: bool = False) -> str:
     """Serialise one document: key order kept, block scalars for multi-line text."""
     text: str = yaml.dump(
-        doc,
-        Dumper=IndentedDumper if indent_sequences else Dumper,
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=1_000_000,
+        doc, Dumper=Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1_000_000
     )
-    return text
+    return _indent_sequences(text) if indent_sequences else text
+
+
+def _indent_sequences(text: str) -> str:
+    """Indent every block sequence that is a mapping value by two more spaces (``key:\n  - a``).
+
+    The C emitter always writes such sequences level with their key. Its own
+    output is parsed back (events only) to find their lines; every line of one
+    (scalar continuation lines included, empty lines excepted) moves right, so
+    the document means the same and reads like the pure-Python emitter's output.
+    """
+    shifts: list[tuple[int, int]] = []
+    open_nodes: list[tuple[bool, int, int]] = []  # (is a sequence, column, first line if indentless else -1)
+    last = 0  # the last line holding content so far
+    parser = _EventParser(text)
+    while (event := parser.get_event()) is not None:
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            end = event.end_mark
+            last = end.line - 1 if end.column == 0 and end.line > event.start_mark.line else end.line
+        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            column = event.start_mark.column
+            indentless = (
+                kind is yaml.SequenceStartEvent and not event.flow_style and bool(open_nodes)
+                and not open_nodes[-1][0] and open_nodes[-1][1] == column
+            )  # fmt: skip
+            open_nodes.append((kind is yaml.SequenceStartEvent, column, event.start_mark.line if indentless else -1))
+            if event.flow_style:
+                last = event.end_mark.line
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            first = open_nodes.pop()[2]
+            if first >= 0:
+                shifts.append((first, last))
+    if not shifts:
+        return text
+    depth = [0] * (text.count("\n") + 1)
+    for first, final in shifts:
+        for line in range(first, final + 1):
+            depth[line] += 2
+    lines = text.split("\n")
+    return "\n".join(" " * d + line if d and line else line for d, line in zip(depth, lines, strict=True))
 
 
 def _leading(text: str) -> tuple[str, bool]:

@@ -130,4 +130,37 @@ def might_hold_workloads(doc: Any) -> bool:
     if not isinstance(doc, dict):
         return False
     kind = doc.get("kind")
-    return isinstance(kind, str) and (kind in POD_TEMPLATE_PATHS or kind.endswith("List"))
+    return isinstance(kind, str) and kind_may_hold_workloads(kind)
+
+
+def kind_may_hold_workloads(kind: str) -> bool:
+    """Whether documents of this kind can hold workloads (workload kinds and lists)."""
+    return kind in POD_TEMPLATE_PATHS or kind.endswith("List")
+
+
+def outline(doc: Any) -> Any:
+    """What discovery reads of a workload document: kind, metadata and each pod template's metadata.
+
+    A document with no agent component is kept only as its outline, so that a
+    stream's thousands of workloads are never all in memory at once:
+
+        {kind: Deployment, metadata: {...}, spec: {replicas: 2, template: {metadata: {...}, spec: {...}}}}
+        -> {kind: Deployment, metadata: {...}, spec: {template: {metadata: {...}}}}
+    """
+    if not isinstance(doc, dict):
+        return doc
+    if isinstance(doc.get("items"), list) and _is_list(doc):
+        items = [outline(item) if isinstance(item, dict) else None for item in doc["items"]]
+        return {"kind": doc["kind"], "items": items}
+    kept = {key: doc[key] for key in ("kind", "metadata") if key in doc}
+    kind = doc.get("kind")
+    path = POD_TEMPLATE_PATHS.get(kind) if isinstance(kind, str) else None
+    if not path:  # not a workload, or a Pod (its own template)
+        return kept
+    template = _walk(doc, path)
+    if isinstance(template, dict) and "metadata" in template:
+        node = kept
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = {"metadata": template["metadata"]}
+    return kept

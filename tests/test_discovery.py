@@ -94,7 +94,8 @@ def test_unknown_container_is_a_config_error() -> None:
 
 @pytest.mark.parametrize(
     ("containers", "message"),
-    [(None, "must be a non-empty list"), ({"name": "a"}, r"got dict"), ("agent", r"got str"),
+    [(None, r"must be a non-empty list of containers \(it is missing\)"), ({"name": "a"}, r"got a mapping"),
+     ("agent", r"got a string"), ([], r"got an empty list"),
      ([{"image": "x"}], "has no name"), ([{"name": "a", "env": {"A": "1"}}], "env must be a list")],
 )
 def test_malformed_containers_name_the_document(containers: Any, message: str) -> None:

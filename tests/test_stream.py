@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from postrenderer import stream
 from postrenderer.errors import InputError
@@ -71,7 +76,7 @@ def test_segment_lines_count_from_stream_start() -> None:
 def test_parse_reports_document_and_line() -> None:
     """Malformed YAML names the document and the stream line."""
     segments = stream.split("a: 1\n---\nb: [1, 2\nc: 3\n")
-    with pytest.raises(InputError, match=r"document 2: malformed YAML at line \d+"):
+    with pytest.raises(InputError, match=r"document 2 at line 2: malformed YAML at line 4, column \d+"):
         stream.parse(segments[1])
 
 
@@ -164,3 +169,154 @@ def test_new_document_provenance() -> None:
     assert f"    {stream.HELM4_FILENAME}: olrender/s.yaml\n" in helm4
     assert "# Source" not in helm4
     assert stream.new_document({"kind": "Secret"}, "olrender/s.yaml", "plain") == "---\nkind: Secret\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("---\n# Source: a/b.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n", "ConfigMap"),
+        ("kind: Service # a comment\n", "Service"),
+        ("---\r\nkind: Service\r\n", "Service"),
+        ("kind: Service#x\n", None),  # the plain scalar is "Service#x"
+        ('"kind": Deployment\nkind: Service\n', None),  # a second spelling of the key
+        ("kind: Service\nkind : Deployment\n", None),
+        ("kind: Service\n? kind\n: Deployment\n", None),
+        ("kind: Service\n<<: {kind: Deployment}\n", None),
+        ("--- {kind: Deployment}\n", None),
+        ("  kind: Service\n", None),  # the document does not start at column 0
+        ("kind: 'Service'\n", None),
+        ("kind: !!str Service\n", None),
+        ("kind: &k Service\n", None),
+        ("metadata:\n  kind: Service\n", None),
+        ("# only a comment\n", None),
+    ],
+)
+def test_plain_kind(text: str, kind: str | None) -> None:
+    """The kind is read from the text only when nothing else could be the document's kind."""
+    assert stream.plain_kind(text) == kind
+
+
+def outcome(action: Callable[[stream.Segment], object], segment: stream.Segment) -> tuple[str, ...]:
+    """What an action did with a segment: ok, or the exception's type and message (any difference counts)."""
+    try:
+        action(segment)
+    except Exception as exc:
+        return type(exc).__name__, str(exc)
+    return ("ok",)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "data:\n  a: 1\n",
+        "data:\n  a: [1\n",
+        'data:\n  a: "x\n',
+        "data:\n\ta: 1\n",
+        "data:\n  a: !foo x\n",
+        "data:\n  a: !!binary not-base64!\n",
+        "data:\n  a: =\n",
+        "data:\n  a: *nope\n",
+        "data: &a\n  b: 1\nother: *a\n",
+        "? [a]\n: b\n",
+        "[a]: b\n",
+        "{a: 1}: b\n",
+        "<<: {a: 1}\n",
+        "data:\n  n: 0x_\n",
+        "data:\n  a: '\x07'\n",
+        "data:\n  a: " + "[" * 300 + "]" * 300 + "\n",
+        "a: 1\na: 2\n",
+        "data:\n  script: |\n    #!/bin/sh\n    a && b || c != d\n    ls *.log ? x\n",
+        "data:\n  a: 1\n...\n# trailing comment\n",
+        "data:\n  a: 1\n---\nkind: Service\n",
+    ],
+)
+def test_check_agrees_with_parse(body: str) -> None:
+    """``check`` accepts exactly what ``parse`` accepts, and refuses in the same words."""
+    segment = stream.Segment(3, "---\n# Source: a/cm.yaml\nkind: ConfigMap\n" + body, 10)
+    assert outcome(stream.check, segment) == outcome(stream.parse, segment)
+
+
+def test_plain_documents_build_like_the_constructor() -> None:
+    """The direct builder gives the constructor's objects, and duplicate keys in its order."""
+    text = "a: 1\nb:\n  c: [true, null, 1.5, 0o7, '1', ~]\n  c: x\n  d: {e: 2}\na: 3\nf: 2001-02-03\n"
+    assert stream.plain_yaml(text)
+    fast = stream.parse(stream.Segment(1, text, 1))
+    loader = stream.Loader(text)
+    assert fast == (loader.get_single_data(), loader.duplicate_keys)
+    assert fast[1] == ["a (line 6)", "c (line 4)"]
+
+
+@pytest.mark.parametrize("text", ["a: !x 1\n", "a: &x 1\n", "a: *x\n", "? a\n: b\n", "<<: {}\n", "a: =\n",
+                                  "[a]: b\n", "a: 0x_\n", "a: -._\n"])
+def test_plain_yaml_leaves_out_features_only_construction_checks(text: str) -> None:
+    """Tags, anchors, aliases, complex and merge keys, ``=`` and ``0x_`` are not plain YAML."""
+    assert not stream.plain_yaml(text)
+
+
+@pytest.mark.parametrize("text", ["a: '#!/bin/sh'\n", "a: b=c\n", "url: a?b\n", "a: /**/x\n", "a: x._\n"])
+def test_plain_yaml_ignores_lookalikes(text: str) -> None:
+    """The same characters inside a token do not count."""
+    assert stream.plain_yaml(text)
+
+
+def test_plain_yaml_errs_on_the_safe_side() -> None:
+    """``a && b`` is not plain: an anchor could start at the second ``&`` (a full parse decides)."""
+    assert not stream.plain_yaml("a: x && y\n")
+
+
+class ReferenceDumper(yaml.SafeDumper):
+    """The pure-Python emitter with indented sequences: what ``dump(doc, True)`` must write."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        """Write shared nodes out in full."""
+        return True
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        """Never emit indentless sequences."""
+        super().increase_indent(flow, False)
+
+
+ReferenceDumper.add_representer(str, stream._represent_str)
+
+TEXT = st.text(st.sampled_from(list("ab -:#'\"|>?&*!\n\t%@`{}[],é")), max_size=12)
+DOCS = st.recursive(
+    st.none() | st.booleans() | st.integers() | TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT | st.integers(), inner, max_size=4),
+    max_leaves=25,
+)
+
+
+def python_dump(doc: object, dumper: type) -> str:
+    """A document as the pure-Python emitter writes it, with stream.dump's settings."""
+    text: str = yaml.dump(doc, Dumper=dumper, sort_keys=False, default_flow_style=False, allow_unicode=True,
+                          width=1_000_000)
+    return text
+
+
+class PlainReferenceDumper(ReferenceDumper):
+    """The pure-Python emitter with sequences level with their key (libyaml's style)."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        """Keep the default."""
+        yaml.SafeDumper.increase_indent(self, flow, indentless)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(TEXT, DOCS, max_size=5))
+def test_indented_dump_matches_the_python_emitter(doc: dict[object, object]) -> None:
+    """Re-indenting moves lines right only, keeps the meaning, and writes what the Python emitter writes."""
+    plain = stream.dump(doc)
+    written = stream.dump(doc, indent_sequences=True)
+    assert yaml.load(written, Loader=stream.Loader) == doc
+    assert [line.lstrip(" ") for line in written.split("\n")] == [line.lstrip(" ") for line in plain.split("\n")]
+    if plain.removesuffix("...\n") == python_dump(doc, PlainReferenceDumper):  # (the emitters mostly agree)
+        assert written.removesuffix("...\n") == python_dump(doc, ReferenceDumper)
+
+
+def test_indented_dump_of_a_deployment() -> None:
+    """Sequences under keys, nested ones and block scalars move right together."""
+    doc = {"spec": {"containers": [{"name": "a", "args": ["x", ["y"]], "script": "one\n  two\n"}], "e": []}}
+    assert stream.dump(doc, indent_sequences=True) == (
+        "spec:\n  containers:\n    - name: a\n      args:\n        - x\n        - - y\n"
+        "      script: |\n        one\n          two\n  e: []\n"
+    )
