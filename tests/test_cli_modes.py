@@ -1,0 +1,252 @@
+"""Tests for the CI modes of postrenderer.cli: --check, --emit-patches, --diff, --explain/--report, --forbid-plaintext.
+
+Each runs the real process the way Helm or a CI job does (stdin in, stdout out, exit code).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from postrenderer.pipeline import EMPTY_OUTPUT
+
+ROOT = Path(__file__).resolve().parent.parent
+STREAMS = ROOT / "fixtures" / "streams"
+CASES = ROOT / "fixtures" / "cases"
+HELM3 = (STREAMS / "helm3.yaml").read_bytes()
+HELM4 = (STREAMS / "helm4.yaml").read_bytes()
+KEY = "sk-test-modes-0001"
+SECRETS = (KEY.encode(), base64.b64encode(KEY.encode()))
+VAULT = ["--method=vault", "--vault-addr=https://vault.example.com:8200", "--vault-role=astro-agent",
+         "--vault-secret-path=secret/data/openlineage/api-key", "--vault-secret-field=key"]
+
+
+def olrender(*args: str, data: bytes = HELM3, env: dict[str, str] | None = None,
+             cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run olrender with a clean environment plus env."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("OLRENDER_") and k != "OPENLINEAGE_API_KEY"}
+    base.update(env or {})
+    return subprocess.run([sys.executable, "-m", "postrenderer", *args], input=data, capture_output=True,
+                          env=base, cwd=cwd, timeout=60, check=False)
+
+
+def render(*args: str, data: bytes = HELM3) -> bytes:
+    """olrender's output for a successful render."""
+    proc = olrender(*args, data=data, env={"OPENLINEAGE_API_KEY": KEY})
+    assert proc.returncode == 0, proc.stderr.decode()
+    return proc.stdout
+
+
+def assert_no_secret(*outputs: bytes) -> None:
+    """Neither the key nor its base64 form appears anywhere."""
+    for output in outputs:
+        for secret in SECRETS:
+            assert secret not in output
+
+
+@pytest.mark.parametrize("data", [HELM3, HELM4], ids=["helm3", "helm4"])
+def test_check_fails_on_raw_chart_output(data: bytes, tmp_path: Path) -> None:
+    """Exit 6, nothing on stdout (Helm fails), a per-workload report on stderr and in the log file."""
+    log = tmp_path / "olrender.log"
+    proc = olrender("--check", f"--log-file={log}", data=data)
+    assert proc.returncode == 6 and proc.stdout == b""
+    stderr = proc.stderr.decode()
+    assert "--check failed: 4 of 4 agent component(s)" in stderr
+    assert stderr.count("OPENLINEAGE_API_KEY: is not set") == 4
+    assert "Deployment/astro-agent-triggerer" in log.read_text()
+
+
+@pytest.mark.parametrize("method", [["--api-key-secret=mine"], ["-f", "values.yaml"], VAULT,
+                                    [*VAULT, "--kube-version=1.33", "--url=https://o11y.astronomer.io"]],
+                         ids=["existing-secret", "secret", "vault-file-key-ref", "vault-config-file"])
+@pytest.mark.parametrize("data", [HELM3, HELM4], ids=["helm3", "helm4"])
+def test_check_passes_on_olrender_output_and_hands_it_back(method: list[str], data: bytes) -> None:
+    """Used as a post-renderer after olrender: exit 0 and the stream unchanged, byte for byte."""
+    args = [a.replace("values.yaml", str(ROOT / "fixtures" / "sample" / "values.yaml")) for a in method]
+    rendered = render(*args, data=data)
+    proc = olrender("--check", data=rendered)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout == rendered
+    assert "check passed: 4 agent component(s)" in proc.stderr.decode()
+
+
+def test_check_ignores_key_settings() -> None:
+    """--check needs no key and reads none: an unreadable --api-key-file is not even opened."""
+    rendered = render("--api-key-secret=mine")
+    proc = olrender("--check", "--api-key-file=/nonexistent/key", "--method=secret", data=rendered)
+    assert proc.returncode == 0, proc.stderr.decode()
+
+
+def test_check_uses_configured_url_and_namespace(tmp_path: Path) -> None:
+    """The URL/namespace from --url or the values files must be what the stream carries."""
+    (tmp_path / "values.yaml").write_text("openLineage:\n  namespace: another-namespace\n")
+    rendered = render("--api-key-secret=mine")
+    proc = olrender("--check", "-f", "values.yaml", data=rendered, cwd=tmp_path)
+    assert proc.returncode == 6
+    assert "but the configured namespace is 'another-namespace'" in proc.stderr.decode()
+
+
+def test_check_from_environment() -> None:
+    """OLRENDER_CHECK turns a plain `--post-renderer olrender` into a check."""
+    proc = olrender(env={"OLRENDER_CHECK": "true"})
+    assert proc.returncode == 6
+
+
+def test_check_on_empty_input_satisfies_helm4() -> None:
+    """A chart that renders nothing: pass, with a non-empty comment so that Helm 4 accepts the output."""
+    proc = olrender("--check", data=b"")
+    assert proc.returncode == 0 and proc.stdout == EMPTY_OUTPUT.encode()
+
+
+def test_check_without_components_is_no_match() -> None:
+    """A stream with documents but no component: exit 5, like rendering."""
+    data = b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"
+    assert olrender("--check", data=data).returncode == 5
+    assert olrender("--check", "--allow-no-match", data=data).returncode == 0
+
+
+def test_check_catches_the_silent_transport_override() -> None:
+    """Key, URL and namespace all present, but a transport variable makes the key be ignored: exit 6."""
+    rendered = render("--api-key-secret=mine").replace(
+        b"            - name: TZ\n", b"            - name: OPENLINEAGE__TRANSPORT__TYPE\n"
+        b"              value: http\n            - name: TZ\n", 1)
+    proc = olrender("--check", data=rendered)
+    assert proc.returncode == 6
+    stderr = proc.stderr.decode()
+    assert "1 of 4 agent component(s)" in stderr
+    assert "container 'agent': OPENLINEAGE__TRANSPORT__TYPE: configures the OpenLineage transport" in stderr
+
+
+def test_render_warns_about_the_transport_override(tmp_path: Path) -> None:
+    """Render mode still renders, and the warning reaches stderr and the log file."""
+    data = HELM3.replace(b"            - name: TZ\n", b"            - name: AIRFLOW__OPENLINEAGE__TRANSPORT\n"
+                         b"              value: '{\"type\": \"console\"}'\n            - name: TZ\n", 1)
+    log = tmp_path / "olrender.log"
+    proc = olrender("--api-key-secret=mine", f"--log-file={log}", data=data)
+    assert proc.returncode == 0
+    warning = "olrender: warning: document 12 (Deployment/astro-agent-dag-processor): container 'agent': " \
+              "AIRFLOW__OPENLINEAGE__TRANSPORT: configures the OpenLineage transport"
+    assert warning in proc.stderr.decode() and warning in log.read_text()
+
+
+def test_emit_patches_is_json_without_secrets() -> None:
+    """--emit-patches prints the plan as JSON (exit 0) and never the key."""
+    proc = olrender("--emit-patches", env={"OPENLINEAGE_API_KEY": KEY})
+    assert proc.returncode == 0, proc.stderr.decode()
+    emitted = json.loads(proc.stdout)
+    assert [d["name"] for d in emitted["documents"]] == [
+        "astro-agent-dag-processor", "astro-agent-triggerer", "astro-agent-worker-default-worker",
+        "astro-agent-worker-gpu-worker"]
+    assert emitted["added"][0]["document"]["data"] == {"api-key": "<redacted>"}
+    assert_no_secret(proc.stdout, proc.stderr)
+
+
+def test_diff_without_secrets() -> None:
+    """--diff prints a unified diff (exit 0) and never the key."""
+    proc = olrender("--diff", env={"OPENLINEAGE_API_KEY": KEY})
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout.startswith(b"--- a/astro-remote-execution-agent/templates/dag-processor-deployment.yaml")
+    assert b"+  api-key: <redacted>" in proc.stdout
+    assert_no_secret(proc.stdout, proc.stderr)
+
+
+def test_modes_cannot_be_combined() -> None:
+    """One output mode at a time."""
+    proc = olrender("--check", "--diff")
+    assert proc.returncode == 2 and b"--check and --diff cannot be combined" in proc.stderr
+
+
+def test_explain_goes_to_stderr_and_the_log_while_rendering(tmp_path: Path) -> None:
+    """--explain keeps the stream on stdout and explains each workload on stderr and in the log file."""
+    log = tmp_path / "olrender.log"
+    proc = olrender("--explain", f"--log-file={log}", env={"OPENLINEAGE_API_KEY": KEY})
+    assert proc.returncode == 0
+    assert proc.stdout == render()
+    stderr = proc.stderr.decode()
+    assert "document 13 (Deployment/astro-agent-sentinel): not a component" in stderr
+    assert "  added env OPENLINEAGE_API_KEY" in stderr
+    assert "not a component" in log.read_text()
+    assert_no_secret(proc.stderr, log.read_bytes())
+
+
+def test_report_file_in_json(tmp_path: Path) -> None:
+    """--report FILE --report-format json writes the explanation as JSON and nothing to stderr."""
+    out = tmp_path / "report.json"
+    proc = olrender(f"--report={out}", "--report-format=json", env={"OPENLINEAGE_API_KEY": KEY})
+    assert proc.returncode == 0 and proc.stderr == b""
+    data = json.loads(out.read_text())
+    assert data["mode"] == "render" and data["components"] == 4
+    assert {w["name"] for w in data["workloads"] if not w["component"]} == {"astro-agent-sentinel"}
+
+
+def test_report_is_written_when_the_run_fails(tmp_path: Path) -> None:
+    """A conflict fails the run (exit 4) but the report still says which entries were refused."""
+    out = tmp_path / "report.txt"
+    proc = olrender(f"--report={out}", "--url=https://lineage.example.com", env={"OPENLINEAGE_API_KEY": KEY})
+    assert proc.returncode == 4 and proc.stdout == b""
+    assert out.read_text().count("conflict on env OPENLINEAGE_URL") == 4
+
+
+def test_check_report_in_json(tmp_path: Path) -> None:
+    """--check --report-format json: per component the key, URL and namespace source, or the findings."""
+    out = tmp_path / "check.json"
+    proc = olrender("--check", f"--report={out}", "--report-format=json")
+    assert proc.returncode == 6
+    data = json.loads(out.read_text())
+    assert data["mode"] == "check" and data["ok"] is False and data["failing"] == 4
+    component = next(w for w in data["workloads"] if w["component"])
+    assert component["evaluation"]["findings"][0]["code"] == "key-missing"
+    assert component["evaluation"]["url"] == "'https://o11y.astronomer.io'"
+
+
+def test_forbid_plaintext_refuses_the_secret_method() -> None:
+    """--forbid-plaintext with the secret method (explicit or inferred) is a configuration error."""
+    assert olrender("--forbid-plaintext", "--method=secret").returncode == 2
+    proc = olrender("--forbid-plaintext", env={"OPENLINEAGE_API_KEY": KEY})
+    assert proc.returncode == 2 and b"refuses the secret method" in proc.stderr
+    assert_no_secret(proc.stderr)
+
+
+def test_forbid_plaintext_fails_on_a_key_in_the_input() -> None:
+    """An input that already carries the key in a Secret fails with exit 6, even with a reference method."""
+    plaintext = render()
+    proc = olrender("--forbid-plaintext", "--api-key-secret=openlineage-api-key-secret", data=plaintext)
+    assert proc.returncode == 6 and proc.stdout == b""
+    assert b"Secret/openlineage-api-key-secret): Secret data api-key looks like an OpenLineage API key" in proc.stderr
+    assert_no_secret(proc.stderr)
+    assert olrender("--check", "--forbid-plaintext", data=plaintext).returncode == 6
+    assert olrender("--forbid-plaintext", "--api-key-secret=mine").returncode == 0
+
+
+def golden_outputs() -> list[Path]:
+    """Golden cases whose expected output configures lineage fully."""
+    found = []
+    for case in sorted(p for p in CASES.iterdir() if p.is_dir()):
+        expected = case / "expected.yaml"
+        if expected.exists() and b"OPENLINEAGE_API_KEY" in expected.read_bytes():
+            found.append(case)
+    return found
+
+
+def test_check_agrees_with_render_warnings_on_golden_cases() -> None:
+    """On every golden output, --check fails exactly when rendering warned about the same components."""
+    from tests.golden import Case, run_olrender
+
+    checked = 0
+    for path in golden_outputs():
+        case = Case(path)
+        rendered = run_olrender(case.args(), case.input(), case.env(), case.path)
+        proc = run_olrender([*case.args(), "--check"], rendered.stdout, case.env(), case.path)
+        warned = any(line.startswith(b"olrender: warning: document") and b". Fix: " in line
+                     for line in rendered.stderr.splitlines())
+        assert (proc.returncode == 6) == warned, (case.name, proc.stderr.decode(), rendered.stderr.decode())
+        if proc.returncode == 0:
+            assert proc.stdout == rendered.stdout
+        checked += 1
+    assert checked >= 10
