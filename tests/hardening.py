@@ -1,0 +1,190 @@
+"""Helpers for the hardening tests: run the real process with its time and peak memory, generate huge inputs.
+
+``run_measured`` runs olrender's entry point the way Helm does (stdin in,
+stdout out) and reports, besides the output, the wall time and the process's
+own peak resident memory, so that limits can be asserted per run. The peak is
+``VmHWM`` read as the process exits: ``wait4``'s ``ru_maxrss`` would also count
+the memory of the (large) test process the child was forked from.
+
+    >>> run = run_measured([], b"", {"OPENLINEAGE_API_KEY": "sk-test-doc"})
+    >>> run.returncode, run.stdout[:10]
+    (0, b'# olrender')
+
+The generators build the inputs too large to commit, always byte for byte the
+same for the same size.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# ``python -m postrenderer``, plus: write the peak resident set (kB) to the file named first, at exit
+LAUNCHER = """\
+import atexit, sys
+peak_file = sys.argv.pop(1)
+def peak():
+    with open("/proc/self/status") as status:
+        kb = next((line.split()[1] for line in status if line.startswith("VmHWM:")), "")
+    with open(peak_file, "w") as out:
+        out.write(kb)
+atexit.register(peak)
+from postrenderer.cli import main
+main(sys.argv[1:])
+"""
+HELM3 = (ROOT / "fixtures" / "streams" / "helm3.yaml").read_bytes()
+
+
+@dataclass
+class Measured:
+    """What one run of olrender produced, and what it cost."""
+
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    seconds: float
+    max_rss_mb: float
+
+    @property
+    def text(self) -> str:
+        """stderr as text."""
+        return self.stderr.decode("utf-8", errors="replace")
+
+
+def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The test process's environment without any olrender setting, plus extra."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OLRENDER_") and k != "OPENLINEAGE_API_KEY"}
+    env.update(extra or {})
+    return env
+
+
+def run_measured(
+    args: list[str], data: bytes, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
+) -> Measured:
+    """Run olrender on data; return its output, exit code, wall time and peak RSS (MiB)."""
+    with tempfile.NamedTemporaryFile(prefix="olrender-peak-", delete=False) as handle:
+        peak_file = Path(handle.name)
+    proc_command = [sys.executable, "-m", "postrenderer", *args]
+    if Path("/proc/self/status").exists():
+        proc_command = [sys.executable, "-c", LAUNCHER, str(peak_file), *args]
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        proc_command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=clean_env(env), cwd=cwd,
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    chunks: dict[str, bytes] = {}
+
+    def feed() -> None:
+        try:
+            proc.stdin.write(data)  # type: ignore[union-attr]
+            proc.stdin.close()  # type: ignore[union-attr]
+        except (BrokenPipeError, ValueError):  # olrender stopped reading (over a limit): fine
+            pass
+
+    def drain(name: str, pipe: object) -> None:
+        chunks[name] = pipe.read()  # type: ignore[attr-defined]
+
+    threads = [threading.Thread(target=feed), threading.Thread(target=drain, args=("out", proc.stdout)),
+               threading.Thread(target=drain, args=("err", proc.stderr))]
+    for thread in threads:
+        thread.start()
+    killer = threading.Timer(timeout, lambda: os.kill(proc.pid, signal.SIGKILL))
+    killer.start()
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    finally:
+        killer.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    for thread in threads:
+        thread.join()
+    seconds = time.monotonic() - start
+    assert proc.returncode != -signal.SIGKILL, f"olrender took longer than {timeout} s"
+    peak_kb = peak_file.read_text().strip() or str(usage.ru_maxrss)
+    peak_file.unlink()
+    return Measured(proc.returncode, chunks["out"], chunks["err"], seconds, int(peak_kb) / 1024)
+
+
+def configmap(name: str, size: int, *, block: bool = False) -> bytes:
+    """A Helm 3 ConfigMap document of about size bytes: many short keys, or one block scalar."""
+    head = (
+        f"---\n# Source: big/templates/{name}.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+        f"  name: {name}\ndata:\n"
+    )
+    if block:
+        line = "    " + "y" * 91 + "\n"
+        return (head + "  blob: |\n" + line * max(1, (size - len(head)) // len(line))).encode()
+    line = "  key-{:08d}: " + "x" * 80 + "\n"
+    count = max(1, (size - len(head)) // len(line.format(0)))
+    return (head + "".join(line.format(i) for i in range(count))).encode()
+
+
+def component(size: int, name: str = "agent-triggerer") -> bytes:
+    """An agent component (Deployment) of about size bytes, its bulk in pod annotations: the costliest shape."""
+    head = (
+        f"---\n# Source: agent/templates/{name}.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+        f"  name: {name}\nspec:\n  template:\n    metadata:\n      annotations:\n"
+    )
+    tail = "    spec:\n      containers:\n        - name: triggerer\n          image: agent:1\n"
+    line = "        note-{:08d}: " + "x" * 80 + "\n"
+    count = max(1, (size - len(head) - len(tail)) // len(line.format(0)))
+    return (head + "".join(line.format(i) for i in range(count)) + tail).encode()
+
+
+def many_lines(lines: int) -> bytes:
+    """The fixture chart's Helm 3 stream followed by small ConfigMaps, lines lines in all."""
+    doc = (
+        "---\n# Source: app/templates/cm-{n}.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+        "  name: cm-{n}\n  labels:\n    app.kubernetes.io/name: app\ndata:\n"
+        + "".join(f"  key{i}: value-{i}\n" for i in range(11))
+    )
+    per = doc.count("\n")
+    count = (lines - HELM3.count(b"\n")) // per
+    tail = "".join(doc.format(n=i) for i in range(count))
+    filler = "# padding\n" * (lines - HELM3.count(b"\n") - count * per)
+    return HELM3 + (tail + filler).encode()
+
+
+def nested(depth: int, flow: bool = True) -> str:
+    """A value nested depth levels deep, as flow (``[[...]]``) or block (``- - ...``) YAML, at indent 10."""
+    if flow:
+        return "[" * depth + "x" + "]" * depth
+    return "\n" + "".join(" " * (10 + 2 * i) + "-\n" for i in range(depth - 1)) + " " * (10 + 2 * depth) + "- x"
+
+
+def measure() -> list[tuple[str, Measured]]:
+    """Run the inputs behind the figures in docs/reliability.md (``python -m tests.hardening``)."""
+    key = {"OPENLINEAGE_API_KEY": "sk-test-measure-0001"}
+    corpus = ROOT / "fixtures" / "bad-input"
+    alias_bomb = (corpus / "alias-bomb.yaml").read_bytes()
+    deep = configmap("deep", 200) + b"  deep: " + nested(100_000).encode() + b"\n"
+    inputs = [
+        ("fixture chart (Helm 3, 17 documents)", HELM3),
+        ("500,000-line stream (24,988 documents)", many_lines(500_000)),
+        ("16 MiB ConfigMap, 173,000 keys (passed through)", configmap("big", 16 * 2**20 - 4096) + HELM3),
+        ("16 MiB ConfigMap, one block scalar (passed through)",
+         configmap("big", 16 * 2**20 - 4096, block=True) + HELM3),
+        ("16 MiB agent component, 161,000 annotations (changed)", component(16 * 2**20 - 4096)),
+        ("64 MiB stream: 4 components of 16 MiB (changed)",
+         b"".join(component(16 * 2**20 - 4096, f"agent-{i}-triggerer") for i in range(4))),
+        ("64 MiB stream: 4 ConfigMaps of 16 MiB (passed through)",
+         b"".join(configmap(f"big-{i}", 16 * 2**20 - 4096) for i in range(4)) + HELM3),
+        ("100 MB single document (refused: stream limit)", HELM3 + configmap("huge", 100_000_000)),
+        ("17 MiB document (refused: document limit)", HELM3 + configmap("big", 17 * 2**20)),
+        ("alias bomb, 10^9 nodes when expanded (refused)", alias_bomb),
+        ("nesting 100,000 levels deep (refused)", HELM3 + deep),
+    ]
+    return [(label, run_measured([], data, key, timeout=600)) for label, data in inputs]
+
+
+if __name__ == "__main__":
+    for label, run in measure():
+        print(f"| {label} | {run.returncode} | {run.seconds:.1f} s | {run.max_rss_mb:.0f} MiB |")
