@@ -85,6 +85,7 @@ class Loader(_BaseLoader):  # type: ignore[misc]
         self.aliases = 0
         self.merged = 0
         self.flattened: set[int] = set()
+        self.merge_weights: dict[int, int] = {}
 
     def construct_object(self, node: Any, deep: bool = False) -> Any:
         """Construct a node, counting how often a node is reused through an alias."""
@@ -97,6 +98,7 @@ class Loader(_BaseLoader):  # type: ignore[misc]
         if id(node) in self.flattened:
             return
         self.flattened.add(id(node))
+        self._merge_weight(node)  # remember its weight before flattening rewrites node.value
         seen: set[tuple[str, str]] = set()
         sources: list[Any] = []
         for key_node, value_node in node.value:
@@ -108,14 +110,33 @@ class Loader(_BaseLoader):  # type: ignore[misc]
                 if key in seen:
                     self.duplicate_keys.append(f"{key_node.value} (line {key_node.start_mark.line + 1})")
                 seen.add(key)
+        self.merged += sum(self._merge_weight(sub) for sub in sources)
         for sub in sources:
             self.flatten_mapping(sub)
-        self.merged += sum(len(sub.value) for sub in sources)
         if self.merged > MAX_EXPANDED_NODES:
             raise TooLarge(
                 f"YAML merge keys (<<){{at}} copy more than {MAX_EXPANDED_NODES:,} entries (a merge bomb?)", node
             )
         super().flatten_mapping(node)
+
+    def _merge_weight(self, node: Any) -> int:
+        """Entries a mapping holds once its ``<<`` merges are copied in without de-duplication.
+
+        Older PyYAML copies exactly that many (exponential in a merge bomb); newer releases
+        de-duplicate. Counting the undeduplicated figure refuses the same inputs on both.
+        """
+        known = self.merge_weights.get(id(node))
+        if known is not None:
+            return known
+        weight = 0
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                subs = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                weight += sum(self._merge_weight(sub) for sub in subs if isinstance(sub, yaml.MappingNode))
+            else:
+                weight += 1
+        self.merge_weights[id(node)] = min(weight, MAX_EXPANDED_NODES + 1)
+        return self.merge_weights[id(node)]
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
         """Build a mapping as a plain dict (duplicate keys are noted while flattening)."""
@@ -429,6 +450,13 @@ def _check_depth(text: str) -> None:
                     raise TooLarge(f"nested more than {MAX_DEPTH} levels deep{{at}} (olrender's limit)", event)
             elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
                 depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        # libyaml >= 0.2.5 (PyYAML >= 6.0.4) stops deep flow nesting in its scanner, ahead of
+        # the events counted above: report it as the same limit, wherever it was hit first.
+        if "maximum nesting depth" not in str(exc.problem):
+            raise
+        where = yaml.Node("", "", exc.problem_mark, exc.problem_mark)  # TooLarge reads start_mark
+        raise TooLarge(f"nested more than {MAX_DEPTH} levels deep{{at}} (olrender's limit)", where) from None
     finally:
         if hasattr(parser, "dispose"):
             parser.dispose()
