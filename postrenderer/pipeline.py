@@ -21,7 +21,14 @@ from postrenderer.discovery import classify
 from postrenderer.errors import ConflictError, NoMatchError
 from postrenderer.methods import Method, method_for
 from postrenderer.plan import Plan, build_plan
-from postrenderer.workloads import iter_workloads, kind_may_hold_workloads, might_hold_workloads, outline
+from postrenderer.workloads import (
+    POD_TEMPLATE_PATHS,
+    iter_workloads,
+    kind_may_hold_workloads,
+    might_hold_workloads,
+    outline,
+    outline_paths,
+)
 
 EMPTY_OUTPUT = "# olrender: the chart rendered no manifests\n"
 
@@ -48,11 +55,27 @@ def _interesting(doc: Any, generated: set[tuple[str, str]]) -> bool:
     return (str(doc.get("kind")), str(name)) in generated
 
 
+def _has_component(index: int, doc: Any, settings: Settings) -> bool:
+    """Whether any workload of the document is an agent component (classification only)."""
+    return any(classify(w, settings.rules)[0] is not None for w in iter_workloads(index, doc))
+
+
 def _kept(index: int, doc: Any, settings: Settings) -> Any:
     """The document, or only its outline when it holds workloads but no agent component (memory)."""
-    if might_hold_workloads(doc) and all(classify(w, settings.rules)[0] is None for w in iter_workloads(index, doc)):
+    if might_hold_workloads(doc) and not _has_component(index, doc, settings):
         return outline(doc)
     return doc
+
+
+def _read(segment: stream.Segment, kind: str | None, settings: Settings) -> tuple[Any, list[str]]:
+    """Parse a document; a plain workload without an agent component is only sketched, to its outline."""
+    if kind in POD_TEMPLATE_PATHS:
+        sketched = stream.sketch(segment, outline_paths(kind))
+        if sketched is not None:
+            doc = outline(sketched)
+            if not _has_component(segment.index, doc, settings):
+                return doc, []  # (duplicate keys only matter in components)
+    return stream.parse(segment)
 
 
 def _needs_objects(kind: str | None, text: str, generated: set[tuple[str, str]], helm4: bool) -> bool:
@@ -82,11 +105,12 @@ def analyse(
     helm4 = False
     has_documents = False
     for segment in segments:
-        if not _needs_objects(stream.plain_kind(segment.text), segment.text, generated, helm4):
+        kind = stream.plain_kind(segment.text)
+        if not _needs_objects(kind, segment.text, generated, helm4):
             stream.check(segment)  # well-formed is all we need to know: its text passes through
             has_documents = True
             continue
-        doc, duplicates = stream.parse(segment)
+        doc, duplicates = _read(segment, kind, settings)
         if doc is None:
             continue
         has_documents = True

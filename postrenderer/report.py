@@ -24,7 +24,6 @@ literal value of any env variable with a sensitive name (``*KEY*``, ``*TOKEN*``,
 from __future__ import annotations
 
 import copy
-import difflib
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -198,6 +197,8 @@ def _label(index: int | None, doc: Any) -> str:
 
 def diff(result: Result) -> str:
     """A unified diff per changed or added document, as data (both sides written alike), secrets hidden."""
+    import difflib  # deferred: only --diff needs it (start-up time of every render)
+
     import jsonpatch  # deferred like in pipeline.apply
 
     segments = {s.index: s for s in result.segments}

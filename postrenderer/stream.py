@@ -32,8 +32,11 @@ HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
 _MARKER_RE = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|\Z)|^%", re.MULTILINE)
 _CONTENT_RE = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
 _SOURCE_RE = re.compile(r"^# Source: ", re.MULTILINE)
-_KIND_KEY_RE = re.compile(r"^kind[ \t]*:", re.MULTILINE)
-_PLAIN_KIND_RE = re.compile(r"^kind:[ \t]+([A-Za-z][A-Za-z0-9]*)(?:[ \t]+#[^\n]*)?[ \t]*\r?$", re.MULTILINE)
+# (patterns that start with a line break find line starts much faster than "^" in MULTILINE mode)
+_KIND_KEY_RE = re.compile(r"\nkind[ \t]*:")
+_PLAIN_KIND_RE = re.compile(r"\nkind:[ \t]+([A-Za-z][A-Za-z0-9]*)(?:[ \t]+#[^\n]*)?[ \t]*\r?(?=\n|\Z)")
+_INDENTED_ROOT_RE = re.compile(r"(?:(?:[ \t]*|---[ \t]*)(?:#[^\n]*)?\r?\n)*[ \t]+[^\s#]")
+_LATER_MARKER_RE = re.compile(r"\n(?:(?:---|\.\.\.)(?=[ \t\r\n]|\Z)|%)")
 # after a line break: a column-0 line that is not a comment, a marker alone or a plain key/sequence entry
 _ODD_START_RE = re.compile(r"\n(?:[^\sA-Za-z0-9_./#-]|---[ \t]+[^\s#])")
 # tags, anchors, aliases, complex keys, merge keys, the "=" value key, "0x_"-like numbers, collection keys,
@@ -371,6 +374,83 @@ def plain_yaml(text: str) -> bool:
     return _NEEDS_OBJECTS_RE.search(text) is None
 
 
+def sketch(segment: Segment, paths: set[tuple[str, ...]]) -> dict[str, Any] | None:
+    """The parts of a plain, well-formed block-mapping document at the given key paths; None: parse it in full.
+
+    libyaml's parser reads the whole document (so it is checked as ``check``
+    would), but only the values at ``paths`` and the mappings on the way to
+    them become objects (values on the way that are not mappings are built
+    too); a repeated key replaces the earlier one, as in a parsed document:
+
+        paths {("metadata",), ("spec", "template", "metadata")} of a Deployment
+        -> {"metadata": {...}, "spec": {"template": {"metadata": {...}}}}
+    """
+    text = segment.text
+    if not plain_yaml(text) or not _nesting_ok(text):
+        return None
+    prefixes = {path[:i] for path in paths for i in range(1, len(path))}
+    loader = Loader(text)
+    get = loader.get_event
+    constructors = loader.yaml_constructors
+
+    def build(event: Any) -> Any:
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+            if tag == _STR_TAG:
+                return event.value
+            return constructors[tag](loader, yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark))
+        if kind is yaml.MappingStartEvent:
+            mapping = {}
+            while type(key := get()) is not yaml.MappingEndEvent:
+                mapping[build(key)] = build(get())
+            return mapping
+        items = []
+        while type(item := get()) is not yaml.SequenceEndEvent:
+            items.append(build(item))
+        return items
+
+    def skip(event: Any) -> None:
+        depth = _NESTING.get(type(event), 0)
+        while depth:
+            depth += _NESTING.get(type(get()), 0)
+
+    def read(path: tuple[str, ...], into: dict[str, Any]) -> None:
+        while type(key := get()) is not yaml.MappingEndEvent:
+            if type(key) is not yaml.ScalarEvent:
+                raise _NotPlain
+            value = get()
+            where = (*path, key.value)
+            if where in prefixes and type(value) is yaml.MappingStartEvent:
+                into[key.value] = {}
+                read(where, into[key.value])
+            elif where in paths or where in prefixes:
+                into[key.value] = build(value)
+            else:
+                skip(value)
+
+    found: dict[str, Any] = {}
+    try:
+        get(), get()  # stream start, document start
+        if type(get()) is not yaml.MappingStartEvent:
+            return None
+        read((), found)
+        if type(get()) is not yaml.DocumentEndEvent or type(get()) is not yaml.StreamEndEvent:
+            return None  # a second document: a full parse reports it
+    except (yaml.YAMLError, _NotPlain):
+        return None  # a full parse reports it, or reads it
+    finally:
+        loader.dispose()
+    return found
+
+
+_NESTING = {yaml.MappingStartEvent: 1, yaml.SequenceStartEvent: 1, yaml.MappingEndEvent: -1, yaml.SequenceEndEvent: -1}
+
+
+class _NotPlain(Exception):
+    """The document uses something ``sketch`` leaves to a full parse."""
+
+
 def _build(loader: Loader, node: Any) -> Any:
     """Build plain YAML's objects from its nodes: what ``construct_document`` gives, several times faster."""
     constructors = loader.yaml_constructors
@@ -501,15 +581,11 @@ def plain_kind(text: str) -> str | None:
         "kind": ConfigMap               -> None
         kind: ConfigMap  + kind : Pod   -> None
     """
-    if len(_KIND_KEY_RE.findall(text)) != 1 or _ODD_START_RE.search("\n" + text):
+    lined = "\n" + text
+    if len(_KIND_KEY_RE.findall(lined)) != 1 or _ODD_START_RE.search(lined) or _INDENTED_ROOT_RE.match(text):
         return None
-    match = _PLAIN_KIND_RE.search(text)
-    if match is None:
-        return None
-    body = len(_leading(text)[0])
-    if body >= len(text) or text[body] in " \t":
-        return None
-    return match.group(1)
+    match = _PLAIN_KIND_RE.search(lined)
+    return None if match is None else match.group(1)
 
 
 def check(segment: Segment) -> None:
@@ -525,7 +601,7 @@ def check(segment: Segment) -> None:
     if plain_yaml(text) and _nesting_ok(text):
         parser = _EventParser(text)
         try:
-            if hasattr(parser, "raw_parse") and not _MARKER_RE.search(text, 1):
+            if hasattr(parser, "raw_parse") and not _LATER_MARKER_RE.search(text):
                 parser.raw_parse()  # no marker after the start: one document at most
                 return
             starts = 0

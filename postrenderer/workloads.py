@@ -138,6 +138,11 @@ def kind_may_hold_workloads(kind: str) -> bool:
     return kind in POD_TEMPLATE_PATHS or kind.endswith("List")
 
 
+def outline_paths(kind: str) -> set[tuple[str, ...]]:
+    """The key paths ``outline`` keeps of a workload kind's documents."""
+    return {("kind",), ("metadata",), (*POD_TEMPLATE_PATHS[kind], "metadata")}
+
+
 def outline(doc: Any) -> Any:
     """What discovery reads of a workload document: kind, metadata and each pod template's metadata.
 

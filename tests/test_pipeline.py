@@ -86,3 +86,27 @@ def test_key_is_only_in_the_secret_data() -> None:
     output = pipeline.render((STREAMS / "helm3.yaml").read_bytes(), SETTINGS).output.decode()
     assert KEY not in output
     assert output.count(base64.b64encode(KEY.encode()).decode()) == 1
+
+
+COMPONENT = (
+    "---\n# Source: agent/templates/worker.yaml\napiVersion: apps/v1\n{kind}\nmetadata:\n  name: a-worker-x\n"
+    "  labels: {{app: astro-agent, component: worker}}\nspec:\n  template:\n    spec:\n"
+    "      containers:\n        - name: worker\n          image: x\n"
+)
+
+
+def test_untouched_non_ascii_documents_pass_through() -> None:
+    """Documents olrender leaves alone are written back byte for byte, UTF-8 included."""
+    other = "---\n# Source: a/cm.yaml\nkind: ConfigMap\nmetadata:\n  name: café\ndata:\n  x: 'naïve ☃'\n"
+    data = (other + COMPONENT.format(kind="kind: Deployment") + other).encode()
+    result = pipeline.render(data, SETTINGS)
+    assert result.output.startswith(other.encode())
+    assert other.encode() in result.output[len(other):]
+    assert b"OPENLINEAGE_API_KEY" in result.output
+
+
+@pytest.mark.parametrize("kind", ['"kind": Deployment', "kind: 'Deployment'", "kind: !!str Deployment"])
+def test_components_whose_kind_the_text_hides_are_found(kind: str) -> None:
+    """A kind written other than plainly is read by a full parse, never skipped."""
+    result = pipeline.render(COMPONENT.format(kind=kind).encode(), SETTINGS)
+    assert [r.name for r in result.plan.components] == ["a-worker-x"]

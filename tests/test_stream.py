@@ -320,3 +320,49 @@ def test_indented_dump_of_a_deployment() -> None:
         "spec:\n  containers:\n    - name: a\n      args:\n        - x\n        - - y\n"
         "      script: |\n        one\n          two\n  e: []\n"
     )
+
+
+DEPLOYMENT_PATHS = {("kind",), ("metadata",), ("spec", "template", "metadata")}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kind: Deployment\nmetadata:\n  name: a\n  labels: {x: 'y', n: 1, b: yes, z: ~}\n"
+        "spec:\n  replicas: 2\n  template:\n    metadata:\n      labels: [1, {a: 2}]\n    spec: {c: [1, 2]}\n",
+        "kind: Deployment\nspec:\n  template:\n    metadata: {a: 1}\nspec: 5\n",  # a later key wins
+        "kind: Deployment\nmetadata:\n  name: [1, {a: null}]\nmetadata:\n  name: z\n",
+        "kind: Deployment\nspec: {template: {metadata: {labels: {x: y}}}}\n",
+        "kind: Deployment\nspec:\n  template: 3\n",
+        "kind: Deployment\nmetadata:\n  annotations:\n    helm.sh/hook: test\n    a: |\n      text\n",
+    ],
+)
+def test_sketch_reads_what_a_parse_reads(text: str) -> None:
+    """Along the requested paths, a sketch holds what the parsed document holds."""
+    segment = stream.Segment(1, text, 1)
+    found = stream.sketch(segment, DEPLOYMENT_PATHS)
+    doc, _ = stream.parse(segment)
+    assert found is not None
+    for path in DEPLOYMENT_PATHS:
+        want: object = doc
+        got: object = found
+        for part in path:
+            want = want.get(part) if isinstance(want, dict) else None
+            got = got.get(part) if isinstance(got, dict) else None
+        assert got == want, path
+    assert "replicas" not in str(found) and "'c'" not in str(found)  # nothing off the paths
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kind: Deployment\nspec:\n  template:\n    metadata: [\n",  # malformed: parse reports it
+        "kind: Deployment\n---\nkind: Service\n",  # two documents
+        "kind: Deployment\nmetadata: &m {a: 1}\nspec: *m\n",  # not plain YAML
+        "- kind: Deployment\n",  # not a mapping
+        "kind: Deployment\nspec: " + "[" * 201 + "]" * 201 + "\n",  # beyond the nesting limit
+    ],
+)
+def test_sketch_leaves_the_rest_to_a_full_parse(text: str) -> None:
+    """Anything but a plain, well-formed, single mapping document gives None."""
+    assert stream.sketch(stream.Segment(1, text, 1), DEPLOYMENT_PATHS) is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from postrenderer.workloads import POD_TEMPLATE_PATHS, iter_workloads, pointer
+from postrenderer.workloads import POD_TEMPLATE_PATHS, iter_workloads, kind_may_hold_workloads, outline, pointer
 
 
 def holder(kind: str) -> dict:
@@ -63,3 +63,40 @@ def test_hook_detection() -> None:
     doc["metadata"]["annotations"] = {"helm.sh/hook": "post-install"}
     (workload,) = iter_workloads(1, doc)
     assert workload.is_hook
+
+
+def seen_by_discovery(doc: object) -> list[tuple[object, ...]]:
+    """Everything of a document's workloads that discovery reads."""
+    return [(w.doc_index, w.base, w.kind, w.name, w.namespace, w.metadata, w.template_path,
+             w.template.get("metadata"), w.is_hook) for w in iter_workloads(1, doc)]
+
+
+@pytest.mark.parametrize("kind", sorted(POD_TEMPLATE_PATHS))
+def test_outline_keeps_what_discovery_reads(kind: str) -> None:
+    """Kind, metadata and the template's metadata survive; the pod spec does not."""
+    doc = holder(kind)
+    doc["metadata"]["annotations"] = {"helm.sh/hook": "test"}
+    small = outline(doc)
+    assert seen_by_discovery(small) == seen_by_discovery(doc)
+    assert "containers" not in str(small)
+
+
+def test_outline_of_a_list_keeps_item_positions() -> None:
+    """Items keep their index; items that are not mappings stay placeholders."""
+    doc = {"kind": "List", "items": ["junk", {"kind": "ConfigMap"}, holder("Deployment")]}
+    small = outline(doc)
+    assert seen_by_discovery(small) == seen_by_discovery(doc)
+    assert small["items"][0] is None
+    assert [w.base for w in iter_workloads(1, small)] == [("items", 2)]
+
+
+def test_outline_of_odd_shapes() -> None:
+    """A template that is missing or not a mapping outlines to the same (empty) template."""
+    for doc in ({"kind": "Deployment"}, {"kind": "Deployment", "spec": {"template": "x"}}, {"kind": 3}, [1]):
+        assert seen_by_discovery(outline(doc)) == seen_by_discovery(doc)
+
+
+def test_kind_may_hold_workloads() -> None:
+    """Workload kinds and lists may; anything else may not."""
+    assert kind_may_hold_workloads("CronJob") and kind_may_hold_workloads("DeploymentList")
+    assert not kind_may_hold_workloads("ConfigMap")
