@@ -1,0 +1,236 @@
+"""Deterministic manifest streams for the benchmark: S, M and L.
+
+S is the fixture chart's Helm 3 output (``fixtures/streams/helm3.yaml``, 17
+documents). M (1,000 documents) and L (10,000 documents, about 7 MB) are
+generated Helm 3 streams of an umbrella release: ConfigMaps with multi-line
+data, Services and Deployments, with the agent's four components (two worker
+pools, the DAG processor and the Triggerer) once per 1,000 documents, spread
+through the stream. The same size always gives the same bytes:
+
+    >>> generate(4)[:60]
+    b'---\\n# Source: platform/templates/app-0000/configmap.yaml\\napiVe'
+
+The agent components carry the default discovery labels, so both olrender and
+a kustomize JSON6902 patch with the matching label selector find them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from postrenderer.stream import decode, split
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+FIXTURE_STREAM = ROOT / "fixtures" / "streams" / "helm3.yaml"
+
+SIZES = {"M": 1_000, "L": 10_000}
+AGENT_EVERY = 1_000  # one agent (four components) per this many documents
+ROLES = ("worker-default", "worker-gpu", "dag-processor", "triggerer")
+
+VALUES = """\
+openLineage:
+  enabled: true
+  url: https://o11y.astronomer.io
+  namespace: ultraviolet-corona-6870
+  endpoint: /api/v1/lineage?ASTRO_DEPLOYMENT_ID=cm1example
+"""
+
+_CONFIGMAP = """\
+---
+# Source: platform/templates/app-{n:04d}/configmap.yaml
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: app-{n:04d}-config
+  namespace: team-{team:02d}
+  labels:
+    app.kubernetes.io/name: app-{n:04d}
+    app.kubernetes.io/instance: platform
+data:
+  LOG_LEVEL: "{level}"
+  application.properties: |
+    server.port={port}
+    spring.application.name=app-{n:04d}
+    spring.datasource.url=jdbc:postgresql://db-{team:02d}.team-{team:02d}.svc:5432/app_{n:04d}
+    spring.datasource.hikari.maximum-pool-size={pool}
+{extra}  entrypoint.sh: |
+    #!/bin/sh
+    set -eu
+    until nc -z db-{team:02d}.team-{team:02d}.svc 5432; do sleep 1; done
+    exec java -XX:MaxRAMPercentage=75 -jar /app/app.jar --spring.config.location=/etc/app/
+"""
+
+_SERVICE = """\
+---
+# Source: platform/templates/app-{n:04d}/service.yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: app-{n:04d}
+  namespace: team-{team:02d}
+  labels:
+    app.kubernetes.io/name: app-{n:04d}
+    app.kubernetes.io/instance: platform
+spec:
+  type: ClusterIP
+  selector:
+    app.kubernetes.io/name: app-{n:04d}
+  ports:
+    - name: http
+      port: 80
+      targetPort: {port}
+"""
+
+_DEPLOYMENT = """\
+---
+# Source: platform/templates/app-{n:04d}/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app-{n:04d}
+  namespace: team-{team:02d}
+  labels:
+    app.kubernetes.io/name: app-{n:04d}
+    app.kubernetes.io/instance: platform
+spec:
+  replicas: {replicas}
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: app-{n:04d}
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: app-{n:04d}
+        app.kubernetes.io/instance: platform
+    spec:
+      serviceAccountName: app-{n:04d}
+      containers:
+        - name: app
+          image: registry.example.com/platform/app-{n:04d}:1.{minor}.{patch}
+          ports:
+            - name: http
+              containerPort: {port}
+          env:
+            - name: LOG_LEVEL
+              valueFrom:
+                configMapKeyRef:
+                  name: app-{n:04d}-config
+                  key: LOG_LEVEL
+          volumeMounts:
+            - name: config
+              mountPath: /etc/app
+      volumes:
+        - name: config
+          configMap:
+            name: app-{n:04d}-config
+"""
+
+_AGENT = """\
+---
+# Source: astro-remote-execution-agent/templates/{role}-deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: agent-{a:02d}-astro-agent-{role}
+  labels:
+    app: astro-agent
+    component: {component}
+spec:
+  selector:
+    matchLabels:
+      app: astro-agent
+      component: {component}
+      agent: agent-{a:02d}-{role}
+  template:
+    metadata:
+      labels:
+        app: astro-agent
+        component: {component}
+        agent: agent-{a:02d}-{role}
+    spec:
+      serviceAccountName: agent-{a:02d}-astro-agent-{role}
+      containers:
+        - name: agent
+          image: images.astronomer.cloud/baseimages/astro-remote-execution-agent:3.1-1-python-3.12-astro-agent-1.8.2
+          imagePullPolicy: IfNotPresent
+          env:
+            - name: ASTRO_AGENT_CLIENT_API_TOKEN
+              valueFrom:
+                secretKeyRef:
+                  name: agent-token-secret
+                  key: token
+            - name: OPENLINEAGE_URL
+              value: "https://o11y.astronomer.io"
+            - name: OPENLINEAGE_NAMESPACE
+              value: "ultraviolet-corona-6870"
+          resources:
+            requests:
+              cpu: "1"
+              memory: 2Gi
+"""
+
+
+def _configmap(n: int) -> str:
+    """A ConfigMap with two multi-line entries (their length varies with n)."""
+    extra = "".join(f"    feature.flag-{k:02d}.enabled={'true' if (n + k) % 3 else 'false'}\n" for k in range(n % 9))
+    return _CONFIGMAP.format(
+        n=n, team=n % 40, level=("INFO", "DEBUG", "WARN")[n % 3], port=8000 + n % 100, pool=5 + n % 20, extra=extra
+    )
+
+
+def _service(n: int) -> str:
+    """A ClusterIP Service."""
+    return _SERVICE.format(n=n, team=n % 40, port=8000 + n % 100)
+
+
+def _deployment(n: int) -> str:
+    """An ordinary application Deployment (not an agent component)."""
+    return _DEPLOYMENT.format(
+        n=n, team=n % 40, replicas=1 + n % 3, minor=n % 17, patch=n % 5, port=8000 + n % 100
+    )
+
+
+def _agent(a: int, role: str) -> str:
+    """One component Deployment of agent number a."""
+    component = "worker" if role.startswith("worker") else role
+    return _AGENT.format(a=a, role=role, component=component)
+
+
+def components(count: int) -> int:
+    """How many agent components a generated stream of count documents holds."""
+    return len(ROLES) * max(1, count // AGENT_EVERY)
+
+
+def generate(count: int) -> bytes:
+    """A Helm 3 stream of exactly count documents (at least four)."""
+    agents = components(count) // len(ROLES)
+    stride = count // (agents * len(ROLES))
+    slots = {stride // 2 + k * stride: k for k in range(agents * len(ROLES))}
+    parts: list[str] = []
+    app = 0
+    for i in range(count):
+        k = slots.get(i)
+        if k is not None:
+            parts.append(_agent(k // len(ROLES), ROLES[k % len(ROLES)]))
+            continue
+        maker = (_configmap, _service, _deployment)[app % 3]
+        parts.append(maker(app // 3))
+        app += 1
+    return "".join(parts).encode()
+
+
+def stream(name: str) -> bytes:
+    """The named benchmark stream: S (the fixture), M or L."""
+    if name == "S":
+        return FIXTURE_STREAM.read_bytes()
+    return generate(SIZES[name])
+
+
+def expected_components(name: str) -> int:
+    """How many agent components olrender must find in the named stream."""
+    return 4 if name == "S" else components(SIZES[name])
+
+
+def document_count(data: bytes) -> int:
+    """How many documents a stream holds (as olrender counts them)."""
+    return sum(1 for segment in split(decode(data)) if segment.has_document)
