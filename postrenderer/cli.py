@@ -309,29 +309,30 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> bytes:
     if options.get("forbid_plaintext") and options.get("method") == "secret":
         raise ConfigError(FORBID_SECRET_METHOD)
     settings, warnings = config.resolve(options, values, os.environ, key_file_reader(reporter))
-    key = settings.openlineage.api_key
-    if key is not None:
-        import base64
-
-        reporter.secrets += [key.reveal(), base64.b64encode(key.reveal().encode()).decode()]
+    if settings.openlineage.api_key is not None:
+        reporter.add_secret(settings.openlineage.api_key.reveal())
     for warning in warnings:
         reporter.warn(warning)
     if options.get("forbid_plaintext"):
         forbid_plaintext(settings, data)
-    from postrenderer.report import diff, explain_render, patches
-
     method = settings.openlineage.method if settings.openlineage.enabled else "disabled"
     planned: list[pipeline.Result] = []
     try:
         result = pipeline.analyse(data, settings, observe=planned.append)
     finally:
-        if planned:  # also when the run fails on conflicts or no match
+        if planned and (options.get("explain") or options.get("report")):  # also after conflicts or no match
+            from postrenderer.report import explain_render
+
             write_explain(options, explain_render(planned[0], method), reporter)
     for warning in result.plan.warnings:
         reporter.warn(warning)
     if mode == "emit_patches":
+        from postrenderer.report import patches
+
         return reporter.scrub(json.dumps(patches(result, method), indent=2) + "\n").encode()
     if mode == "diff":
+        from postrenderer.report import diff
+
         return reporter.scrub(diff(result)).encode()
     result.output = pipeline.apply(result)
     for report in result.plan.reports:
@@ -345,8 +346,7 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> bytes:
             reporter.info(f"document {report.index} ({report.kind}/{report.name}): skipped, {report.reason}")
     reporter.info(
         f"{len(result.plan.components)} component(s), {len(result.plan.ops)} document(s) changed, "
-        f"{len(result.plan.new_documents)} added ({result.format} stream, method "
-        f"{settings.openlineage.method if settings.openlineage.enabled else 'disabled'})"
+        f"{len(result.plan.new_documents)} added ({result.format} stream, method {method})"
     )
     return result.output
 
