@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from postrenderer import config, pipeline, stream
 from postrenderer.report import patches
 from postrenderer.workloads import POD_TEMPLATE_PATHS
+from tests.manifests import with_template
 
 MAX_EXAMPLES = 150
 PROPERTY_SETTINGS = settings(
@@ -87,17 +88,7 @@ def workload(draw: Any, kind: str, name: str, labels: dict[str, str], role: str 
     template: dict[str, Any] = {"metadata": {"labels": labels}, "spec": pod_spec(draw, role)}
     if draw(st.booleans()):
         template["metadata"]["annotations"] = {"note": draw(awkward)}
-    doc: dict[str, Any] = {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name}}
-    path = POD_TEMPLATE_PATHS[kind]
-    if not path:  # a Pod is its own template
-        doc["metadata"].update(template["metadata"])
-        doc["spec"] = template["spec"]
-        return doc
-    node = doc
-    for part in path[:-1]:
-        node = node.setdefault(part, {})
-    node[path[-1]] = template
-    return doc
+    return with_template({"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name}}, template)
 
 
 @st.composite

@@ -5,22 +5,13 @@ from __future__ import annotations
 import pytest
 
 from postrenderer.workloads import POD_TEMPLATE_PATHS, iter_workloads, kind_may_hold_workloads, outline, pointer
+from tests.manifests import with_template
 
 
 def holder(kind: str) -> dict:
     """A minimal object of the given kind with a pod template where that kind keeps it."""
     template = {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c"}]}}
-    doc: dict = {"kind": kind, "metadata": {"name": "x", "namespace": "ns"}}
-    path = POD_TEMPLATE_PATHS[kind]
-    if not path:
-        doc["metadata"]["labels"] = template["metadata"]["labels"]
-        doc["spec"] = template["spec"]
-        return doc
-    node = doc
-    for part in path[:-1]:
-        node = node.setdefault(part, {})
-    node[path[-1]] = template
-    return doc
+    return with_template({"kind": kind, "metadata": {"name": "x", "namespace": "ns"}}, template)
 
 
 @pytest.mark.parametrize("kind", sorted(POD_TEMPLATE_PATHS))

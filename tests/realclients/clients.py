@@ -66,6 +66,13 @@ SENTINEL = "astro-agent-sentinel"
 MAIN_CONTAINER = "agent"
 HOOKS = frozenset({("Job", "astro-agent-post-install"), ("Pod", "astro-agent-test-connection")})
 SECRET_SOURCE = "olrender/openlineage-api-key-secret.yaml"
+# What `--show-only templates/worker-deployment.yaml` plus the generated Secret's file must print, in order.
+_WORKER_TEMPLATE = "astro-remote-execution-agent/templates/worker-deployment.yaml"
+SHOW_ONLY_WORKERS = [
+    (_WORKER_TEMPLATE, ("Deployment", "astro-agent-worker-default-worker")),
+    (_WORKER_TEMPLATE, ("Deployment", "astro-agent-worker-gpu-worker")),
+    (SECRET_SOURCE, ("Secret", "openlineage-api-key-secret")),
+]
 VAULT_SOURCE = "olrender/vault-agent-config.yaml"
 
 # What each method adds to the stream: (kind, name) -> the `# Source:` Helm prints for it.

@@ -17,6 +17,7 @@ from tests.realclients.clients import (
     METHODS,
     RELEASE,
     SECRET_SOURCE,
+    SHOW_ONLY_WORKERS,
     Client,
     MethodCase,
     Runs,
@@ -76,13 +77,7 @@ def test_output_is_taken_verbatim(runs3: Runs) -> None:
 def test_show_only_still_finds_documents(runs3: Runs) -> None:
     """`--show-only` finds the components by template file and the generated Secret by its name."""
     docs = parse_documents(runs3["show-only"].ok().stdout)
-    assert [(doc.source, doc.key) for doc in docs] == [
-        ("astro-remote-execution-agent/templates/worker-deployment.yaml",
-         ("Deployment", "astro-agent-worker-default-worker")),
-        ("astro-remote-execution-agent/templates/worker-deployment.yaml",
-         ("Deployment", "astro-agent-worker-gpu-worker")),
-        (SECRET_SOURCE, ("Secret", "openlineage-api-key-secret")),
-    ]
+    assert [(doc.source, doc.key) for doc in docs] == SHOW_ONLY_WORKERS
 
 
 def test_empty_chart_does_not_fail(runs3: Runs) -> None:

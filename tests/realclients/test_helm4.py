@@ -27,6 +27,7 @@ from tests.realclients.clients import (
     RELEASE,
     REPO,
     SECRET_SOURCE,
+    SHOW_ONLY_WORKERS,
     Client,
     MethodCase,
     Runs,
@@ -132,13 +133,7 @@ def test_generated_secret_source_line(runs: Runs) -> None:
 def test_show_only_still_finds_documents(runs: Runs) -> None:
     """`--show-only` finds the components by template file and the generated Secret by its name."""
     docs = parse_documents(runs["show-only"].ok().stdout)
-    assert [(doc.source, doc.key) for doc in docs] == [
-        ("astro-remote-execution-agent/templates/worker-deployment.yaml",
-         ("Deployment", "astro-agent-worker-default-worker")),
-        ("astro-remote-execution-agent/templates/worker-deployment.yaml",
-         ("Deployment", "astro-agent-worker-gpu-worker")),
-        (SECRET_SOURCE, ("Secret", "openlineage-api-key-secret")),
-    ]
+    assert [(doc.source, doc.key) for doc in docs] == SHOW_ONLY_WORKERS
     for doc in docs[:2]:
         agent = next(c for c in doc.obj["spec"]["template"]["spec"]["containers"] if c["name"] == MAIN_CONTAINER)
         assert "OPENLINEAGE_API_KEY" in {entry["name"] for entry in agent["env"]}
