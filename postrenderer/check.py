@@ -18,34 +18,34 @@ may sit in a Secret, ConfigMap or literal env value of the stream.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
 
 from postrenderer import stream
-from postrenderer.discovery import ComponentRules, find_component
+from postrenderer.discovery import find_component
 from postrenderer.errors import CheckFailed, NoMatchError, where
-from postrenderer.lint import (
-    AUTH_KEY_VAR,
-    KEY_VAR,
-    TRANSPORT_JSON_VAR,
-    Evaluation,
-    Expected,
-    Lookup,
-    lint_container,
-)
-from postrenderer.plan import Plan, WorkloadReport
+from postrenderer.lint import AUTH_KEY_VAR, KEY_VAR, TRANSPORT_JSON_VAR, Expected, lint_container
+from postrenderer.plan import WorkloadReport
 from postrenderer.workloads import iter_workloads
+
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
+    from postrenderer.discovery import ComponentRules
+    from postrenderer.lint import Evaluation, Lookup
+    from postrenderer.pipeline import Result
 
 KEY_NAME_RE = re.compile(r"openlineage", re.IGNORECASE)
 
 
-@dataclass
 class CheckedWorkload:
     """A workload of the stream, whether it is a component, and its evaluation if so."""
 
-    report: WorkloadReport
-    evaluation: Evaluation | None = None
+    __slots__ = ("evaluation", "report")
+
+    def __init__(self, report: WorkloadReport, evaluation: Evaluation | None = None) -> None:
+        self.report, self.evaluation = report, evaluation
 
     @property
     def ok(self) -> bool:
@@ -53,14 +53,15 @@ class CheckedWorkload:
         return self.evaluation is None or self.evaluation.ok
 
 
-@dataclass
 class CheckResult:
     """The verdict over a whole stream."""
 
-    format: str
-    has_documents: bool
-    workloads: list[CheckedWorkload] = field(default_factory=list)
-    policy: list[str] = field(default_factory=list)
+    __slots__ = ("format", "has_documents", "policy", "workloads")
+
+    def __init__(self, format: str, has_documents: bool) -> None:
+        self.format, self.has_documents = format, has_documents
+        self.workloads: list[CheckedWorkload] = []
+        self.policy: list[str] = []
 
     @property
     def components(self) -> list[CheckedWorkload]:
@@ -207,10 +208,9 @@ def verdict(result: CheckResult, allow_no_match: bool = False) -> str:
     )
 
 
-def lint_rendered(documents: Mapping[int, Any], plan: Plan, rules: ComponentRules) -> None:
+def lint_rendered(result: Result, rules: ComponentRules) -> None:
     """Lint the components as rendering leaves them; findings become report findings and plan warnings."""
-    import jsonpatch  # deferred like in pipeline.apply
-
+    documents, plan = result.documents, result.plan
     indexes = sorted({r.index for r in plan.components})
     if not indexes:
         return
@@ -221,9 +221,7 @@ def lint_rendered(documents: Mapping[int, Any], plan: Plan, rules: ComponentRule
         objects.add(new.doc)
     reports = {i: [r for r in plan.reports if r.index == i] for i in indexes}
     for index in indexes:
-        doc = documents[index]
-        ops = plan.ops.get(index)
-        patched = jsonpatch.apply_patch(doc, ops, in_place=False) if ops else doc
+        patched = result.patched.get(index, documents[index])
         for report, checked in zip(reports[index], evaluate_document(index, patched, rules, objects), strict=False):
             if not report.component or checked.evaluation is None:
                 continue

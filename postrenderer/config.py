@@ -17,13 +17,15 @@ This module does no I/O: the CLI reads files and hands their text in.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
 import yaml
 
 from postrenderer.discovery import ComponentRules
 from postrenderer.errors import ConfigError
+
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
 
 METHODS = ("secret", "existing-secret", "vault")
 DEFAULT_SECRET_NAME = "openlineage-api-key-secret"
@@ -57,20 +59,22 @@ class ApiKey:
         return hash(self._value)
 
 
-@dataclass(frozen=True)
 class OpenLineageConfig:
     """What every agent component should end up with."""
 
-    enabled: bool = True
-    method: str = "secret"
-    api_key: ApiKey | None = None
-    secret_name: str = DEFAULT_SECRET_NAME
-    secret_key: str = DEFAULT_SECRET_KEY
-    url: str | None = None
-    namespace: str | None = None
-    endpoint: str | None = None
-    facets_environment_variables: str | None = None
-    vault: Any = None
+    __slots__ = ("api_key", "enabled", "endpoint", "facets_environment_variables", "method", "namespace",
+                 "secret_key", "secret_name", "url", "vault")
+
+    def __init__(
+        self, enabled: bool = True, method: str = "secret", api_key: ApiKey | None = None,
+        secret_name: str = DEFAULT_SECRET_NAME, secret_key: str = DEFAULT_SECRET_KEY, url: str | None = None,
+        namespace: str | None = None, endpoint: str | None = None, facets_environment_variables: str | None = None,
+        vault: Any = None,
+    ) -> None:
+        self.enabled, self.method, self.api_key = enabled, method, api_key
+        self.secret_name, self.secret_key = secret_name, secret_key
+        self.url, self.namespace, self.endpoint = url, namespace, endpoint
+        self.facets_environment_variables, self.vault = facets_environment_variables, vault
 
     def plain_env(self) -> list[dict[str, Any]]:
         """The non-secret variables, in the chart's order."""
@@ -83,14 +87,17 @@ class OpenLineageConfig:
         return [{"name": name, "value": value} for name, value in pairs if value is not None]
 
 
-@dataclass(frozen=True)
 class Settings:
     """Everything the pure pipeline needs to know."""
 
-    openlineage: OpenLineageConfig
-    rules: ComponentRules = field(default_factory=ComponentRules)
-    overwrite: bool = False
-    allow_no_match: bool = False
+    __slots__ = ("allow_no_match", "openlineage", "overwrite", "rules")
+
+    def __init__(
+        self, openlineage: OpenLineageConfig, rules: ComponentRules | None = None, overwrite: bool = False,
+        allow_no_match: bool = False,
+    ) -> None:
+        self.openlineage, self.overwrite, self.allow_no_match = openlineage, overwrite, allow_no_match
+        self.rules = rules if rules is not None else ComponentRules()
 
 
 def deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -18,11 +18,14 @@ workload; the first container. Sidecars never get anything.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
 from postrenderer.errors import ConfigError, InputError, where
-from postrenderer.workloads import Workload
+
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from postrenderer.workloads import Workload
 
 ROLES = ("worker", "dag-processor", "triggerer")
 DEFAULT_SELECTOR = "app=astro-agent,component in (worker,dag-processor,triggerer)"
@@ -36,13 +39,13 @@ _REQ_RE = re.compile(
 )
 
 
-@dataclass(frozen=True)
 class Requirement:
     """One term of a label selector."""
 
-    key: str
-    op: str
-    values: frozenset[str]
+    __slots__ = ("key", "op", "values")
+
+    def __init__(self, key: str, op: str, values: frozenset[str]) -> None:
+        self.key, self.op, self.values = key, op, values
 
     def matches(self, labels: dict[str, Any]) -> bool:
         """Whether labels satisfy this term."""
@@ -91,13 +94,20 @@ def parse_selector(text: str, setting: str = "--component-selector") -> tuple[Re
     return tuple(requirements)
 
 
-@dataclass(frozen=True)
-class ComponentRules:
-    """How components and their target containers are found."""
+_DEFAULT_REQUIREMENTS = parse_selector(DEFAULT_SELECTOR)
+_DEFAULT_NAME_RE = re.compile(DEFAULT_NAME_PATTERN)
 
-    selector: tuple[Requirement, ...] | None = field(default_factory=lambda: parse_selector(DEFAULT_SELECTOR))
-    name_pattern: re.Pattern[str] | None = re.compile(DEFAULT_NAME_PATTERN)
-    container: str | None = None
+
+class ComponentRules:
+    """How components and their target containers are found (by default: the chart's labels, then names)."""
+
+    __slots__ = ("container", "name_pattern", "selector")
+
+    def __init__(
+        self, selector: tuple[Requirement, ...] | None = _DEFAULT_REQUIREMENTS,
+        name_pattern: re.Pattern[str] | None = _DEFAULT_NAME_RE, container: str | None = None,
+    ) -> None:
+        self.selector, self.name_pattern, self.container = selector, name_pattern, container
 
     @classmethod
     def build(
@@ -117,16 +127,19 @@ class ComponentRules:
         )
 
 
-@dataclass
 class Component:
     """A workload that gets the OpenLineage configuration."""
 
-    workload: Workload
-    role: str
-    reason: str
-    container_index: int
-    container_name: str
-    container_reason: str
+    __slots__ = ("container_index", "container_name", "container_reason", "reason", "role", "workload")
+
+    def __init__(
+        self, workload: Workload, role: str, reason: str, container_index: int, container_name: str,
+        container_reason: str,
+    ) -> None:
+        self.workload, self.role, self.reason = workload, role, reason
+        self.container_index, self.container_name, self.container_reason = (
+            container_index, container_name, container_reason
+        )
 
 
 def _labels(obj: Any) -> dict[str, Any]:

@@ -28,9 +28,16 @@ from __future__ import annotations
 
 import json
 import posixpath
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeAlias
+
+    # (kind, name) -> the keys of that ConfigMap/Secret in the stream (values only for ConfigMaps),
+    # or None when the stream does not hold it
+    Lookup: TypeAlias = Callable[[str, str], Mapping[str, str | None] | None]
 
 KEY_VAR = "OPENLINEAGE_API_KEY"
 URL_VAR = "OPENLINEAGE_URL"
@@ -58,10 +65,6 @@ NAMESPACE_FIX = (
     "e.g. ultraviolet-corona-6870"
 )
 
-# (kind, name) -> the keys of that ConfigMap/Secret in the stream (values only for ConfigMaps),
-# or None when the stream does not hold it
-Lookup = Callable[[str, str], "Mapping[str, str | None] | None"]
-
 
 def no_objects(kind: str, name: str) -> Mapping[str, str | None] | None:
     """A lookup for a stream that holds no ConfigMaps or Secrets."""
@@ -78,22 +81,24 @@ def is_sensitive(name: str) -> bool:
     )
 
 
-@dataclass(frozen=True)
 class Expected:
     """Values the stream must carry when the user configured them (``--url``, ``--namespace``)."""
 
-    url: str | None = None
-    namespace: str | None = None
+    __slots__ = ("namespace", "url")
+
+    def __init__(self, url: str | None = None, namespace: str | None = None) -> None:
+        self.url, self.namespace = url, namespace
 
 
-@dataclass(frozen=True)
 class Variable:
     """One environment variable as the container will see it."""
 
-    name: str
-    source: str
-    entry: Mapping[str, Any] | None = None
-    value: str | None = None
+    __slots__ = ("entry", "name", "source", "value")
+
+    def __init__(
+        self, name: str, source: str, entry: Mapping[str, Any] | None = None, value: str | None = None,
+    ) -> None:
+        self.name, self.source, self.entry, self.value = name, source, entry, value
 
     @property
     def value_from(self) -> Mapping[str, Any] | None:
@@ -123,15 +128,13 @@ class Variable:
         return shown if self.source == "env" else f"{shown} from {self.source}"
 
 
-@dataclass(frozen=True)
 class Finding:
     """One problem: which container and variable, what is wrong, how to fix it."""
 
-    code: str
-    container: str
-    variable: str
-    problem: str
-    fix: str
+    __slots__ = ("code", "container", "fix", "problem", "variable")
+
+    def __init__(self, code: str, container: str, variable: str, problem: str, fix: str) -> None:
+        self.code, self.container, self.variable, self.problem, self.fix = code, container, variable, problem, fix
 
     def __str__(self) -> str:
         return f"container {self.container!r}: {self.variable}: {self.problem}. Fix: {self.fix}"
@@ -144,16 +147,18 @@ class Finding:
         }
 
 
-@dataclass
 class Evaluation:
     """How the key, URL and namespace reach one container, and what is wrong."""
 
-    container: str
-    key: str | None = None
-    url: str | None = None
-    namespace: str | None = None
-    findings: list[Finding] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    __slots__ = ("container", "findings", "key", "namespace", "notes", "url")
+
+    def __init__(self, container: str) -> None:
+        self.container = container
+        self.key: str | None = None
+        self.url: str | None = None
+        self.namespace: str | None = None
+        self.findings: list[Finding] = []
+        self.notes: list[str] = []
 
     @property
     def ok(self) -> bool:
@@ -169,15 +174,15 @@ class Evaluation:
         }
 
 
-@dataclass(frozen=True)
 class Transport:
     """A transport configured another way than ``OPENLINEAGE_URL``/``OPENLINEAGE_API_KEY``."""
 
-    variable: str
-    what: str
-    auth: bool | None  # whether it carries an API key: yes, no, or cannot tell
-    url: bool | None
-    by_vault: bool = False
+    __slots__ = ("auth", "by_vault", "url", "variable", "what")
+
+    def __init__(self, variable: str, what: str, auth: bool | None, url: bool | None, by_vault: bool = False) -> None:
+        self.variable, self.what, self.by_vault = variable, what, by_vault
+        self.auth = auth  # whether it carries an API key: yes, no, or cannot tell
+        self.url = url
 
 
 def collect_env(container: Mapping[str, Any], lookup: Lookup) -> tuple[dict[str, Variable], list[str]]:

@@ -14,52 +14,76 @@ needs (a Secret, a ConfigMap). ``plan`` turns that into RFC 6902 operations.
 from __future__ import annotations
 
 import base64
-import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
 
 from postrenderer.config import OpenLineageConfig
-from postrenderer.discovery import Component
+
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
+if not TYPE_CHECKING:  # the interpreter's own SHA-256: hashlib first loads OpenSSL, a few ms of every start-up
+    try:
+        from _sha2 import sha256  # Python 3.12 and later
+    except ImportError:
+        try:
+            from _sha256 import sha256  # Python 3.10 and 3.11
+        except ImportError:  # pragma: no cover - a build without it
+            from hashlib import sha256
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from hashlib import sha256
+    from typing import Any, TypeAlias
+
+    from postrenderer.discovery import Component
+
+    # (what, existing item) -> why olrender may replace or remove that item without --overwrite, or None
+    Repairable: TypeAlias = Callable[[str, dict[str, Any]], str | None]
 
 CHECKSUM_ANNOTATION = "checksum/openlineage-api-key"
 GENERATED_BY = "olrender"
 
-# (what, existing item) -> why olrender may replace or remove that item without --overwrite, or None
-Repairable = Callable[[str, dict[str, Any]], "str | None"]
 
-
-@dataclass
 class Injection:
     """What one component's pod template and target container should hold."""
 
-    env: list[dict[str, Any]]
-    annotations: dict[str, str] = field(default_factory=dict)
-    init_containers: list[dict[str, Any]] = field(default_factory=list)
-    volumes: list[dict[str, Any]] = field(default_factory=list)
-    volume_mounts: list[dict[str, Any]] = field(default_factory=list)
-    repairable: Repairable | None = None
+    __slots__ = ("annotations", "env", "init_containers", "repairable", "volume_mounts", "volumes")
+
+    def __init__(
+        self, env: list[dict[str, Any]], annotations: dict[str, str] | None = None,
+        init_containers: list[dict[str, Any]] | None = None, volumes: list[dict[str, Any]] | None = None,
+        volume_mounts: list[dict[str, Any]] | None = None, repairable: Repairable | None = None,
+    ) -> None:
+        self.env, self.annotations, self.repairable = env, annotations or {}, repairable
+        self.init_containers, self.volumes = init_containers or [], volumes or []
+        self.volume_mounts = volume_mounts or []
 
 
-@dataclass
 class NewDocument:
     """A document the method needs in the stream, with the file name Helm shows for it."""
 
-    filename: str
-    doc: dict[str, Any]
-    secret: bool = False
+    __slots__ = ("doc", "filename", "secret")
+
+    def __init__(self, filename: str, doc: dict[str, Any], secret: bool = False) -> None:
+        self.filename, self.doc, self.secret = filename, doc, secret
 
 
-class Method(Protocol):
-    """The contract every method follows."""
+class Method:
+    """A way of handing over the key, bound to its configuration; the base adds no documents."""
 
-    name: str
+    name = ""
+
+    def __init__(self, config: OpenLineageConfig) -> None:
+        self.config = config
 
     def injection(self, component: Component) -> Injection:
         """What this component should get."""
+        raise NotImplementedError
 
     def documents(self, namespace: str | None) -> list[NewDocument]:
         """Documents the stream needs for components in this namespace."""
+        return []
+
+
+def sha256_hex(data: bytes) -> str:
+    """The SHA-256 digest of data, in hex (checksum annotations)."""
+    return sha256(data).hexdigest()
 
 
 def key_ref_env(config: OpenLineageConfig) -> dict[str, Any]:
@@ -79,12 +103,10 @@ def _metadata(name: str, namespace: str | None) -> dict[str, Any]:
     return metadata
 
 
-@dataclass
-class SecretMethod:
+class SecretMethod(Method):
     """Generate ``openlineage-api-key-secret`` from a plaintext key and reference it."""
 
-    config: OpenLineageConfig
-    name: str = "secret"
+    name = "secret"
 
     def _encoded(self) -> str:
         """The key, base64-encoded for the Secret's data."""
@@ -93,10 +115,8 @@ class SecretMethod:
 
     def checksum(self) -> str:
         """A digest of the Secret's content, so that a new key rolls the pods."""
-        digest = hashlib.sha256()
-        for part in (self.config.secret_name, self.config.secret_key, self._encoded()):
-            digest.update(part.encode() + b"\0")
-        return digest.hexdigest()
+        parts = (self.config.secret_name, self.config.secret_key, self._encoded())
+        return sha256_hex(b"".join(part.encode() + b"\0" for part in parts))
 
     def injection(self, component: Component) -> Injection:
         """Key from the generated Secret, plain variables, checksum annotation."""
@@ -117,36 +137,24 @@ class SecretMethod:
         return [NewDocument(f"{GENERATED_BY}/{self.config.secret_name}.yaml", doc, secret=True)]
 
 
-@dataclass
-class ExistingSecretMethod:
+class ExistingSecretMethod(Method):
     """Reference a Secret the user created; add nothing else to the stream."""
 
-    config: OpenLineageConfig
-    name: str = "existing-secret"
+    name = "existing-secret"
 
     def injection(self, component: Component) -> Injection:
         """Key from the user's Secret plus the plain variables."""
         return Injection(env=[*self.config.plain_env(), key_ref_env(self.config)])
 
-    def documents(self, namespace: str | None) -> list[NewDocument]:
-        """Nothing: the Secret already exists in the cluster."""
-        return []
 
-
-@dataclass
-class DisabledMethod:
+class DisabledMethod(Method):
     """``openLineage.enabled: false``: switch lineage off explicitly."""
 
-    config: OpenLineageConfig
-    name: str = "disabled"
+    name = "disabled"
 
     def injection(self, component: Component) -> Injection:
         """Only ``OPENLINEAGE_DISABLED``."""
         return Injection(env=[{"name": "OPENLINEAGE_DISABLED", "value": "true"}])
-
-    def documents(self, namespace: str | None) -> list[NewDocument]:
-        """Nothing."""
-        return []
 
 
 def method_for(config: OpenLineageConfig) -> Method:

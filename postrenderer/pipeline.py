@@ -10,17 +10,13 @@ plainly, see ``stream.plain_kind``) and passed through as its original text.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+import jsonpatch
 
 from postrenderer import stream
-from postrenderer.check import lint_rendered
-from postrenderer.config import Settings
 from postrenderer.discovery import classify
 from postrenderer.errors import ConflictError, NoMatchError
-from postrenderer.methods import Method, method_for
-from postrenderer.plan import Plan, build_plan
+from postrenderer.methods import method_for
+from postrenderer.plan import build_plan
 from postrenderer.workloads import (
     POD_TEMPLATE_PATHS,
     iter_workloads,
@@ -30,19 +26,32 @@ from postrenderer.workloads import (
     outline_paths,
 )
 
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from postrenderer.config import Settings
+    from postrenderer.methods import Method
+    from postrenderer.plan import Plan
+
 EMPTY_OUTPUT = "# olrender: the chart rendered no manifests\n"
 
 
-@dataclass
 class Result:
-    """What a run produced."""
+    """What a run produced: the plan, the kept documents and, for each changed one, the document after it."""
 
-    output: bytes
-    plan: Plan
-    format: str
-    segments: list[stream.Segment] = field(default_factory=list)
-    documents: dict[int, Any] = field(default_factory=dict)
-    source: bytes = b""  # the input, whose bytes untouched documents are written from
+    __slots__ = ("documents", "format", "output", "patched", "plan", "segments", "source")
+
+    def __init__(
+        self, plan: Plan, format: str, segments: list[stream.Segment], documents: dict[int, Any], source: bytes,
+    ) -> None:
+        self.plan, self.format, self.segments, self.documents = plan, format, segments, documents
+        self.source = source  # the input, whose bytes untouched documents are written from
+        self.patched: dict[int, Any] = {
+            index: jsonpatch.apply_patch(documents[index], ops, in_place=False) for index, ops in plan.ops.items()
+        }
+        self.output = b""
 
 
 def _interesting(doc: Any, generated: set[tuple[str, str]]) -> bool:
@@ -122,7 +131,7 @@ def analyse(
     if fmt == "plain" and helm4:
         fmt = "helm4"
     plan = build_plan(candidates, settings, method)
-    result = Result(b"", plan, fmt, segments, {i: d for i, d, _ in candidates}, data)
+    result = Result(plan, fmt, segments, {i: d for i, d, _ in candidates}, data)
     if observe is not None:
         observe(result)
     if plan.conflicts:
@@ -137,14 +146,14 @@ def analyse(
             "Check --component-selector/--component-name, or pass --allow-no-match"
         )
     if settings.openlineage.enabled:
-        lint_rendered(result.documents, plan, settings.rules)
+        from postrenderer.check import lint_rendered
+
+        lint_rendered(result, settings.rules)
     return result
 
 
 def apply(result: Result) -> bytes:
     """Apply the plan and serialise the stream."""
-    import jsonpatch  # deferred: only runs that change something pay for the import
-
     segments = result.segments
     if not any(s.has_document for s in segments) and not "".join(s.text for s in segments).strip():
         return EMPTY_OUTPUT.encode()
@@ -164,8 +173,7 @@ def apply(result: Result) -> bytes:
         if source is not None:
             parts.append(source[copied:start])
         copied = end
-        doc = jsonpatch.apply_patch(result.documents[segment.index], ops, in_place=False)
-        last = stream.rewrite(segment, doc)
+        last = stream.rewrite(segment, result.patched[segment.index])
         parts.append(last.encode())
     if source is not None:
         parts.append(source[copied:end])

@@ -17,44 +17,52 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass, field
-from typing import Any
 
-from postrenderer.config import Settings
-from postrenderer.discovery import Component, find_component
+from postrenderer.discovery import find_component
 from postrenderer.errors import InputError, where
-from postrenderer.methods import Injection, Method, NewDocument, Repairable
-from postrenderer.workloads import Workload, iter_workloads, pointer
+from postrenderer.workloads import iter_workloads, pointer
+
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from postrenderer.config import Settings
+    from postrenderer.discovery import Component
+    from postrenderer.methods import Injection, Method, NewDocument, Repairable
+    from postrenderer.workloads import Workload
 
 _SENSITIVE = ("KEY", "TOKEN", "SECRET", "PASSWORD")
 
 
-@dataclass
 class WorkloadReport:
     """Why a workload was or was not changed, and what was done to it."""
 
-    index: int
-    kind: str
-    name: str | None
-    namespace: str | None
-    component: bool
-    reason: str
-    role: str | None = None
-    container: str | None = None
-    container_reason: str | None = None
-    actions: list[str] = field(default_factory=list)
-    findings: list[str] = field(default_factory=list)
+    __slots__ = ("actions", "component", "container", "container_reason", "findings", "index", "kind", "name",
+                 "namespace", "reason", "role")
+
+    def __init__(
+        self, index: int, kind: str, name: str | None, namespace: str | None, component: bool, reason: str,
+    ) -> None:
+        self.index, self.kind, self.name, self.namespace = index, kind, name, namespace
+        self.component, self.reason = component, reason
+        self.role: str | None = None
+        self.container: str | None = None
+        self.container_reason: str | None = None
+        self.actions: list[str] = []
+        self.findings: list[str] = []
 
 
-@dataclass
 class Plan:
     """Operations per document index, documents to add, and the report."""
 
-    ops: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-    new_documents: list[NewDocument] = field(default_factory=list)
-    reports: list[WorkloadReport] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    __slots__ = ("conflicts", "new_documents", "ops", "reports", "warnings")
+
+    def __init__(self) -> None:
+        self.ops: dict[int, list[dict[str, Any]]] = {}
+        self.new_documents: list[NewDocument] = []
+        self.reports: list[WorkloadReport] = []
+        self.conflicts: list[str] = []
+        self.warnings: list[str] = []
 
     @property
     def components(self) -> list[WorkloadReport]:

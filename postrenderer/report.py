@@ -26,13 +26,17 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from postrenderer import __version__, stream
-from postrenderer.check import CheckResult
 from postrenderer.lint import is_sensitive
-from postrenderer.pipeline import Result
-from postrenderer.plan import WorkloadReport
+
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from postrenderer.check import CheckResult
+    from postrenderer.pipeline import Result
+    from postrenderer.plan import WorkloadReport
 
 REDACTED = "<redacted>"
 CHANGED = "<redacted, changed>"
@@ -199,13 +203,10 @@ def diff(result: Result) -> str:
     """A unified diff per changed or added document, as data (both sides written alike), secrets hidden."""
     import difflib  # deferred: only --diff needs it (start-up time of every render)
 
-    import jsonpatch  # deferred like in pipeline.apply
-
     segments = {s.index: s for s in result.segments}
     chunks: list[str] = []
     for index in sorted(result.plan.ops):
-        before = result.documents[index]
-        after = jsonpatch.apply_patch(before, result.plan.ops[index], in_place=False)
+        before, after = result.documents[index], result.patched[index]
         segment = segments.get(index)
         indented = stream.indents_sequences(segment.text) if segment is not None else False
         source = source_of(segment, before) or f"document-{index}"
@@ -220,7 +221,7 @@ def diff(result: Result) -> str:
     return "".join(chunks)
 
 
-def _workload(report: WorkloadReport) -> dict[str, Any]:
+def workload_data(report: WorkloadReport) -> dict[str, Any]:
     """One workload's report as JSON-ready data."""
     return {
         "index": report.index, "kind": report.kind, "name": report.name, "namespace": report.namespace,
@@ -235,7 +236,7 @@ def explain_render(result: Result, method: str | None = None) -> dict[str, Any]:
     plan = result.plan
     return {
         "olrender": __version__, "mode": "render", "format": result.format, "method": method,
-        "components": len(plan.components), "workloads": [_workload(r) for r in plan.reports],
+        "components": len(plan.components), "workloads": [workload_data(r) for r in plan.reports],
         "changed": sorted(plan.ops),
         "added": [{"filename": n.filename, **_identity(n.doc)} for n in plan.new_documents],
         "conflicts": list(plan.conflicts), "warnings": list(plan.warnings),
@@ -246,7 +247,7 @@ def explain_check(result: CheckResult) -> dict[str, Any]:
     """The ``--explain`` report of ``--check``."""
     workloads = []
     for checked in result.workloads:
-        entry = _workload(checked.report)
+        entry = workload_data(checked.report)
         entry.pop("actions")
         if checked.evaluation is not None:
             entry["ok"] = checked.evaluation.ok

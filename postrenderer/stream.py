@@ -19,13 +19,15 @@ block scalar never splits a document.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, ClassVar
 
 import yaml
 
 from postrenderer.errors import InputError, where
+
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any, ClassVar
 
 HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
 
@@ -179,13 +181,13 @@ _INDENTED_SEQ_RE = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*\r?\n(?:[ \t]*(?:#[^\n]
 _COMPACT_SEQ_RE = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*\1- ", re.MULTILINE)
 
 
-@dataclass(slots=True)
 class Segment:
     """The verbatim text of one document and its leading marker/comment lines."""
 
-    index: int
-    text: str
-    line: int
+    __slots__ = ("index", "line", "text")
+
+    def __init__(self, index: int, text: str, line: int) -> None:
+        self.index, self.text, self.line = index, text, line
 
     @property
     def has_document(self) -> bool:

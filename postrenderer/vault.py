@@ -27,19 +27,19 @@ into the stream as a ConfigMap unless the user manages it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from postrenderer.errors import ConfigError
-from postrenderer.methods import GENERATED_BY, Injection, NewDocument, Repairable
+from postrenderer.methods import GENERATED_BY, Injection, Method, NewDocument, sha256_hex
 
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
-    from postrenderer.config import OpenLineageConfig
+    from typing import Any
+
     from postrenderer.discovery import Component
+    from postrenderer.methods import Repairable
 
 INIT_CONTAINER = "vault-openlineage"
 CONFIG_VOLUME = "vault-config"
@@ -91,20 +91,20 @@ _FIELD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DNS_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
-@dataclass(frozen=True)
 class VaultConfig:
     """Where the agent finds Vault and the key, and how the key reaches the container."""
 
-    addr: str
-    role: str
-    secret_path: str
-    secret_field: str
-    auth_path: str = DEFAULT_AUTH_PATH
-    image: str = DEFAULT_IMAGE
-    config_map: str = DEFAULT_CONFIG_MAP
-    kube_version: str = DEFAULT_KUBE_VERSION
-    delivery: str = FILE_KEY_REF
-    create_config_map: bool = True
+    __slots__ = ("addr", "auth_path", "config_map", "create_config_map", "delivery", "image", "kube_version",
+                 "role", "secret_field", "secret_path")
+
+    def __init__(
+        self, addr: str, role: str, secret_path: str, secret_field: str, auth_path: str = DEFAULT_AUTH_PATH,
+        image: str = DEFAULT_IMAGE, config_map: str = DEFAULT_CONFIG_MAP, kube_version: str = DEFAULT_KUBE_VERSION,
+        delivery: str = FILE_KEY_REF, create_config_map: bool = True,
+    ) -> None:
+        self.addr, self.role, self.secret_path, self.secret_field = addr, role, secret_path, secret_field
+        self.auth_path, self.image, self.config_map, self.kube_version = auth_path, image, config_map, kube_version
+        self.delivery, self.create_config_map = delivery, create_config_map
 
     @property
     def secret_file(self) -> str:
@@ -313,12 +313,10 @@ def _runs_vault_agent(container: Mapping[str, Any]) -> bool:
     return "vault agent" in text or (words[:2] == ["vault", "agent"])
 
 
-@dataclass
-class VaultMethod:
+class VaultMethod(Method):
     """Inject a Vault Agent init container and hand the key to the main container."""
 
-    config: OpenLineageConfig
-    name: str = "vault"
+    name = "vault"
 
     @property
     def vault(self) -> VaultConfig:
@@ -332,7 +330,7 @@ class VaultMethod:
 
     def checksum(self) -> str:
         """A digest of the ConfigMap's content, so that a new configuration rolls the pods."""
-        return hashlib.sha256(self.agent_hcl().encode()).hexdigest()
+        return sha256_hex(self.agent_hcl().encode())
 
     def volume_names(self, spec: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         """The config and secret volumes, reusing the names the pod already has for them."""

@@ -12,9 +12,10 @@ that later stages can address it in RFC 6902 operations:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
 
 POD_TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
     "Deployment": ("spec", "template"),
@@ -37,18 +38,17 @@ def pointer(*parts: object) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
-@dataclass
 class Workload:
     """A pod-template holder found in a document."""
 
-    doc_index: int
-    base: tuple[object, ...]
-    kind: str
-    name: str | None
-    namespace: str | None
-    metadata: dict[str, Any]
-    template_path: tuple[object, ...]
-    template: dict[str, Any]
+    __slots__ = ("base", "doc_index", "kind", "metadata", "name", "namespace", "template", "template_path")
+
+    def __init__(
+        self, doc_index: int, base: tuple[object, ...], kind: str, name: str | None, namespace: str | None,
+        metadata: dict[str, Any], template_path: tuple[object, ...], template: dict[str, Any],
+    ) -> None:
+        self.doc_index, self.base, self.kind, self.name, self.namespace = doc_index, base, kind, name, namespace
+        self.metadata, self.template_path, self.template = metadata, template_path, template
 
     @property
     def label(self) -> str:

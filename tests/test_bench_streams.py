@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 import yaml
 
-from postrenderer import pipeline, stream
+from postrenderer import pipeline, report, stream
 from postrenderer.config import ApiKey, OpenLineageConfig, Settings
 from tests.benchmarks import run, streams
 
@@ -74,7 +74,7 @@ def test_fast_path_matches_full_parse_on_m(medium: bytes, monkeypatch: pytest.Mo
         full = pipeline.render(medium, SETTINGS)
     assert first_difference(fast.output, full.output) is None
     assert fast.plan.ops == full.plan.ops
-    assert [vars(r) for r in fast.plan.reports] == [vars(r) for r in full.plan.reports]
+    assert [report.workload_data(r) for r in fast.plan.reports] == [report.workload_data(r) for r in full.plan.reports]
     assert fast.format == full.format == "helm3"
 
 

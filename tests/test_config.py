@@ -110,9 +110,11 @@ def test_disabled_needs_no_key() -> None:
 
 
 def test_api_key_never_shows() -> None:
-    """repr and str of the key and of settings hide it."""
+    """repr, str and format of the key hide it; only reveal() returns it."""
     s, _ = settings(environ={"OPENLINEAGE_API_KEY": KEY})
-    assert KEY not in repr(s) and KEY not in str(s.openlineage.api_key)
+    key = s.openlineage.api_key
+    assert key is not None and key.reveal() == KEY
+    assert all(KEY not in text for text in (repr(key), str(key), f"{key}", repr([key]), repr(s)))
 
 
 def test_key_file_and_existing_secret_options_conflict() -> None:

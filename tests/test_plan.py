@@ -175,7 +175,8 @@ def test_repairable_items_are_replaced_and_removed_in_a_valid_order() -> None:
     def repairable(what: str, item: dict[str, Any]) -> str | None:
         return f"{item['name']} is broken" if item["name"] in ("A", "C", "D") else None
 
-    report = WorkloadReport(1, "Deployment", "w", None, True, "test", container="agent")
+    report = WorkloadReport(1, "Deployment", "w", None, True, "test")
+    report.container = "agent"
     conflicts: list[str] = []
     warnings: list[str] = []
     ops = ensure_items(("list",), current, wanted, "name", "env", "document 1", False, report, conflicts,
@@ -196,7 +197,8 @@ def test_without_repairs_a_difference_stays_a_conflict() -> None:
     """A predicate that declines leaves the difference a conflict (and the other methods have none)."""
     from postrenderer.plan import WorkloadReport, ensure_items
 
-    report = WorkloadReport(1, "Deployment", "w", None, True, "test", container="agent")
+    report = WorkloadReport(1, "Deployment", "w", None, True, "test")
+    report.container = "agent"
     conflicts: list[str] = []
     ops = ensure_items(("list",), [{"name": "C", "v": 2}], [{"name": "C", "v": 9}], "name", "env", "document 1",
                        False, report, conflicts, lambda what, item: None, [])

@@ -17,7 +17,6 @@ The budget (PROPERTY_SETTINGS) is fixed and derandomized, so CI runs the same ex
 from __future__ import annotations
 
 import copy
-import dataclasses
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,8 +151,9 @@ def configurations(draw: Any) -> config.Settings:
     elif method == "disabled":
         block["enabled"] = False
     values = config.load_values([("values.yaml", yaml.safe_dump({"openLineage": block}))])
-    settings_, _ = config.resolve({}, values, {"OPENLINEAGE_API_KEY": KEY}, lambda path: "")
-    return dataclasses.replace(settings_, allow_no_match=True)  # a stream may hold no component
+    settings_, _ = config.resolve(  # (a stream may hold no component)
+        {"allow_no_match": True}, values, {"OPENLINEAGE_API_KEY": KEY}, lambda path: "")
+    return settings_
 
 
 def render(data: bytes, settings_: config.Settings) -> pipeline.Result:

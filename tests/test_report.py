@@ -33,8 +33,9 @@ CONFIGS = {
     "secret-other-url": OpenLineageConfig(api_key=ApiKey(KEY), url="https://lineage.example.com"),
     "existing-secret": OpenLineageConfig(method="existing-secret", secret_name="mine", namespace=NAMESPACE),
     "vault-file-key-ref": OpenLineageConfig(method="vault", url=URL, vault=VAULT),
-    "vault-config-file": OpenLineageConfig(method="vault", url=URL, vault=VaultConfig(
-        **{**VAULT.__dict__, "delivery": "config-file", "kube_version": "1.33"})),
+    "vault-config-file": OpenLineageConfig(
+        method="vault", url=URL, vault=VaultConfig(VAULT.addr, VAULT.role, VAULT.secret_path, VAULT.secret_field,
+                                                   delivery="config-file", kube_version="1.33")),
     "disabled": OpenLineageConfig(enabled=False),
 }
 
