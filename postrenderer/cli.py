@@ -5,6 +5,14 @@ its exit code and a one-paragraph message on stderr and in ``--log-file``;
 anything unexpected becomes exit 1 with a short message. Tracebacks appear
 only with ``--debug``. Nothing is written to stdout unless the whole stream
 succeeded. The API key is scrubbed from everything olrender prints or logs.
+
+Start-up time matters (Helm runs olrender on every install and upgrade), so
+the usual command lines are parsed by ``options.fast_parse`` and click is
+imported only for ``--help``, ``--version``, errors and unusual forms; both
+paths run the same ``execute``:
+
+    olrender -f values.yaml < stream.yaml     # fast_parse, no click
+    olrender -f values.yaml --halp            # click: "No such option", exit 2
 """
 
 from __future__ import annotations
@@ -14,36 +22,31 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any, NoReturn
-
-import click
 
 from postrenderer import __version__
 from postrenderer.errors import ConfigError, ExitCode, InputError, OlrenderError
+from postrenderer.options import DESCRIPTION, ENV_PREFIX, EPILOG, FLAG, MULTIPLE, OPTIONS, fast_parse
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import IO, Any, NoReturn
+
+    import click
+
     from postrenderer.config import Settings
 
-EPILOG = """\b
-Exit codes: 0 ok, 1 internal error, 2 usage or configuration error,
-3 malformed input, 4 conflict with what the chart rendered,
-5 no agent component found, 6 --check or --forbid-plaintext failed,
-130 interrupted.
-Every option can also be set as OLRENDER_<OPTION> (e.g. OLRENDER_VALUES,
-OLRENDER_API_KEY_SECRET); precedence: command line > environment > values files.
-"""
 
-
-@dataclass
 class Reporter:
     """Writes warnings and errors to stderr and the log file, with secrets scrubbed."""
 
-    stderr: IO[str] | None
-    log: IO[str] | None = None
-    debug: bool = False
-    secrets: list[str] = field(default_factory=list)
+    def __init__(self, stderr: IO[str] | None, log: IO[str] | None = None, debug: bool = False,
+                 secrets: list[str] | None = None) -> None:
+        """Report to stderr (None: it is closed) and, once set, the log file."""
+        self.stderr = stderr
+        self.log = log
+        self.debug = debug
+        self.secrets: list[str] = list(secrets or ())
 
     def add_secret(self, value: object) -> None:
         """Scrub this value (trimmed, as olrender uses it) and its base64 form from now on."""
@@ -133,84 +136,65 @@ def key_file_reader(reporter: Reporter) -> Callable[[str], str]:
     return read
 
 
-def _option(*decls: str, **kwargs: Any) -> Callable[[Any], Any]:
-    """click.option with the environment variable shown in --help."""
-    return click.option(*decls, show_envvar=True, **kwargs)
+_COMMAND: list[click.Command] = []  # built once, on first use
 
 
-@click.command(
-    context_settings={"auto_envvar_prefix": "OLRENDER", "help_option_names": ["-h", "--help"]},
-    epilog=EPILOG,
-)
-@_option("-f", "--values", "values_files", multiple=True, type=click.Path(dir_okay=False),
-         envvar="OLRENDER_VALUES",
-         help="Helm values file to read openLineage settings from (repeatable; later files win; "
-              "in OLRENDER_VALUES separate files with ':').")
-@_option("--method", type=click.Choice(["secret", "existing-secret", "vault"]),
-         help="How the key reaches the pods. Default: inferred (apiKeySecret -> existing-secret, "
-              "openLineage.vault -> vault, else secret).")
-@_option("--api-key-file", metavar="FILE",
-         help="File holding the plaintext key (secret method). Alternatively set OPENLINEAGE_API_KEY.")
-@_option("--api-key-secret", metavar="NAME", help="Name of an existing Secret holding the key.")
-@_option("--api-key-secret-key", metavar="KEY", help="Key inside the Secret.  [default: api-key]")
-@_option("--secret-name", metavar="NAME",
-         help="Name of the Secret the secret method generates.  [default: openlineage-api-key-secret]")
-@_option("--url", help="OPENLINEAGE_URL (values: openLineage.url).")
-@_option("--namespace", help="OPENLINEAGE_NAMESPACE (values: openLineage.namespace).")
-@_option("--endpoint", help="OPENLINEAGE_ENDPOINT (values: openLineage.endpoint).")
-@_option("--facets-environment-variables", metavar="NAMES",
-         help="OPENLINEAGE__FACETS__ENVIRONMENT_VARIABLES (values: openLineage.facetsEnvironmentVariables).")
-@_option("--vault-addr", metavar="URL", help="Vault address (vault method; values: openLineage.vault.addr).")
-@_option("--vault-auth-path", metavar="PATH", help="Vault Kubernetes auth mount.  [default: auth/kubernetes]")
-@_option("--vault-role", metavar="ROLE", help="Vault role the pods log in with, e.g. astro-agent.")
-@_option("--vault-secret-path", metavar="PATH", help="Vault secret with the key, e.g. secret/data/openlineage/api-key.")
-@_option("--vault-secret-field", metavar="FIELD", help="Field of that secret holding the key, e.g. key.")
-@_option("--vault-image", metavar="IMAGE", help="Vault Agent image.  [default: hashicorp/vault:2.0.4]")
-@_option("--vault-config-map", metavar="NAME", help="ConfigMap holding agent.hcl.  [default: vault-agent-config]")
-@_option("--no-vault-config-map", is_flag=True, default=None,
-         help="Do not generate the agent ConfigMap (you manage it).")
-@_option("--vault-delivery", type=click.Choice(["file-key-ref", "config-file"]),
-         help="How the key reaches the container. Default: file-key-ref on Kubernetes 1.35+, else config-file.")
-@_option("--kube-version", metavar="X.Y", help="Target Kubernetes version (vault method).  [default: 1.35]")
-@_option("--component-selector", metavar="SELECTOR",
-         help="Label selector for components, replacing the default rules "
-              "(default: app=astro-agent,component in (worker,dag-processor,triggerer), then names).")
-@_option("--component-name", metavar="REGEX",
-         help="Regular expression on workload names, replacing the default rules.")
-@_option("--container", metavar="NAME", help="Target container name in every component.")
-@_option("--overwrite", is_flag=True, default=None,
-         help="Replace conflicting env entries and Secrets instead of failing.")
-@_option("--allow-no-match", is_flag=True, default=None,
-         help="Succeed even if the stream holds no agent component.")
-@_option("--check", is_flag=True, default=None,
-         help="Change nothing: pass the stream through and exit 0 only if every agent component will get a "
-              "working OpenLineage API key, URL and namespace; else exit 6 with a report. Needs no key settings.")
-@_option("--emit-patches", is_flag=True, default=None,
-         help="Print the RFC 6902 patches olrender applies (JSON, secrets redacted) instead of the stream.")
-@_option("--diff", is_flag=True, default=None,
-         help="Print a unified diff of every changed or added document (secrets redacted) instead of the stream.")
-@_option("--explain", is_flag=True, default=None,
-         help="Explain on stderr and in --log-file why each workload was or was not changed.")
-@_option("--report", metavar="FILE", help="Write that explanation to FILE.")
-@_option("--report-format", type=click.Choice(["text", "json"]),
-         help="Format of --explain and --report.  [default: text]")
-@_option("--forbid-plaintext", is_flag=True, default=None,
-         help="CI policy: refuse the secret method, and fail (exit 6) if the stream holds an OpenLineage key "
-              "in a Secret, ConfigMap or literal env value.")
-@_option("--log-file", metavar="FILE",
-         help="Append warnings, errors and a summary here (Helm 4 discards stderr).")
-@_option("--debug", is_flag=True, default=None, help="Show tracebacks and the per-workload summary on stderr.")
-@click.version_option(__version__, "--version", prog_name="olrender")
-@click.pass_context
-def command(ctx: click.Context, /, **options: Any) -> int:
-    """Give every Astro agent Worker, DAG processor and Triggerer its OpenLineage API key.
+def build_command() -> click.Command:
+    """The click command, built from the option table (for --help, --version, errors and unusual forms)."""
+    if not _COMMAND:
+        _COMMAND.append(_build_command())
+    return _COMMAND[0]
 
-    Reads a rendered manifest stream on stdin (from Helm 3, Helm 4 or kubectl)
-    and writes it to stdout with the key reference injected into each agent
-    component. Use it as `helm install ... --post-renderer olrender`.
-    """
+
+def _build_command() -> click.Command:
+    """Turn options.OPTIONS into click options around execute."""
+    import click
+
+    params: list[click.Parameter] = []
+    for spec in OPTIONS:
+        kwargs: dict[str, Any] = {"help": spec.help, "metavar": spec.metavar, "show_envvar": True}
+        if spec.envvar != f"{ENV_PREFIX}_{spec.name.upper()}":
+            kwargs["envvar"] = spec.envvar
+        if spec.kind == FLAG:
+            kwargs.update(is_flag=True, default=None)
+        elif spec.kind == MULTIPLE:
+            kwargs["multiple"] = True
+        if spec.choices:
+            kwargs["type"] = click.Choice(list(spec.choices))
+        elif spec.path:
+            kwargs["type"] = click.Path(dir_okay=False)
+        params.append(click.Option([*spec.decls, spec.name], **kwargs))
+
+    def callback(**options: Any) -> int:
+        """Run the command with the options click parsed."""
+        return execute(options)
+
+    command = click.Command(
+        "olrender", callback=callback, params=params, help=DESCRIPTION, epilog=EPILOG,
+        context_settings={"auto_envvar_prefix": ENV_PREFIX, "help_option_names": ["-h", "--help"]},
+    )
+    return click.version_option(__version__, "--version", prog_name="olrender")(command)
+
+
+def __getattr__(name: str) -> click.Command:
+    """``cli.command``: the click command, built when first asked for."""
+    if name == "command":
+        return build_command()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def show_help() -> None:
+    """Print --help to stderr (a terminal on stdin: the user is trying olrender out)."""
+    import click
+
+    command = build_command()
+    context = click.Context(command, info_name="olrender", **command.context_settings)
+    click.echo(context.get_help(), err=True)
+
+
+def execute(options: dict[str, Any]) -> int:
+    """The command with its error handling, for options from fast_parse or click: stdin in, stdout out."""
     reporter = Reporter(sys.stderr, debug=bool(options.get("debug")))
-    ctx.obj = reporter
     try:
         if options.get("log_file"):
             reporter.log = open_log(options["log_file"])
@@ -220,7 +204,7 @@ def command(ctx: click.Context, /, **options: Any) -> int:
             return ExitCode.CONFIG
         stdin = sys.stdin.buffer
         if stdin.isatty():
-            click.echo(ctx.get_help(), err=True)
+            show_help()
             reporter.error("no manifest stream on stdin (it is a terminal); pipe Helm's output in")
             return ExitCode.CONFIG
         from postrenderer.stream import MAX_STREAM_BYTES
@@ -424,25 +408,37 @@ def _quiet_stdout() -> None:
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point: run the command and exit with its status."""
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        status = command.main(args=argv, prog_name="olrender", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        status = exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        status = ExitCode.CONFIG
-    except (click.exceptions.Abort, KeyboardInterrupt):
+        options = fast_parse(args, os.environ)
+        status = execute(options) if options is not None else click_main(args)
+    except KeyboardInterrupt:
         _say("olrender: interrupted\n")
         status = ExitCode.INTERRUPTED
     except BrokenPipeError:
         _quiet_stdout()
         status = ExitCode.OK
     except Exception as exc:  # the last line of defence: no traceback without --debug
-        if "--debug" in (argv if argv is not None else sys.argv):
+        if "--debug" in args:
             raise
         _say(f"olrender: internal error: {type(exc).__name__} (rerun with --debug)\n")
         status = ExitCode.INTERNAL
     sys.exit(int(status or 0))
+
+
+def click_main(args: list[str]) -> int:
+    """Let click parse args: --help, --version, usage errors (exit 2) and whatever fast_parse left to it."""
+    import click
+
+    try:
+        return int(build_command().main(args=args, prog_name="olrender", standalone_mode=False) or 0)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return ExitCode.CONFIG
+    except click.exceptions.Abort:  # click's form of Ctrl-C
+        raise KeyboardInterrupt from None
 
 
 def _say(text: str) -> None:
