@@ -10,8 +10,6 @@ plainly, see ``stream.plain_kind``) and passed through as its original text.
 
 from __future__ import annotations
 
-import jsonpatch
-
 from postrenderer import stream
 from postrenderer.discovery import classify
 from postrenderer.errors import ConflictError, NoMatchError
@@ -48,9 +46,12 @@ class Result:
     ) -> None:
         self.plan, self.format, self.segments, self.documents = plan, format, segments, documents
         self.source = source  # the input, whose bytes untouched documents are written from
-        self.patched: dict[int, Any] = {
-            index: jsonpatch.apply_patch(documents[index], ops, in_place=False) for index, ops in plan.ops.items()
-        }
+        self.patched: dict[int, Any] = {}
+        if plan.ops:
+            import jsonpatch  # deferred: a run that changes nothing (a second run, --check) never loads it
+
+            for index, ops in plan.ops.items():
+                self.patched[index] = jsonpatch.apply_patch(documents[index], ops, in_place=False)
         self.output = b""
 
 
