@@ -1,5 +1,5 @@
 """Allow ``python -m postrenderer``."""
 
-from postrenderer.cli import main
+from postrenderer.cli import entry
 
-main()
+entry()

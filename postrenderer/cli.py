@@ -426,6 +426,24 @@ def main(argv: list[str] | None = None) -> NoReturn:
     sys.exit(int(status or 0))
 
 
+def entry() -> NoReturn:
+    """The ``olrender`` program: ``main``, then exit without tearing the interpreter down (about 4 ms a run).
+
+    Everything olrender writes is flushed first; it registers no exit handlers.
+    """
+    try:
+        main()
+    except SystemExit as exc:
+        status = int(exc.code or 0)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # the reader went away: nothing left to tell
+            pass
+    os._exit(status)
+
+
 def click_main(args: list[str]) -> int:
     """Let click parse args: --help, --version, usage errors (exit 2) and whatever fast_parse left to it."""
     import click

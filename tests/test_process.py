@@ -140,6 +140,27 @@ def test_slow_writer_is_read_to_the_end() -> None:
     assert out == expected_output()
 
 
+def test_slow_reader_gets_all_of_a_large_output() -> None:
+    """olrender exits without the interpreter's clean-up: 2 MB still reach a slow reader, then exit 0."""
+    from postrenderer import config, pipeline
+
+    settings, _ = config.resolve({}, {}, {"OPENLINEAGE_API_KEY": KEY}, lambda path: "")
+    expected = pipeline.render(BIG, settings).output
+    buffered = {k: v for k, v in ENV.items() if k != "PYTHONUNBUFFERED"}  # as Helm runs it
+    proc = subprocess.Popen(COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=buffered)
+    assert proc.stdin and proc.stdout
+    writer = threading.Thread(target=lambda: (proc.stdin.write(BIG), proc.stdin.close()))  # type: ignore[union-attr]
+    writer.start()
+    chunks = []
+    while chunk := proc.stdout.read(256 * 1024):
+        chunks.append(chunk)
+        time.sleep(0.02)  # the pipe fills up: olrender's writes block until it drains
+    writer.join()
+    assert proc.wait(timeout=60) == 0
+    assert len(expected) > 2_000_000 and b"".join(chunks) == expected
+
+
 def test_non_blocking_pipe_is_read_to_the_end() -> None:
     """A parent may hand over a non-blocking pipe; a plain read would stop at the first pause and cut the stream."""
     read_end, write_end = os.pipe()
