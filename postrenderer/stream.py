@@ -390,18 +390,43 @@ def sketch(segment: Segment, paths: set[tuple[str, ...]]) -> dict[str, Any] | No
     text = segment.text
     if not plain_yaml(text) or not _nesting_ok(text):
         return None
-    prefixes = {path[:i] for path in paths for i in range(1, len(path))}
-    loader = Loader(text)
-    get = loader.get_event
-    constructors = loader.yaml_constructors
+    reader = _Sketch(Loader(text), paths)
+    get = reader.get
+    found: dict[str, Any] = {}
+    try:
+        get(), get()  # stream start, document start
+        if type(get()) is not yaml.MappingStartEvent:
+            return None
+        reader.read((), found)
+        if type(get()) is not yaml.DocumentEndEvent or type(get()) is not yaml.StreamEndEvent:
+            return None  # a second document: a full parse reports it
+    except (yaml.YAMLError, _NotPlain):
+        return None  # a full parse reports it, or reads it
+    finally:
+        reader.loader.dispose()
+    return found
 
-    def build(event: Any) -> Any:
+
+class _Sketch:
+    """One document's events, with only the values at some key paths built (a class, not closures: no cycles)."""
+
+    __slots__ = ("constructors", "get", "loader", "paths", "prefixes")
+
+    def __init__(self, loader: Loader, paths: set[tuple[str, ...]]) -> None:
+        self.loader, self.get, self.constructors = loader, loader.get_event, loader.yaml_constructors
+        self.paths = paths
+        self.prefixes = {path[:i] for path in paths for i in range(1, len(path))}
+
+    def build(self, event: Any) -> Any:
+        """The object an event starts (reading up to its end)."""
         kind = type(event)
         if kind is yaml.ScalarEvent:
+            loader = self.loader
             tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
             if tag == _STR_TAG:
                 return event.value
-            return constructors[tag](loader, yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark))
+            return self.constructors[tag](loader, yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark))
+        get, build = self.get, self.build
         if kind is yaml.MappingStartEvent:
             mapping = {}
             while type(key := get()) is not yaml.MappingEndEvent:
@@ -412,12 +437,16 @@ def sketch(segment: Segment, paths: set[tuple[str, ...]]) -> dict[str, Any] | No
             items.append(build(item))
         return items
 
-    def skip(event: Any) -> None:
+    def skip(self, event: Any) -> None:
+        """Read past the node an event starts."""
+        get = self.get
         depth = _NESTING.get(type(event), 0)
         while depth:
             depth += _NESTING.get(type(get()), 0)
 
-    def read(path: tuple[str, ...], into: dict[str, Any]) -> None:
+    def read(self, path: tuple[str, ...], into: dict[str, Any]) -> None:
+        """Read a mapping's entries into ``into``: along the paths, build; elsewhere, skip."""
+        get, paths, prefixes = self.get, self.paths, self.prefixes
         while type(key := get()) is not yaml.MappingEndEvent:
             if type(key) is not yaml.ScalarEvent:
                 raise _NotPlain
@@ -425,25 +454,11 @@ def sketch(segment: Segment, paths: set[tuple[str, ...]]) -> dict[str, Any] | No
             where = (*path, key.value)
             if where in prefixes and type(value) is yaml.MappingStartEvent:
                 into[key.value] = {}
-                read(where, into[key.value])
+                self.read(where, into[key.value])
             elif where in paths or where in prefixes:
-                into[key.value] = build(value)
+                into[key.value] = self.build(value)
             else:
-                skip(value)
-
-    found: dict[str, Any] = {}
-    try:
-        get(), get()  # stream start, document start
-        if type(get()) is not yaml.MappingStartEvent:
-            return None
-        read((), found)
-        if type(get()) is not yaml.DocumentEndEvent or type(get()) is not yaml.StreamEndEvent:
-            return None  # a second document: a full parse reports it
-    except (yaml.YAMLError, _NotPlain):
-        return None  # a full parse reports it, or reads it
-    finally:
-        loader.dispose()
-    return found
+                self.skip(value)
 
 
 _NESTING = {yaml.MappingStartEvent: 1, yaml.SequenceStartEvent: 1, yaml.MappingEndEvent: -1, yaml.SequenceEndEvent: -1}
@@ -455,25 +470,25 @@ class _NotPlain(Exception):
 
 def _build(loader: Loader, node: Any) -> Any:
     """Build plain YAML's objects from its nodes: what ``construct_document`` gives, several times faster."""
-    constructors = loader.yaml_constructors
-
-    def build(node: Any) -> Any:
-        kind = type(node)
-        if kind is yaml.ScalarNode:
-            return node.value if node.tag == _STR_TAG else constructors[node.tag](loader, node)
-        if kind is yaml.MappingNode:
-            mapping = {build(key): build(value) for key, value in node.value}
-            if len(mapping) < len(node.value):
-                raise _DuplicateKeys
-            return mapping
-        return [build(item) for item in node.value]
-
     if node is None:
         return None
     try:
-        return build(node)
+        return _build_node(node, loader)
     except _DuplicateKeys:  # rare: let construction note them, in its own words and order
         return loader.construct_document(node)
+
+
+def _build_node(node: Any, loader: Loader) -> Any:
+    """One node of ``_build`` (a function, not a closure: no reference cycle per document)."""
+    kind = type(node)
+    if kind is yaml.ScalarNode:
+        return node.value if node.tag == _STR_TAG else loader.yaml_constructors[node.tag](loader, node)
+    if kind is yaml.MappingNode:
+        mapping = {_build_node(key, loader): _build_node(value, loader) for key, value in node.value}
+        if len(mapping) < len(node.value):
+            raise _DuplicateKeys
+        return mapping
+    return [_build_node(item, loader) for item in node.value]
 
 
 class _DuplicateKeys(Exception):
