@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import gc
+import json
 import os
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
-from postrenderer import __version__
+import pytest
+
+from postrenderer import __version__, cli
 
 ROOT = Path(__file__).resolve().parent.parent
 HELM3 = (ROOT / "fixtures" / "streams" / "helm3.yaml").read_bytes()
@@ -115,3 +119,39 @@ def test_debug_shows_traceback_without_key() -> None:
     proc = olrender("--debug", "--url", "https://other.example", env={"OPENLINEAGE_API_KEY": KEY})
     stderr = proc.stderr.decode()
     assert proc.returncode == 4 and "Traceback" in stderr and KEY not in stderr
+
+
+VAULT_OPTIONS = {"method": "vault", "vault_addr": "https://vault.example:8200", "vault_role": "astro-agent",
+                 "vault_secret_path": "secret/data/openlineage/api-key", "vault_secret_field": "key"}
+
+
+@pytest.mark.parametrize("stream_name", ["helm3.yaml", "helm4.yaml", "M"])
+@pytest.mark.parametrize("options", [
+    {}, {"api_key_secret": "mine"}, VAULT_OPTIONS, {**VAULT_OPTIONS, "kube_version": "1.33", "url": "https://o11y.astronomer.io"},
+    {"check": True}, {"emit_patches": True}, {"diff": True}, {"explain": True, "report_format": "json"},
+], ids=repr)
+def test_a_run_leaves_no_reference_cycles(stream_name: str, options: dict[str, object],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The olrender program turns the cyclic garbage collector off, so a run must free everything by itself."""
+    from tests.benchmarks import streams
+
+    data = streams.stream("M") if stream_name == "M" else (ROOT / "fixtures" / "streams" / stream_name).read_bytes()
+    monkeypatch.setenv("OPENLINEAGE_API_KEY", KEY)
+    reporter = cli.Reporter(None)
+    base = {"overwrite": True, "allow_no_match": True, "url": "https://o11y.astronomer.io", "namespace": "uv-6870"}
+    if options.get("check"):  # what --check sees in CI: a rendered stream
+        data = cli.run(base, data, reporter)
+    options = {**base, **options}
+    cli.run(options, data, reporter)  # a first run loads what it needs on demand (modules, caches)
+    gc.collect()
+    gc.disable()
+    try:
+        output = cli.run(options, data, reporter)
+        found = gc.collect()
+        json.dumps({"a": [1]}, indent=2)  # the standard library's indenting encoder leaves one cycle per call
+        encoder = gc.collect()
+    finally:
+        gc.enable()
+    assert output
+    writes_json = bool(options.get("emit_patches") or options.get("report_format") == "json")
+    assert found == (encoder if writes_json else 0)
