@@ -46,13 +46,17 @@ class Result:
     ) -> None:
         self.plan, self.format, self.segments, self.documents = plan, format, segments, documents
         self.source = source  # the input, whose bytes untouched documents are written from
-        self.patched: dict[int, Any] = {}
-        if plan.ops:
-            import jsonpatch  # deferred: a run that changes nothing (a second run, --check) never loads it
-
-            for index, ops in plan.ops.items():
-                self.patched[index] = jsonpatch.apply_patch(documents[index], ops, in_place=False)
+        self.patched = patch_documents(documents, plan.ops)
         self.output = b""
+
+
+def patch_documents(documents: dict[int, Any], ops: dict[int, list[dict[str, Any]]]) -> dict[int, Any]:
+    """Each changed document after its operations (copies: the documents themselves stay as read)."""
+    if not ops:
+        return {}
+    import jsonpatch  # deferred: a run that changes nothing (a second run, --check) never loads it
+
+    return {index: jsonpatch.apply_patch(documents[index], doc_ops, in_place=False) for index, doc_ops in ops.items()}
 
 
 def _interesting(doc: Any, generated: set[tuple[str, str]]) -> bool:
