@@ -33,6 +33,11 @@ def expected_output() -> bytes:
     return proc.stdout
 
 
+def default_sigint() -> None:
+    """In the child, before exec: SIGINT as a terminal leaves it (a background job's shell ignores it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def wait_until_reading(pid: int, timeout: float = 10) -> None:
     """Wait until the process blocks reading its stdin pipe (or, without /proc, a moment)."""
     deadline = time.monotonic() + timeout
@@ -73,7 +78,7 @@ def test_sigint_while_reading_exits_130(tmp_path: Path) -> None:
     """Ctrl-C while waiting for the stream: exit 130, one line, no traceback, nothing on stdout, logged."""
     log = tmp_path / "olrender.log"
     proc = subprocess.Popen([*COMMAND, "--log-file", str(log)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=ENV)
+                            stderr=subprocess.PIPE, env=ENV, preexec_fn=default_sigint)
     assert proc.stdin
     proc.stdin.write(HELM3[:500])
     proc.stdin.flush()
@@ -90,7 +95,7 @@ def test_sigint_while_working_leaves_no_partial_output() -> None:
     """Ctrl-C in the middle of a long run (a large component): exit 130 and an empty stdout."""
     data = component(8 * 2**20)
     proc = subprocess.Popen(COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=ENV)
+                            env=ENV, preexec_fn=default_sigint)
     assert proc.stdin
     proc.stdin.write(data)  # returns once all but the last pipe buffer is read
     proc.stdin.close()
