@@ -17,6 +17,7 @@ paths run the same ``execute``:
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import os
@@ -137,18 +138,9 @@ def key_file_reader(reporter: Reporter) -> Callable[[str], str]:
     return read
 
 
-_COMMAND: list[click.Command] = []  # built once, on first use
-
-
+@functools.cache
 def build_command() -> click.Command:
-    """The click command, built from the option table (for --help, --version, errors and unusual forms)."""
-    if not _COMMAND:
-        _COMMAND.append(_build_command())
-    return _COMMAND[0]
-
-
-def _build_command() -> click.Command:
-    """Turn options.OPTIONS into click options around execute."""
+    """The click command, built once from the option table (for --help, --version, errors and unusual forms)."""
     import click
 
     params: list[click.Parameter] = []
