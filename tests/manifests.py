@@ -1,10 +1,17 @@
-"""Builders shared by tests: put a pod template where a workload kind keeps it."""
+"""Builders shared by tests: pod templates where a workload kind keeps them, Vault settings."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from postrenderer.vault import VaultConfig
 from postrenderer.workloads import POD_TEMPLATE_PATHS
+
+# the Vault method's settings, delivered by fileKeyRef (Kubernetes 1.35) and by a config file (1.33)
+VAULT = VaultConfig(addr="https://vault.example.com:8200", role="astro-agent",
+                    secret_path="secret/data/openlineage/api-key", secret_field="key")
+VAULT_CONFIG_FILE = VaultConfig(VAULT.addr, VAULT.role, VAULT.secret_path, VAULT.secret_field,
+                                delivery="config-file", kube_version="1.33")
 
 
 def with_template(doc: dict[str, Any], template: dict[str, Any]) -> dict[str, Any]:

@@ -13,23 +13,18 @@ from postrenderer.config import ApiKey, OpenLineageConfig, Settings
 from postrenderer.discovery import ComponentRules
 from postrenderer.errors import CheckFailed, NoMatchError
 from postrenderer.lint import Expected
-from postrenderer.vault import VaultConfig
+from tests.manifests import VAULT, VAULT_CONFIG_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 STREAMS = ROOT / "fixtures" / "streams"
 KEY = "sk-test-check-0001"
 URL = "https://o11y.astronomer.io"
 NAMESPACE = "ultraviolet-corona-6870"
-VAULT = VaultConfig(addr="https://vault.example.com:8200", role="astro-agent",
-                    secret_path="secret/data/openlineage/api-key", secret_field="key")
 METHODS = {
     "secret": OpenLineageConfig(api_key=ApiKey(KEY), url=URL, namespace=NAMESPACE),
     "existing-secret": OpenLineageConfig(method="existing-secret", secret_name="mine", url=URL, namespace=NAMESPACE),
     "vault-file-key-ref": OpenLineageConfig(method="vault", url=URL, namespace=NAMESPACE, vault=VAULT),
-    "vault-config-file": OpenLineageConfig(
-        method="vault", url=URL, namespace=NAMESPACE,
-        vault=VaultConfig(VAULT.addr, VAULT.role, VAULT.secret_path, VAULT.secret_field,
-                          delivery="config-file", kube_version="1.33")),
+    "vault-config-file": OpenLineageConfig(method="vault", url=URL, namespace=NAMESPACE, vault=VAULT_CONFIG_FILE),
 }
 COMPONENTS = 4
 

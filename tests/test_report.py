@@ -17,7 +17,7 @@ from postrenderer import pipeline, report, stream
 from postrenderer.config import ApiKey, OpenLineageConfig, Settings
 from postrenderer.discovery import ComponentRules
 from postrenderer.errors import ConflictError, OlrenderError
-from postrenderer.vault import VaultConfig
+from tests.manifests import VAULT, VAULT_CONFIG_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 STREAMS = ROOT / "fixtures" / "streams"
@@ -26,16 +26,12 @@ KEY = "sk-test-report-0001"
 SECRETS = (KEY, base64.b64encode(KEY.encode()).decode())
 URL = "https://o11y.astronomer.io"
 NAMESPACE = "ultraviolet-corona-6870"
-VAULT = VaultConfig(addr="https://vault.example.com:8200", role="astro-agent",
-                    secret_path="secret/data/openlineage/api-key", secret_field="key")
 CONFIGS = {
     "secret": OpenLineageConfig(api_key=ApiKey(KEY), url=URL, namespace=NAMESPACE),
     "secret-other-url": OpenLineageConfig(api_key=ApiKey(KEY), url="https://lineage.example.com"),
     "existing-secret": OpenLineageConfig(method="existing-secret", secret_name="mine", namespace=NAMESPACE),
     "vault-file-key-ref": OpenLineageConfig(method="vault", url=URL, vault=VAULT),
-    "vault-config-file": OpenLineageConfig(
-        method="vault", url=URL, vault=VaultConfig(VAULT.addr, VAULT.role, VAULT.secret_path, VAULT.secret_field,
-                                                   delivery="config-file", kube_version="1.33")),
+    "vault-config-file": OpenLineageConfig(method="vault", url=URL, vault=VAULT_CONFIG_FILE),
     "disabled": OpenLineageConfig(enabled=False),
 }
 
