@@ -1,16 +1,19 @@
-"""Read a manifest stream into segments and write it back without damage.
+"""Read a manifest stream into segments, and each document the way Kubernetes reads it.
 
 A *segment* is the verbatim text of one YAML document together with the
 marker and comment lines in front of it (Helm 3's ``---`` + ``# Source:``).
 Joining all segments gives back the input byte for byte, so documents that
-olrender does not change are written exactly as they came in. A changed
-document keeps its leading lines and gets a fresh YAML body:
+olrender does not change are written exactly as they came in (and changed
+ones are edited in their own text, see ``edit``):
 
-    ---                                      ---
-    # Source: agent/templates/worker.yaml    # Source: agent/templates/worker.yaml
-    kind: Deployment        (changed)  ->    kind: Deployment
-    ...                                      ...  (key order kept, env added)
+    ---                                      segment 1
+    # Source: agent/templates/worker.yaml
+    kind: Deployment
+    ---                                      segment 2
+    kind: ConfigMap
 
+Documents are read with a resolver that follows Kubernetes' YAML decoder
+(``resolve_plain``), so olrender sees the values the cluster will see.
 Splitting follows YAML's own rule: ``---`` and ``...`` are markers only at the
 start of a line and followed by white space, so an indented ``---`` inside a
 block scalar never splits a document.
@@ -27,7 +30,7 @@ from postrenderer.errors import InputError, where
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from typing import Any, ClassVar
+    from typing import Any
 
 HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
 
@@ -41,22 +44,18 @@ _INDENTED_ROOT_RE = re.compile(r"(?:(?:[ \t]*|---[ \t]*)(?:#[^\n]*)?\r?\n)*[ \t]
 _LATER_MARKER_RE = re.compile(r"\n(?:(?:---|\.\.\.)(?=[ \t\r\n]|\Z)|%)")
 # after a line break: a column-0 line that is not a comment, a marker alone or a plain key/sequence entry
 _ODD_START_RE = re.compile(r"\n(?:[^\sA-Za-z0-9_./#-]|---[ \t]+[^\s#])")
-# tags, anchors, aliases, complex keys, merge keys, the "=" value key, "0x_"-like numbers, collection keys,
-# each where a YAML token starts
+# tags, anchors, aliases, complex keys, merge keys, collection keys, each where a YAML token starts
 _TOKEN = r"[^\s\[\]{},]"
 _NEEDS_OBJECTS_RE = re.compile(
     rf"!(?<!{_TOKEN}!)|&(?<!{_TOKEN}&)|\*(?<!{_TOKEN}\*)|\?(?=\s|$)(?<!{_TOKEN}\?)|<<(?<!{_TOKEN}<<)"
-    rf"|=(?=[\s\]}},:#]|$)(?<!{_TOKEN}=)|0[xb]_(?<![^\s\[\]{{}},+-]0[xb]_)|\._(?<![^\s\[\]{{}},+-]\._)"
     r"|\][ \t]*:(?=\s|$)|\}[ \t]*:(?=\s|$)",  # (literal first characters keep the scan fast)
     re.MULTILINE,
 )
 
 try:  # pragma: no cover - depends on how PyYAML was built
     _BaseLoader: Any = yaml.CSafeLoader
-    _BaseDumper: Any = yaml.CSafeDumper
 except AttributeError:  # pragma: no cover
     _BaseLoader = yaml.SafeLoader
-    _BaseDumper = yaml.SafeDumper
 
 try:  # pragma: no cover - depends on how PyYAML was built
     from yaml._yaml import CParser  # libyaml's parser alone: events, no nodes
@@ -71,18 +70,99 @@ MAX_DEPTH = 200  # nesting levels; libyaml's composer recurses in C, and rewriti
 MAX_DOCUMENT_BYTES = 16 * 2**20  # characters of one document (all ASCII in practice)
 MAX_STREAM_BYTES = 64 * 2**20  # the whole input; the CLI stops reading one byte past it
 
+_BOM_AFTER_MARKER_RE = re.compile(r"---[ \t]*\r?\n\ufeff")
 _KIND_HINT_RE = re.compile(r"^kind:[ \t]*[\"']?([A-Za-z][A-Za-z0-9]*)", re.MULTILINE)
 _METADATA_HINT_RE = re.compile(r"^metadata:[ \t]*(?:#[^\n]*)?\r?\n", re.MULTILINE)
 _NAME_HINT_RE = re.compile(r"name:[ \t]*[\"']?([^\"'\s#]+)")
 
 
-class Loader(_BaseLoader):  # type: ignore[misc]
-    """Safe loader that keeps timestamps as strings and notes duplicate keys."""
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_NULL_TAG = "tag:yaml.org,2002:null"
+MERGE_TAG = "tag:yaml.org,2002:merge"
+# plain scalars Kubernetes' decoder (sigs.k8s.io/yaml, go-yaml v2 rules) reads as something other than a string,
+# by their exact spelling
+_TRUE_WORDS = frozenset(["y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"])
+_FALSE_WORDS = frozenset(["n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"])
+_WORDS = {
+    **dict.fromkeys(_TRUE_WORDS | _FALSE_WORDS, _BOOL_TAG),
+    **dict.fromkeys(["", "~", "null", "Null", "NULL"], _NULL_TAG),
+    **dict.fromkeys(
+        [f"{sign}.{word}" for sign in ("", "+", "-") for word in ("inf", "Inf", "INF")] + [".nan", ".NaN", ".NAN"],
+        _FLOAT_TAG,
+    ),
+    "<<": MERGE_TAG,  # a merge key; as a value it stays the string "<<" (see Loader)
+}
+# numbers once every "_" is dropped: Go's strconv.ParseInt(s, 0, 64) (any size) and go-yaml's float syntax
+_INT_RE = re.compile(r"[-+]?(?:0[bB][01]+|0[oO][0-7]+|0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
+_FLOAT_RE = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_DOT_FLOAT_RE = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?")  # starting with ".": no "_" allowed
+_NUMBER_START = frozenset("0123456789+-")
 
-    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
-        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
-    }
+
+def resolve_plain(value: str) -> str:
+    """The tag Kubernetes gives a plain (unquoted) scalar; everything else is a string.
+
+    The rules of go-yaml v2 as sigs.k8s.io/yaml uses them, which Helm, kubectl and the API server share:
+
+        y, on, True -> bool      0o17, 017, 0x1F, 1_000, +12 -> int     1e3, 08, .5, 1. -> float
+        12:30, 1:20:30, 2001-12-14, =, yEs, 0x -> string (PyYAML's YAML 1.1 reads the first two as numbers)
+    """
+    tag = _WORDS.get(value)
+    if tag is not None:
+        return tag
+    first = value[0]
+    if first == ".":
+        return _FLOAT_TAG if _DOT_FLOAT_RE.fullmatch(value) else _STR_TAG
+    if first in _NUMBER_START:
+        digits = value.replace("_", "")
+        whole = _INT_RE.fullmatch(digits) is not None
+        if whole and -(2**63) <= _int(digits) < 2**64:  # what Go's int64 or uint64 holds
+            return _INT_TAG
+        if _FLOAT_RE.fullmatch(digits):  # (a decimal integer beyond 64 bits included)
+            return _FLOAT_TAG
+        if whole:  # a larger binary, octal or hexadecimal integer
+            return _INT_TAG
+    return _STR_TAG
+
+
+def _int(digits: str) -> int:
+    """An integer as Go's strconv.ParseInt(digits, 0, ...) reads it (a leading ``0`` means octal)."""
+    sign = -1 if digits[0] == "-" else 1
+    digits = digits.lstrip("+-")
+    if len(digits) > 1 and digits[0] == "0" and digits[1] not in "bBoOxX":
+        return sign * int(digits, 8)
+    return sign * int(digits, 0)
+
+
+def _construct_int(loader: Any, node: Any) -> int:
+    """An integer as Go reads it: ``_`` ignored, ``0b``/``0o``/``0x`` prefixes, a leading ``0`` for octal."""
+    return _int(node.value.replace("_", ""))
+
+
+def _construct_float(loader: Any, node: Any) -> float:
+    """A float as Go reads it (``.inf``, ``.nan`` and decimal notation, ``_`` ignored)."""
+    text = node.value.replace("_", "")
+    word = text.lower().lstrip("+")
+    if word in (".inf", "-.inf", ".nan"):
+        return float(word.replace(".", ""))
+    return float(text)
+
+
+class Loader(_BaseLoader):  # type: ignore[misc]
+    """Safe loader that reads scalars as Kubernetes does and notes duplicate keys.
+
+    Its resolver follows Kubernetes' YAML decoder, not PyYAML's YAML 1.1: no
+    sexagesimal numbers, timestamps or ``=`` values, and ``y``/``n``, ``0o17``,
+    ``1e3`` and ``08`` are what Kubernetes makes of them (``resolve_plain``).
+    """
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        """The tag of a node: plain scalars by Kubernetes' rules, the rest as usual."""
+        if kind is yaml.ScalarNode and implicit[0]:
+            return resolve_plain(value)
+        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -148,6 +228,12 @@ class Loader(_BaseLoader):  # type: ignore[misc]
         return dict(super().construct_mapping(node, deep=deep))
 
 
+Loader.add_constructor(_INT_TAG, _construct_int)
+Loader.add_constructor(_FLOAT_TAG, _construct_float)
+Loader.add_constructor(_BOOL_TAG, lambda loader, node: node.value in _TRUE_WORDS)
+Loader.add_constructor(MERGE_TAG, lambda loader, node: node.value)  # "<<" as a value: a string, as in Kubernetes
+
+
 class TooLarge(Exception):
     """A document exceeds one of olrender's processing limits."""
 
@@ -160,25 +246,6 @@ class TooLarge(Exception):
         """The message, with the line where the limit was hit (first_line: where the text starts)."""
         at = f" at line {first_line + self.line}" if self.line is not None else ""
         return self.message.replace("{at}", at)
-
-
-def _represent_str(dumper: Any, value: str) -> Any:
-    """Write multi-line strings as readable block scalars."""
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-class Dumper(_BaseDumper):  # type: ignore[misc]
-    """Safe dumper with block scalars for multi-line text and no anchors."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        """Write shared nodes out in full: Kubernetes manifests carry no anchors."""
-        return True
-
-
-Dumper.add_representer(str, _represent_str)
-_INDENTED_SEQ_RE = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*\1 +- ", re.MULTILINE)
-_COMPACT_SEQ_RE = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*\1- ", re.MULTILINE)
 
 
 class Segment:
@@ -198,6 +265,20 @@ class Segment:
     def newline(self) -> str:
         """The line ending this segment uses."""
         return "\r\n" if "\r\n" in self.text else "\n"
+
+    @property
+    def bom(self) -> int:
+        """Where a byte order mark right after the ``---`` line sits (kubectl accepts one there), or -1."""
+        if "\ufeff" not in self.text:
+            return -1
+        match = _BOM_AFTER_MARKER_RE.match(self.text)
+        return match.end() - 1 if match else -1
+
+    @property
+    def source(self) -> str:
+        """The text YAML is read from: the document, without a byte order mark right after its ``---`` line."""
+        at = self.bom
+        return self.text if at < 0 else self.text[:at] + self.text[at + 1 :]
 
 
 def _has_content(text: str) -> bool:
@@ -302,7 +383,7 @@ def split(text: str) -> list[Segment]:
 def parse(segment: Segment) -> tuple[Any, list[str]]:
     """Parse one segment; return the document (None if empty) and its duplicate keys."""
     try:
-        doc, duplicates = load(segment.text)
+        doc, duplicates = load(segment.source)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         at = f" at line {segment.line + mark.line}, column {mark.column + 1}" if mark else ""
@@ -320,13 +401,19 @@ def parse(segment: Segment) -> tuple[Any, list[str]]:
                 since = f" from line {segment.line + started.line}"
             problem += f" ({exc.context}{since})"
         index = getattr(mark, "index", -1)
-        if 0 <= index < len(segment.text) and segment.text[index] == "\t":
+        if 0 <= index < len(segment.source) and segment.source[index] == "\t":
             problem += "; it is a tab, and YAML does not allow tabs for indentation"
+        elif "\ufeff" in segment.source:
+            bom_line = segment.line + segment.source.count("\n", 0, segment.source.index("\ufeff"))
+            problem += (
+                f"; the document holds a byte order mark (U+FEFF) at line {bom_line}, which YAML allows only "
+                "at the start of a document (right after its --- line)"
+            )
         elif "mapping values are not allowed" in problem:
             problem += "; check the indentation of this line"
         raise InputError(f"{_place(segment)}: malformed YAML{at}: {problem}") from None
     except yaml.reader.ReaderError as exc:
-        line = segment.line + segment.text.count("\n", 0, exc.position)
+        line = segment.line + segment.source.count("\n", 0, exc.position)
         raise InputError(
             f"{_place(segment)}: unacceptable character #x{exc.character:04x} at line {line}: "
             "YAML allows no control characters"
@@ -368,9 +455,8 @@ def load(text: str) -> tuple[Any, list[str]]:
 def plain_yaml(text: str) -> bool:
     """Whether a document's text uses only plain YAML: nothing that only building objects refuses or expands.
 
-    That leaves out tags, anchors and aliases, ``<<`` merges, the ``=`` value
-    key, collection keys and numbers like ``0x_`` (each where a YAML token can
-    start, so ``#!/bin/sh`` or ``a=b`` do not count). Plain YAML can be checked
+    That leaves out tags, anchors and aliases, ``<<`` merges and collection
+    keys (each where a YAML token can start, so ``#!/bin/sh`` does not count). Plain YAML can be checked
     by libyaml's parser alone and built without PyYAML's general constructor.
     """
     return _NEEDS_OBJECTS_RE.search(text) is None
@@ -387,7 +473,7 @@ def sketch(segment: Segment, paths: set[tuple[str, ...]]) -> dict[str, Any] | No
         paths {("metadata",), ("spec", "template", "metadata")} of a Deployment
         -> {"metadata": {...}, "spec": {"template": {"metadata": {...}}}}
     """
-    text = segment.text
+    text = segment.source
     if not plain_yaml(text) or not _nesting_ok(text):
         return None
     reader = _Sketch(Loader(text), paths)
@@ -609,12 +695,12 @@ def check(segment: Segment) -> None:
     """Prove a segment is what ``parse`` accepts, without keeping (or mostly building) the document.
 
     Unless the text uses a feature that only building the Python objects can
-    refuse or expand (tags, anchors and aliases, ``<<`` merges, the ``=`` value
-    key, collection keys, numbers like ``0x_``), libyaml's parser alone checks
+    refuse or expand (tags, anchors and aliases, ``<<`` merges, collection
+    keys), libyaml's parser alone checks
     it: several times cheaper than ``parse``. Problems are reported by
     ``parse``, in the same words as always.
     """
-    text = segment.text
+    text = segment.source
     if plain_yaml(text) and _nesting_ok(text):
         parser = _EventParser(text)
         try:
@@ -629,63 +715,6 @@ def check(segment: Segment) -> None:
         except yaml.YAMLError:
             pass
     parse(segment)
-
-
-def indents_sequences(text: str) -> bool:
-    """Whether a document writes block sequences indented under their key (``key:\n  - a``)."""
-    indented = _INDENTED_SEQ_RE.search(text)
-    compact = _COMPACT_SEQ_RE.search(text)
-    if indented is None:
-        return False
-    return compact is None or indented.start() < compact.start()
-
-
-def dump(doc: Any, indent_sequences: bool = False) -> str:
-    """Serialise one document: key order kept, block scalars for multi-line text."""
-    text: str = yaml.dump(
-        doc, Dumper=Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1_000_000
-    )
-    return _indent_sequences(text) if indent_sequences else text
-
-
-def _indent_sequences(text: str) -> str:
-    """Indent every block sequence that is a mapping value by two more spaces (``key:\n  - a``).
-
-    The C emitter always writes such sequences level with their key. Its own
-    output is parsed back (events only) to find their lines; every line of one
-    (scalar continuation lines included, empty lines excepted) moves right, so
-    the document means the same and reads like the pure-Python emitter's output.
-    """
-    shifts: list[tuple[int, int]] = []
-    open_nodes: list[tuple[bool, int, int]] = []  # (is a sequence, column, first line if indentless else -1)
-    last = 0  # the last line holding content so far
-    parser = _EventParser(text)
-    while (event := parser.get_event()) is not None:
-        kind = type(event)
-        if kind is yaml.ScalarEvent:
-            end = event.end_mark
-            last = end.line - 1 if end.column == 0 and end.line > event.start_mark.line else end.line
-        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-            column = event.start_mark.column
-            indentless = (
-                kind is yaml.SequenceStartEvent and not event.flow_style and bool(open_nodes)
-                and not open_nodes[-1][0] and open_nodes[-1][1] == column
-            )  # fmt: skip
-            open_nodes.append((kind is yaml.SequenceStartEvent, column, event.start_mark.line if indentless else -1))
-            if event.flow_style:
-                last = event.end_mark.line
-        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-            first = open_nodes.pop()[2]
-            if first >= 0:
-                shifts.append((first, last))
-    if not shifts:
-        return text
-    depth = [0] * (text.count("\n") + 1)
-    for first, final in shifts:
-        for line in range(first, final + 1):
-            depth[line] += 2
-    lines = text.split("\n")
-    return "\n".join(" " * d + line if d and line else line for d, line in zip(depth, lines, strict=True))
 
 
 def _leading(text: str) -> tuple[str, bool]:
@@ -707,22 +736,6 @@ def _leading(text: str) -> tuple[str, bool]:
     return text[:pos], marker
 
 
-def rewrite(segment: Segment, doc: Any) -> str:
-    """Return the segment's text with its document replaced by ``doc``."""
-    prefix, marker = _leading(segment.text)
-    if not marker and segment.index > 1:
-        prefix += "---\n"
-    if prefix and not prefix.endswith("\n"):
-        prefix += "\n"
-    body = dump(doc, indents_sequences(segment.text))
-    if re.search(r"^\.\.\.(?=[ \t\r\n]|\Z)", segment.text[len(prefix) :], re.MULTILINE):
-        body += "...\n"
-    text = prefix + body
-    if segment.newline == "\r\n":
-        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
-    return text
-
-
 def detect_format(segments: list[Segment], docs: Iterator[Any] | list[Any]) -> str:
     """Tell a Helm 3 stream (``# Source:`` lines), a Helm 4 stream (filename annotation) or plain YAML."""
     for segment in segments:
@@ -733,16 +746,3 @@ def detect_format(segments: list[Segment], docs: Iterator[Any] | list[Any]) -> s
         if isinstance(annotations, dict) and HELM4_FILENAME in annotations:
             return "helm4"
     return "plain"
-
-
-def new_document(doc: dict[str, Any], filename: str, fmt: str, newline: str = "\n") -> str:
-    """Serialise a document olrender adds, with provenance that fits the stream's format."""
-    if fmt == "helm4":
-        metadata = doc.setdefault("metadata", {})
-        metadata.setdefault("annotations", {})[HELM4_FILENAME] = filename
-        text = "---\n" + dump(doc)
-    elif fmt == "helm3":
-        text = f"---\n# Source: {filename}\n" + dump(doc)
-    else:
-        text = "---\n" + dump(doc)
-    return text.replace("\n", newline) if newline != "\n" else text
