@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     import click
 
+    from postrenderer.analysis import Analysis
     from postrenderer.config import Settings
 
 
@@ -290,12 +291,19 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> bytes:
         reporter.add_secret(settings.openlineage.api_key.reveal())
     for warning in warnings:
         reporter.warn(warning)
-    if options.get("forbid_plaintext"):
-        forbid_plaintext(settings, data)
+    from postrenderer.methods import method_for
+
+    forbid = bool(options.get("forbid_plaintext"))
+    if forbid:
+        forbid_secret_method(settings)
+    chosen = method_for(settings.openlineage)
+    analysis = pipeline.read(data, settings, chosen, full=forbid)
+    if forbid:
+        forbid_plaintext(analysis)
     method = settings.openlineage.method if settings.openlineage.enabled else "disabled"
     planned: list[pipeline.Result] = []
     try:
-        result = pipeline.analyse(data, settings, observe=planned.append)
+        result = pipeline.analyse(data, settings, chosen, observe=planned.append, analysis=analysis)
     finally:
         if planned and (options.get("explain") or options.get("report")):  # also after conflicts or no match
             from postrenderer.report import explain_render
@@ -343,14 +351,18 @@ def output_mode(options: dict[str, Any]) -> str:
     return chosen[0] if chosen else "render"
 
 
-def forbid_plaintext(settings: Settings, data: bytes) -> None:
-    """--forbid-plaintext in render modes: no secret method, no plaintext key in the input."""
-    from postrenderer.check import scan_plaintext
-    from postrenderer.errors import CheckFailed
-
+def forbid_secret_method(settings: Settings) -> None:
+    """--forbid-plaintext refuses the secret method."""
     if settings.openlineage.enabled and settings.openlineage.method == "secret":
         raise ConfigError(FORBID_SECRET_METHOD)
-    found = scan_plaintext(data)
+
+
+def forbid_plaintext(analysis: Analysis) -> None:
+    """--forbid-plaintext in render modes: no plaintext key in the input."""
+    from postrenderer.check import plaintext_findings
+    from postrenderer.errors import CheckFailed
+
+    found = plaintext_findings(analysis.documents.items())
     if found:
         raise CheckFailed(
             "--forbid-plaintext: the stream holds the OpenLineage key in plain text:\n"
@@ -379,15 +391,15 @@ def write_explain(options: dict[str, Any], data: dict[str, Any], reporter: Repor
 def run_check(options: dict[str, Any], values: dict[str, Any], data: bytes, reporter: Reporter) -> bytes:
     """--check: evaluate the stream as it is and hand it back unchanged when it passes."""
     from postrenderer import check, pipeline
+    from postrenderer.analysis import read
     from postrenderer.discovery import ComponentRules
     from postrenderer.report import explain_check
 
     rules = ComponentRules.build(
         options.get("component_selector"), options.get("component_name"), options.get("container")
     )
-    result = check.check_stream(
-        data, rules, check.expectations(options, values), bool(options.get("forbid_plaintext"))
-    )
+    forbid = bool(options.get("forbid_plaintext"))
+    result = check.evaluate(read(data, rules, full=forbid), rules, check.expectations(options, values), forbid)
     write_explain(options, explain_check(result), reporter)
     reporter.notice(check.verdict(result, bool(options.get("allow_no_match"))))
     return data if data.strip() else pipeline.EMPTY_OUTPUT.encode()

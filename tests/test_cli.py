@@ -56,7 +56,7 @@ def test_environment_configures_everything() -> None:
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout.decode()
     assert "name: mine" in out
-    assert out.count("value: https://env.example") == 4
+    assert out.count("value: \"https://env.example\"") == 4
 
 
 def test_command_line_beats_environment() -> None:

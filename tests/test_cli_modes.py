@@ -152,7 +152,7 @@ def test_diff_without_secrets() -> None:
     proc = olrender("--diff", env={"OPENLINEAGE_API_KEY": KEY})
     assert proc.returncode == 0, proc.stderr.decode()
     assert proc.stdout.startswith(b"--- a/astro-remote-execution-agent/templates/dag-processor-deployment.yaml")
-    assert b"+  api-key: <redacted>" in proc.stdout
+    assert b"+  api-key: \"<redacted>\"" in proc.stdout
     assert_no_secret(proc.stdout, proc.stderr)
 
 
