@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from postrenderer import stream
 from postrenderer.discovery import classify
+from postrenderer.errors import InputError
 from postrenderer.workloads import (
     POD_TEMPLATE_PATHS,
     iter_workloads,
@@ -36,19 +37,36 @@ if TYPE_CHECKING:
     from postrenderer.discovery import ComponentRules
 
 OBJECT_KINDS = frozenset({"ConfigMap", "Secret", "ServiceAccount"})
+MAX_COMPONENTS = 10_000  # agent components of one stream (an agent release renders a handful)
+SKETCH_FROM = 1024  # characters: smaller workloads are parsed whole (a sketch costs as much, and a component
+#                     would be parsed again)
 
 
 class Analysis:
-    """The stream as read: its segments, the documents kept (by index) and what the stream is."""
+    """The stream as read: the documents kept (by index) with their segments, and what the stream is.
 
-    __slots__ = ("documents", "duplicates", "format", "has_documents", "segments", "source")
+    Only the segments of kept documents keep their text; the output copies every
+    other document from ``source``, the input bytes.
+    """
 
-    def __init__(self, segments: list[stream.Segment], source: bytes) -> None:
-        self.segments, self.source = segments, source  # source: the input, untouched documents are copied from it
+    __slots__ = ("documents", "duplicates", "format", "has_documents", "newline", "segments", "source")
+
+    def __init__(self, source: bytes) -> None:
+        self.source = source
+        self.segments: dict[int, stream.Segment] = {}  # the kept documents' segments, by index
         self.documents: dict[int, Any] = {}
         self.duplicates: dict[int, list[str]] = {}
         self.format = "plain"
         self.has_documents = False
+        self.newline = "\n"  # the stream's line break (of its first segment)
+
+    def keep(self, segment: stream.Segment, doc: Any, duplicates: list[str], text: bool = True) -> None:
+        """Keep a document for the modes, with its segment when it may change (text)."""
+        if text:
+            self.segments[segment.index] = segment
+        self.documents[segment.index] = doc
+        if duplicates:
+            self.duplicates[segment.index] = duplicates
 
     def objects(self) -> Objects:
         """The ConfigMaps, Secrets and ServiceAccounts kept, for lookups by kind, name and namespace."""
@@ -134,7 +152,7 @@ def _has_component(index: int, doc: Any, rules: ComponentRules) -> bool:
 
 def _read(segment: stream.Segment, kind: str | None, rules: ComponentRules, full: bool) -> tuple[Any, list[str], bool]:
     """A document, its duplicate keys and whether it holds a component; other workloads become outlines."""
-    if kind in POD_TEMPLATE_PATHS and not full:
+    if kind in POD_TEMPLATE_PATHS and not full and len(segment.text) >= SKETCH_FROM:
         sketched = stream.sketch(segment, outline_paths(kind))
         if sketched is not None:
             doc = outline(sketched)
@@ -157,12 +175,16 @@ def read(
     data: bytes, rules: ComponentRules, keep: set[tuple[str, str]] | None = None, full: bool = False
 ) -> Analysis:
     """Read the stream once; ``keep``: (kind, name) of objects to keep besides those components refer to."""
-    segments = stream.split(stream.decode(data))  # (the decoded whole is not kept: segments are its copy)
-    analysis = Analysis(segments, data)
-    wanted = set(keep or ())
+    analysis = Analysis(data)
+    generated_names = set(keep or ())
+    wanted = set(generated_names)
     deferred: list[tuple[stream.Segment, str]] = []
-    helm4 = False
-    for segment in segments:
+    helm3 = helm4 = False
+    components = 0
+    for segment in stream.segments(stream.decode(data), data):
+        if segment.index == 1:
+            analysis.newline = segment.newline
+        helm3 = helm3 or stream.has_source_line(segment)
         text = segment.source
         kind = stream.plain_kind(text)
         if kind is not None and not full and (helm4 or stream.HELM4_FILENAME not in text):
@@ -178,27 +200,28 @@ def read(
         if doc is None:
             continue
         analysis.has_documents = True
-        if not helm4 and isinstance(doc, dict):
-            helm4 = stream.detect_format([], [doc]) == "helm4"
-        if full or component or might_hold_workloads(doc) or _identity(doc) in wanted:
-            analysis.documents[segment.index] = doc
-            if duplicates:
-                analysis.duplicates[segment.index] = duplicates
+        helm4 = helm4 or stream.is_helm4(doc)
+        identity = _identity(doc)
+        if full or component or identity in wanted or might_hold_workloads(doc):
+            analysis.keep(segment, doc, duplicates, text=component or identity in generated_names)
         if component:
             wanted |= references(doc)
+            components += 1
+            if components > MAX_COMPONENTS:
+                raise InputError(
+                    f"{stream.place(segment)}: the stream holds more than {MAX_COMPONENTS:,} agent components, "
+                    "olrender's limit (an agent release renders a handful)"
+                )
     for segment, kind in deferred:
         names = [name for k, name in wanted if k == kind]
         if names and _mentions(segment.text, names):
             doc, duplicates = stream.parse(segment)
             if _identity(doc) in wanted:
-                analysis.documents[segment.index] = doc
-                if duplicates:
-                    analysis.duplicates[segment.index] = duplicates
+                analysis.keep(segment, doc, duplicates, text=_identity(doc) in generated_names)
         else:
             stream.check(segment)
     analysis.documents = dict(sorted(analysis.documents.items()))
-    fmt = stream.detect_format(segments, [])
-    analysis.format = "helm4" if fmt == "plain" and helm4 else fmt
+    analysis.format = "helm3" if helm3 else "helm4" if helm4 else "plain"
     return analysis
 
 

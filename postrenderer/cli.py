@@ -221,7 +221,8 @@ def execute(options: dict[str, Any]) -> int:
         return ExitCode.INTERNAL
     try:
         out = sys.stdout.buffer
-        out.write(output)
+        for part in output:  # (the stream in parts: untouched input is never copied)
+            out.write(part)
         out.flush()
     except BrokenPipeError:  # the reader went away (``olrender | head``): nothing left to tell
         _quiet_stdout()
@@ -269,7 +270,7 @@ def _debug_traceback(reporter: Reporter) -> None:
         reporter._write(traceback.format_exc().rstrip())
 
 
-def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> bytes:
+def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes | memoryview]:
     """The program without error handling: options and stdin bytes to output bytes."""
     from postrenderer import config, pipeline
 
@@ -314,12 +315,12 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> bytes:
     if mode == "emit_patches":
         from postrenderer.report import patches
 
-        return reporter.scrub(json.dumps(patches(result, method), indent=2) + "\n").encode()
+        return [reporter.scrub(json.dumps(patches(result, method), indent=2) + "\n").encode()]
     if mode == "diff":
         from postrenderer.report import diff
 
-        return reporter.scrub(diff(result)).encode()
-    result.output = pipeline.apply(result)
+        return [reporter.scrub(diff(result)).encode()]
+    parts = pipeline.output(result)
     for report in result.plan.reports:
         if report.component:
             reporter.info(
@@ -333,7 +334,7 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> bytes:
         f"{len(result.plan.components)} component(s), {len(result.plan.ops)} document(s) changed, "
         f"{len(result.plan.new_documents)} added ({result.format} stream, method {method})"
     )
-    return result.output
+    return parts
 
 
 MODES = {"check": "--check", "emit_patches": "--emit-patches", "diff": "--diff"}
@@ -388,7 +389,9 @@ def write_explain(options: dict[str, Any], data: dict[str, Any], reporter: Repor
     reporter.report(text.rstrip("\n"), to_stderr=explain)
 
 
-def run_check(options: dict[str, Any], values: dict[str, Any], data: bytes, reporter: Reporter) -> bytes:
+def run_check(
+    options: dict[str, Any], values: dict[str, Any], data: bytes, reporter: Reporter
+) -> list[bytes | memoryview]:
     """--check: evaluate the stream as it is and hand it back unchanged when it passes."""
     from postrenderer import check, pipeline
     from postrenderer.analysis import read
@@ -402,7 +405,7 @@ def run_check(options: dict[str, Any], values: dict[str, Any], data: bytes, repo
     result = check.evaluate(read(data, rules, full=forbid), rules, check.expectations(options, values), forbid)
     write_explain(options, explain_check(result), reporter)
     reporter.notice(check.verdict(result, bool(options.get("allow_no_match"))))
-    return data if data.strip() else pipeline.EMPTY_OUTPUT.encode()
+    return [data if data.strip() else pipeline.EMPTY_OUTPUT.encode()]
 
 
 def _quiet_stdout() -> None:

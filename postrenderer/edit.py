@@ -387,8 +387,8 @@ def _apply_value(target: Any, parts: list[str], op: str, value: Any) -> Any:
 class _Editor:
     """The operations of one document, applied to its outline and then to its text."""
 
-    def __init__(self, text: str, newline: str) -> None:
-        self.text, self.newline = text, newline
+    def __init__(self, text: str, newline: str, first_line: int = 1) -> None:
+        self.text, self.newline, self.first_line = text, newline, first_line
         self.root = outline(text)
         self.used, _ = _anchors(self.root)
         self.style = _style(self.root, text)
@@ -405,7 +405,7 @@ class _Editor:
 
     def refuse(self, node: _Node, path: str, what: str) -> EditError:
         """The error for an edit that an anchor, alias or merge key would spread."""
-        line = self.text.count("\n", 0, node.start) + 1
+        line = self.first_line + self.text.count("\n", 0, node.start)
         return EditError(
             f"olrender would edit {path}, but {what} (line {line}); Kubernetes expands anchors, aliases and "
             "<< merge keys, so the edit would not reach exactly the intended place. Write that part of the "
@@ -661,9 +661,12 @@ class _Editor:
         return [(_line_start(text, node.start), end, self.lines(below)), (colon, colon, rest)]
 
 
-def apply(text: str, ops: list[dict[str, Any]], newline: str = "\n") -> str:
-    """The document text with the operations applied in place (raises EditError or ValueError)."""
-    editor = _Editor(text, newline)
+def apply(text: str, ops: list[dict[str, Any]], newline: str = "\n", first_line: int = 1) -> str:
+    """The document text with the operations applied in place (raises EditError or ValueError).
+
+    first_line: the stream line the text starts on, for messages.
+    """
+    editor = _Editor(text, newline, first_line)
     for op in ops:
         editor.operate(op)
     return editor.result()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from postrenderer import analysis as reading
 from postrenderer import edit, stream
-from postrenderer.errors import ConflictError, InputError, NoMatchError, where
+from postrenderer.errors import ConflictError, InputError, NoMatchError
 from postrenderer.methods import method_for
 from postrenderer.plan import build_plan
 
@@ -45,8 +45,8 @@ class Result:
         return self.analysis.format
 
     @property
-    def segments(self) -> list[stream.Segment]:
-        """The stream's segments as read."""
+    def segments(self) -> dict[int, stream.Segment]:
+        """The kept documents' segments, by index."""
         return self.analysis.segments
 
     @property
@@ -56,12 +56,42 @@ class Result:
 
 
 def patch_documents(documents: dict[int, Any], ops: dict[int, list[dict[str, Any]]]) -> dict[int, Any]:
-    """Each changed document after its operations, as data (copies: the documents themselves stay as read)."""
+    """Each changed document after its operations, as data (the documents themselves stay as read)."""
     if not ops:
         return {}
     import jsonpatch  # deferred: a run that changes nothing (a second run, --check) never loads it
 
-    return {index: jsonpatch.apply_patch(documents[index], doc_ops, in_place=False) for index, doc_ops in ops.items()}
+    return {
+        index: jsonpatch.apply_patch(_copied_along(documents[index], doc_ops), doc_ops, in_place=True)
+        for index, doc_ops in ops.items()
+    }
+
+
+def _copied_along(doc: Any, ops: list[dict[str, Any]]) -> Any:
+    """A copy of doc in which every mapping and list the operations go through is new (the rest is shared)."""
+    copied: dict[int, Any] = {}
+
+    def fresh(node: Any) -> Any:
+        known = copied.get(id(node))
+        if known is None:
+            known = copied[id(node)] = dict(node) if isinstance(node, dict) else list(node)
+            copied[id(known)] = known
+        return known
+
+    root = fresh(doc)
+    for op in ops:
+        node = root
+        for raw in str(op["path"]).split("/")[1:-1]:
+            part: Any = raw.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, list):
+                part = int(part) if part.isdigit() and int(part) < len(node) else None
+            elif not isinstance(node, dict) or part not in node:
+                part = None
+            child = None if part is None else node[part]
+            if not isinstance(child, (dict, list)):
+                break
+            node[part] = node = fresh(child)
+    return root
 
 
 def read(data: bytes, settings: Settings, method: Method, full: bool = False) -> reading.Analysis:
@@ -108,16 +138,14 @@ def analyse(
 
 def edit_documents(result: Result) -> None:
     """Write each changed document's operations into its own text."""
-    segments = {s.index: s for s in result.segments if s.index in result.plan.ops}
     for index, ops in result.plan.ops.items():
-        segment = segments[index]
+        segment = result.segments[index]
         try:
-            text = edit.apply(segment.source, ops, segment.newline)
+            text = edit.apply(segment.source, ops, segment.newline, segment.line)
             bom = segment.bom
             result.texts[index] = text if bom < 0 else text[:bom] + "\ufeff" + text[bom:]  # (edits come after it)
         except edit.EditError as exc:
-            kind, name = stream.identity_hint(segment.text)
-            raise InputError(f"{where(index, kind, name)}: {exc}") from None
+            raise InputError(f"{stream.place(segment)}: {exc}") from None
 
 
 def new_document(new: NewDocument, fmt: str, newline: str = "\n") -> str:
@@ -131,39 +159,31 @@ def new_document(new: NewDocument, fmt: str, newline: str = "\n") -> str:
     return head + edit.document(doc, newline)
 
 
-def apply(result: Result) -> bytes:
-    """The output stream: untouched documents as they came, changed ones edited, new ones appended."""
-    segments = result.segments
-    if not any(s.has_document for s in segments) and not "".join(s.text for s in segments).strip():
-        return EMPTY_OUTPUT.encode()
-    # ASCII input (the usual case): each run of untouched documents is one slice of the input bytes
-    source_bytes = result.analysis.source
-    source = memoryview(source_bytes) if len(source_bytes) == sum(len(s.text) for s in segments) else None
+def output(result: Result) -> list[bytes | memoryview]:
+    """The output stream in parts: untouched input bytes, edited documents, new documents (joined: the stream)."""
+    analysis = result.analysis
+    if not analysis.has_documents and not analysis.source.strip():
+        return [EMPTY_OUTPUT.encode()]
+    source = memoryview(analysis.source)
     parts: list[bytes | memoryview] = []
-    last = ""
-    end = copied = 0  # copied: where the untouched input not yet in parts begins
-    for segment in segments:
-        start, end = end, end + len(segment.text)
-        text = result.texts.get(segment.index)
-        if text is None:
-            if source is None:
-                parts.append(segment.text.encode())
-            last = segment.text
-            continue
-        if source is not None:
-            parts.append(source[copied:start])
-        copied = end
-        last = text
-        parts.append(last.encode())
-    if source is not None:
-        parts.append(source[copied:end])
-    newline = segments[0].newline if segments else "\n"
+    copied = 0  # where the input not yet in parts begins
+    for index, text in sorted(result.texts.items()):
+        segment = result.segments[index]
+        parts += [source[copied : segment.start], text.encode()]
+        copied = segment.start + segment.size
+    parts.append(source[copied:])
+    newline = analysis.newline
     for new in result.plan.new_documents:
-        if parts and not last.endswith("\n"):
+        last = next((part for part in reversed(parts) if len(part)), b"")
+        if last and bytes(last[-1:]) != b"\n":
             parts.append(newline.encode())
-        last = new_document(new, result.format, newline)
-        parts.append(last.encode())
-    return b"".join(parts)
+        parts.append(new_document(new, result.format, newline).encode())
+    return parts
+
+
+def apply(result: Result) -> bytes:
+    """The output stream."""
+    return b"".join(output(result))
 
 
 def render(data: bytes, settings: Settings) -> Result:

@@ -175,7 +175,7 @@ def added_document(result: Result, index: int) -> dict[str, Any]:
 
 def patches(result: Result, method: str | None = None, redact: bool = True) -> dict[str, Any]:
     """The ``--emit-patches`` document: RFC 6902 operations per changed document, and added documents."""
-    segments = {s.index: s for s in result.segments}
+    segments = result.segments
     documents = []
     for index in sorted(result.plan.ops):
         doc = result.documents[index]
@@ -250,7 +250,7 @@ def diff(result: Result) -> str:
     """A unified diff per changed or added document: the very lines olrender inserts, secrets hidden."""
     import difflib  # deferred: only --diff needs it (start-up time of every render)
 
-    segments = {s.index: s for s in result.segments}
+    segments = result.segments
     chunks: list[str] = []
     for index in sorted(result.plan.ops):
         segment, before = segments[index], result.documents[index]

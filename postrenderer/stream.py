@@ -69,6 +69,7 @@ MAX_EXPANDED_NODES = 1_000_000
 MAX_DEPTH = 200  # nesting levels; libyaml's composer recurses in C, and rewriting recurses in Python
 MAX_DOCUMENT_BYTES = 16 * 2**20  # characters of one document (all ASCII in practice)
 MAX_STREAM_BYTES = 64 * 2**20  # the whole input; the CLI stops reading one byte past it
+MAX_DOCUMENTS = 200_000  # documents of a stream, empty ones included
 
 _BOM_AFTER_MARKER_RE = re.compile(r"---[ \t]*\r?\n\ufeff")
 _KIND_HINT_RE = re.compile(r"^kind:[ \t]*[\"']?([A-Za-z][A-Za-z0-9]*)", re.MULTILINE)
@@ -249,12 +250,13 @@ class TooLarge(Exception):
 
 
 class Segment:
-    """The verbatim text of one document and its leading marker/comment lines."""
+    """The verbatim text of one document and its leading marker/comment lines, and its bytes in the stream."""
 
-    __slots__ = ("index", "line", "text")
+    __slots__ = ("index", "line", "size", "start", "text")
 
-    def __init__(self, index: int, text: str, line: int) -> None:
+    def __init__(self, index: int, text: str, line: int, start: int = 0, size: int = -1) -> None:
         self.index, self.text, self.line = index, text, line
+        self.start, self.size = start, len(text) if size < 0 else size  # byte offset and length in the input
 
     @property
     def has_document(self) -> bool:
@@ -335,15 +337,24 @@ def _document_at(data: bytes, offset: int) -> str:
     for segment in segments:
         start += len(segment.text)
         if position < start:
-            return _place(segment)
+            return place(segment)
     return "the stream"
 
 
 def split(text: str) -> list[Segment]:
     """Cut the stream into segments whose concatenation is the input."""
+    return list(segments(text))
+
+
+def segments(text: str, source: bytes | None = None) -> Iterator[Segment]:
+    """The stream's segments one by one (the caller may keep only those it needs); their byte spans in source."""
     cuts: list[int] = []
     open_doc = False
-    marks = [m.start() for m in _MARKER_RE.finditer(text)]
+    marks: list[int] = []
+    for match in _MARKER_RE.finditer(text):
+        marks.append(match.start())
+        if len(marks) > 2 * MAX_DOCUMENTS + 1:  # (a document has at most a "---" and a "..." of its own)
+            raise InputError(_too_many())
     bounds = [*marks, len(text)]
     if not marks or marks[0] != 0:
         open_doc = _has_content(text[: bounds[0]])
@@ -362,22 +373,35 @@ def split(text: str) -> list[Segment]:
             end = nxt if end < 0 or end >= nxt else end + 1
             cuts.append(end)
             open_doc = _has_content(text[end:nxt])
-    segments: list[Segment] = []
-    start = 0
-    line = 1
+    if len(cuts) >= MAX_DOCUMENTS:
+        raise InputError(_too_many())
+    ascii_only = source is None or len(source) == len(text)
+    start = byte = 0
+    line = index = 1
     for cut in [*cuts, len(text)]:
         if cut > start:
             chunk = text[start:cut]
-            segments.append(Segment(len(segments) + 1, chunk, line))
+            size = len(chunk) if ascii_only else len(chunk.encode("utf-8", "surrogatepass"))
+            segment = Segment(index, chunk, line, byte, size)
             if len(chunk) > MAX_DOCUMENT_BYTES:
                 raise InputError(
-                    f"{_place(segments[-1])}: the document is {len(chunk) / 2**20:.1f} MiB; olrender accepts "
+                    f"{place(segment)}: the document is {len(chunk) / 2**20:.1f} MiB; olrender accepts "
                     f"documents up to {MAX_DOCUMENT_BYTES // 2**20} MiB (the Kubernetes API stores objects "
                     "up to about 1.5 MiB)"
                 )
+            yield segment
+            index += 1
+            byte += size
             line += chunk.count("\n")
             start = cut
-    return segments
+
+
+def _too_many() -> str:
+    """The message for a stream with more documents than MAX_DOCUMENTS."""
+    return (
+        f"the stream holds more than {MAX_DOCUMENTS:,} documents (empty ones included), olrender's limit "
+        "(a Helm release holds a few thousand at most)"
+    )
 
 
 def parse(segment: Segment) -> tuple[Any, list[str]]:
@@ -391,7 +415,7 @@ def parse(segment: Segment) -> tuple[Any, list[str]]:
         if problem.startswith("could not determine a constructor for the tag"):
             tag = problem.rpartition(" ")[2]
             raise InputError(
-                f"{_place(segment)}: unsupported YAML tag {tag}{at}; Kubernetes manifests use only "
+                f"{place(segment)}: unsupported YAML tag {tag}{at}; Kubernetes manifests use only "
                 "plain YAML types (quote the value if the tag is meant as text)"
             ) from None
         if exc.context and exc.context != problem and exc.problem:
@@ -411,24 +435,24 @@ def parse(segment: Segment) -> tuple[Any, list[str]]:
             )
         elif "mapping values are not allowed" in problem:
             problem += "; check the indentation of this line"
-        raise InputError(f"{_place(segment)}: malformed YAML{at}: {problem}") from None
+        raise InputError(f"{place(segment)}: malformed YAML{at}: {problem}") from None
     except yaml.reader.ReaderError as exc:
         line = segment.line + segment.source.count("\n", 0, exc.position)
         raise InputError(
-            f"{_place(segment)}: unacceptable character #x{exc.character:04x} at line {line}: "
+            f"{place(segment)}: unacceptable character #x{exc.character:04x} at line {line}: "
             "YAML allows no control characters"
         ) from None
     except yaml.YAMLError as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"{_place(segment)}: malformed YAML: {detail}") from None
+        raise InputError(f"{place(segment)}: malformed YAML: {detail}") from None
     except TooLarge as exc:
-        raise InputError(f"{_place(segment)}: {exc.describe(segment.line)}") from None
+        raise InputError(f"{place(segment)}: {exc.describe(segment.line)}") from None
     except RecursionError:
-        raise InputError(f"{_place(segment)}: nesting too deep to process") from None
+        raise InputError(f"{place(segment)}: nesting too deep to process") from None
     if doc is not None and not isinstance(doc, dict):
         what = "a list (YAML sequence)" if isinstance(doc, list) else "a single value (YAML scalar)"
         raise InputError(
-            f"{_place(segment)}: the document is {what}, not a Kubernetes object; every document in the "
+            f"{place(segment)}: the document is {what}, not a Kubernetes object; every document in the "
             "stream must be a mapping with apiVersion and kind (Helm and kubectl reject it too)"
         )
     return doc, duplicates
@@ -581,7 +605,7 @@ class _DuplicateKeys(Exception):
     """A mapping of a plain document repeats a key."""
 
 
-def _place(segment: Segment) -> str:
+def place(segment: Segment) -> str:
     """``document 3 (ConfigMap/x) at line 40``: the document, with its kind and name when the text shows them."""
     kind, name = identity_hint(segment.text)
     return f"{where(segment.index, kind, name)} at line {segment.line}"
@@ -736,13 +760,20 @@ def _leading(text: str) -> tuple[str, bool]:
     return text[:pos], marker
 
 
+def has_source_line(segment: Segment) -> bool:
+    """Whether a segment starts with Helm 3's ``# Source:`` line among its leading comments."""
+    return _SOURCE_RE.search(_leading(segment.text)[0]) is not None
+
+
+def is_helm4(doc: Any) -> bool:
+    """Whether a document carries Helm 4's filename annotation."""
+    metadata = doc.get("metadata") if isinstance(doc, dict) else None
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    return isinstance(annotations, dict) and HELM4_FILENAME in annotations
+
+
 def detect_format(segments: list[Segment], docs: Iterator[Any] | list[Any]) -> str:
     """Tell a Helm 3 stream (``# Source:`` lines), a Helm 4 stream (filename annotation) or plain YAML."""
-    for segment in segments:
-        if _SOURCE_RE.search(_leading(segment.text)[0]):
-            return "helm3"
-    for doc in docs:
-        annotations = ((doc or {}).get("metadata") or {}).get("annotations") if isinstance(doc, dict) else None
-        if isinstance(annotations, dict) and HELM4_FILENAME in annotations:
-            return "helm4"
-    return "plain"
+    if any(has_source_line(segment) for segment in segments):
+        return "helm3"
+    return "helm4" if any(is_helm4(doc) for doc in docs) else "plain"

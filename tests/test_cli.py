@@ -140,7 +140,7 @@ def test_a_run_leaves_no_reference_cycles(stream_name: str, options: dict[str, o
     reporter = cli.Reporter(None)
     base = {"overwrite": True, "allow_no_match": True, "url": "https://o11y.astronomer.io", "namespace": "uv-6870"}
     if options.get("check"):  # what --check sees in CI: a rendered stream
-        data = cli.run(base, data, reporter)
+        data = b"".join(cli.run(base, data, reporter))
     options = {**base, **options}
     cli.run(options, data, reporter)  # a first run loads what it needs on demand (modules, caches)
     gc.collect()

@@ -49,7 +49,7 @@ def replay(data: bytes, config: OpenLineageConfig, rules: ComponentRules | None 
     result = pipeline.analyse(data, settings_)
     emitted = report.patches(result, config.method, redact=False)
     output = pipeline.apply(result)
-    documents = {s.index: stream.parse(s)[0] for s in result.segments}
+    documents = {s.index: stream.parse(s)[0] for s in stream.split(data.decode())}
     for entry in emitted["documents"]:
         documents[entry["index"]] = jsonpatch.apply_patch(documents[entry["index"]], entry["patch"])
     replayed = [d for _, d in sorted(documents.items()) if d is not None]

@@ -265,7 +265,7 @@ def test_anchor_on_the_edited_path_is_refused_with_its_name() -> None:
     """Kubernetes expands anchors: an edit through one would reach the sidecar too, so olrender refuses."""
     text = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: x-worker-a\nspec:\n  containers:\n"
             "    - &main {name: agent, image: i, env: [{name: A, value: 'y'}]}\n    - {<<: *main, name: sidecar}\n")
-    with pytest.raises(InputError, match=r"document 1 \(Pod/x-worker-a\): .*anchor &main"):
+    with pytest.raises(InputError, match=r"document 1 \(Pod/x-worker-a\) at line 1: .*anchor &main, .*\(line 7\)"):
         pipeline.render(text.encode(), settings_for("existing-secret"))
 
 
