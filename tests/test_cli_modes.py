@@ -126,7 +126,8 @@ def test_check_catches_the_silent_transport_override() -> None:
 def test_render_warns_about_the_transport_override(tmp_path: Path) -> None:
     """Render mode still renders, and the warning reaches stderr and the log file."""
     data = HELM3.replace(b"            - name: TZ\n", b"            - name: AIRFLOW__OPENLINEAGE__TRANSPORT\n"
-                         b"              value: '{\"type\": \"console\"}'\n            - name: TZ\n", 1)
+                         b"              value: '{\"type\": \"http\", \"url\": \"https://lineage.example.com\"}'\n"
+                         b"            - name: TZ\n", 1)
     log = tmp_path / "olrender.log"
     proc = olrender("--api-key-secret=mine", f"--log-file={log}", data=data)
     assert proc.returncode == 0
