@@ -108,7 +108,7 @@ class Objects:
 
 
 def references(doc: Any) -> set[tuple[str, str]]:
-    """(kind, name) of every ConfigMap, Secret and ServiceAccount the pods of a document refer to."""
+    """(kind, name) of every ConfigMap, Secret and ServiceAccount the pods of a document refer to (env, volumes)."""
     found: set[tuple[str, str]] = set()
     for workload in iter_workloads(0, doc):
         spec = workload.pod_spec
@@ -117,6 +117,11 @@ def references(doc: Any) -> set[tuple[str, str]]:
         for key in ("serviceAccountName", "serviceAccount"):
             if isinstance(spec.get(key), str):
                 found.add(("ServiceAccount", spec[key]))
+        volumes = spec.get("volumes")
+        for volume in volumes if isinstance(volumes, list) else []:  # (a config file the lint reads)
+            source = volume.get("configMap") if isinstance(volume, dict) else None
+            if isinstance(source, dict) and isinstance(source.get("name"), str):
+                found.add(("ConfigMap", source["name"]))
         for group in ("initContainers", "containers"):
             containers = spec.get(group)
             for container in containers if isinstance(containers, list) else []:
