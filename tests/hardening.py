@@ -6,7 +6,7 @@ own peak resident memory, so that limits can be asserted per run. The peak is
 ``VmHWM`` read as the process exits: ``wait4``'s ``ru_maxrss`` would also count
 the memory of the (large) test process the child was forked from.
 
-    >>> run = run_measured([], b"", {"OPENLINEAGE_API_KEY": "sk-test-doc"})
+    >>> run = run_measured([], b"", {"OPENLINEAGE_API_KEY": "sk-test-doc-000001"})
     >>> run.returncode, run.stdout[:10]
     (0, b'# olrender')
 
