@@ -697,9 +697,31 @@ def click_main(args: list[str]) -> int:
         return exc.exit_code
     except click.ClickException as exc:
         exc.show()
+        log_usage_error(args, exc.format_message())
         return ExitCode.CONFIG
     except click.exceptions.Abort:  # click's form of Ctrl-C
         raise KeyboardInterrupt from None
+
+
+def log_usage_error(args: list[str], message: str) -> None:
+    """Put a usage error into the log file the command line or OLRENDER_LOG_FILE names, if it can be opened.
+
+    Helm 4 discards stderr, so without this a mistyped option would leave no trace.
+    """
+    path = os.environ.get("OLRENDER_LOG_FILE") or None
+    for index, arg in enumerate(args):
+        if arg.startswith("--log-file="):
+            path = arg.partition("=")[2]
+        elif arg == "--log-file" and index + 1 < len(args):
+            path = args[index + 1]
+    if not path:
+        return
+    try:
+        log, _ = open_log(path)
+    except OlrenderError:
+        return
+    with log:
+        Reporter(None, log).error(f"invalid config: {message} (see olrender --help)")
 
 
 def _say(text: str) -> None:

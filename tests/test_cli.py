@@ -155,3 +155,16 @@ def test_a_run_leaves_no_reference_cycles(stream_name: str, options: dict[str, o
     assert output
     writes_json = bool(options.get("emit_patches") or options.get("report_format") == "json")
     assert found == (encoder if writes_json else 0)
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_usage_errors_reach_the_log_file(how: str, tmp_path: Path) -> None:
+    """Helm 4 discards stderr: a mistyped option is also written to the log file, in the usual error form."""
+    log = tmp_path / "olrender.log"
+    args, env = (["--log-file", str(log)], {}) if how == "option" else ([], {"OLRENDER_LOG_FILE": str(log)})
+    proc = olrender("--halp", *args, env={"OPENLINEAGE_API_KEY": KEY, **env})
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert "No such option '--halp'" in proc.stderr.decode()
+    (line,) = log.read_text().splitlines()
+    assert line.endswith("olrender: error: invalid config: No such option '--halp'. Did you mean '--help'? "
+                         "(see olrender --help)")
