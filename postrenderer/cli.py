@@ -77,15 +77,18 @@ class Reporter:
             self.secrets = sorted(forms, key=len, reverse=True)  # longest first: no form hides in another
 
     def scrub(self, text: str) -> str:
-        """Replace every known secret value in text."""
+        """Replace every known secret value in text, and the credentials of every URL (``https://KEY@host``)."""
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, "<redacted>")
-        return text
+        return hide_url_credentials(text) if "://" in text and "@" in text else text
 
-    def _write(self, text: str, to_stderr: bool = True) -> None:
-        """Emit one message."""
+    def _write(self, text: str, to_stderr: bool = True, free_lines: bool = False) -> None:
+        """Emit one message; unless free_lines, its line breaks only before a list item or a header (``--x``)."""
         text = printable(self.scrub(text), keep="\n")
+        if not free_lines and "\n" in text:  # a name from the stream must not start a line ("olrender: ...")
+            first, *rest = text.split("\n")
+            text = first + "".join(("\n" if line.startswith(("  ", "--")) else "\\n") + line for line in rest)
         if to_stderr and self.stderr is not None:
             try:
                 self.stderr.write(text + "\n")
@@ -119,8 +122,30 @@ class Reporter:
         self._write(f"olrender: {message}")
 
     def report(self, text: str, to_stderr: bool) -> None:
-        """The --explain report: the log file, and stderr when asked for."""
-        self._write(text, to_stderr=to_stderr)
+        """The --explain report (its values escaped by ``printable_values``): the log file, and stderr if asked."""
+        self._write(text, to_stderr=to_stderr, free_lines=True)
+
+
+_NOT_USERINFO = frozenset(" \t\r\n/?#@<>")  # (quotes may be part of it: a key can hold them)
+
+
+def hide_url_credentials(text: str) -> str:
+    """``https://user:password@host`` as ``https://<redacted>@host``: what stands before the @ is a secret.
+
+    One pass: each scan from a ``://`` stops at the next ``/``, so scans never overlap.
+    """
+    parts: list[str] = []
+    done = 0
+    found = text.find("://")
+    while found != -1:
+        start = end = found + 3
+        while end < len(text) and text[end] not in _NOT_USERINFO:
+            end += 1
+        if end < len(text) and text[end] == "@" and end > start and text[start:end] != "<redacted>":
+            parts += [text[done:start], "<redacted>"]
+            done = end
+        found = text.find("://", found + 1)
+    return "".join(parts) + text[done:]
 
 
 def secret_forms(key: str) -> set[str]:
@@ -465,7 +490,7 @@ def _debug_traceback(reporter: Reporter) -> None:
     if reporter.debug:
         import traceback
 
-        reporter._write(traceback.format_exc().rstrip())
+        reporter._write(traceback.format_exc().rstrip(), free_lines=True)
 
 
 def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes | memoryview]:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 import yaml
 
 from postrenderer.discovery import ComponentRules
-from postrenderer.errors import ConfigError
+from postrenderer.errors import ConfigError, printable
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ def load_values(files: list[tuple[str, str]], warnings: list[str] | None = None)
             raise ConfigError(f"values file {name}: nesting too deep to process (an alias inside itself?)") from None
         if warnings is not None:
             warnings.extend(
-                f"values file {name}: duplicate key {duplicate}; like Helm, olrender uses the last value"
+                f"values file {name}: duplicate key {printable(duplicate)}; like Helm, olrender uses the last value"
                 for duplicate in duplicates
             )
         if data is None:

@@ -168,3 +168,14 @@ def test_usage_errors_reach_the_log_file(how: str, tmp_path: Path) -> None:
     (line,) = log.read_text().splitlines()
     assert line.endswith("olrender: error: invalid config: No such option '--halp'. Did you mean '--help'? "
                          "(see olrender --help)")
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("is 'https://user:pass@o11y.example/api'", "is 'https://<redacted>@o11y.example/api'"),
+    ("https://o11y.example/a@b and mailto:x@y", "https://o11y.example/a@b and mailto:x@y"),  # @ after the host
+    ("a://b://c@d, x://y@z", "a://b://<redacted>@d, x://<redacted>@z"),
+    ("already https://<redacted>@host", "already https://<redacted>@host"),
+])
+def test_url_credentials_are_hidden(text: str, shown: str) -> None:
+    """The credentials part of every URL in a message is replaced, nothing else."""
+    assert cli.hide_url_credentials(text) == shown

@@ -346,3 +346,12 @@ def test_log_file_with_another_name_is_refused(tmp_path: Path) -> None:
     assert proc.returncode == 2 and proc.stdout == b""
     assert "the file has other names (hard links)" in proc.stderr.decode()
     assert log.read_text() == ""
+
+
+def test_url_credentials_are_redacted_even_when_the_key_is_not_configured(tmp_path: Path) -> None:
+    """--check with no key given: olrender cannot know the key, but what stands before a URL's @ is never shown."""
+    log = tmp_path / "olrender.log"
+    proc = olrender(["--check", "--url", "https://o11y.astronomer.io", "--log-file", str(log)], URL_WITH_KEY)
+    assert proc.returncode == 6
+    assert "OPENLINEAGE_URL: is 'https://<redacted>@o11y.example'" in proc.stderr.decode()
+    assert odd_leaks(proc.stderr, log.read_text()) == []
