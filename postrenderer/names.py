@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 MAX_NAME_LENGTH = 253  # metadata.name is a DNS subdomain: the API server refuses longer names
 MAX_PROGRAM = 5_000  # instructions, after counted repetitions are written out
 DEFAULT_NAME_PATTERN = r"-(?P<role>worker)-[a-z0-9]([-a-z0-9]*[a-z0-9])?$|-(?P<role2>dag-processor|triggerer)$"
-_B_MATCHES_EMPTY = re.search(r"\B", "") is not None  # (it does from Python 3.14 on)
 _LABEL_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 _LABEL_CHARS = _LABEL_ALNUM + "-"
 _ALNUM_SET = frozenset(_LABEL_ALNUM)
@@ -81,7 +80,7 @@ _CLASSES: dict[str, Callable[[str], bool]] = {
     "s": str.isspace, "S": lambda ch: not ch.isspace(),
 }
 _LITERAL_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v", "a": "\a"}
-_COUNTED = re.compile(r"\{(\d*)(,?)(\d*)\}")  # {m}, {m,}, {,n}, {m,n}; "{}" is a literal, as in re
+_COUNTED = r"\{(\d*)(,?)(\d*)\}"  # {m}, {m,}, {,n}, {m,n}; "{}" is a literal, as in re
 _GROUPS = (  # what follows "(?" in a group olrender cannot run without backtracking
     ("P=", "a backreference ((?P=name))"), ("=", "lookahead ((?=...))"), ("!", "lookahead ((?!...))"),
     ("<=", "lookbehind ((?<=...))"), ("<!", "lookbehind ((?<!...))"), ("(", "a conditional ((?(1)...))"),
@@ -139,7 +138,7 @@ class _Parser:
         if ch in ("*", "+", "?"):
             self.take()
             low, high = {"*": (0, None), "+": (1, None), "?": (0, 1)}[ch]
-        elif ch == "{" and (counted := _COUNTED.match(self.text, self.pos)) and (counted[1] or counted[2]):
+        elif ch == "{" and (counted := re.compile(_COUNTED).match(self.text, self.pos)) and (counted[1] or counted[2]):
             self.pos = counted.end()
             low = int(counted[1] or 0)
             high = None if counted[2] and not counted[3] else int(counted[3] or counted[1])
@@ -362,8 +361,8 @@ def _holds(kind: str, name: str, at: int) -> bool:
         return at == len(name)
     if kind == "end-or-newline":
         return at == len(name) or (at == len(name) - 1 and name[at] == "\n")
-    if not name and kind == "not-boundary":
-        return _B_MATCHES_EMPTY
+    if not name and kind == "not-boundary":  # re says no before Python 3.14, yes from then on
+        return re.search(r"\B", "") is not None
     before = at > 0 and _word(name[at - 1])
     after = at < len(name) and _word(name[at])
     return (before != after) == (kind == "boundary")
