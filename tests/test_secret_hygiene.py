@@ -355,3 +355,16 @@ def test_url_credentials_are_redacted_even_when_the_key_is_not_configured(tmp_pa
     assert proc.returncode == 6
     assert "OPENLINEAGE_URL: is 'https://<redacted>@o11y.example'" in proc.stderr.decode()
     assert odd_leaks(proc.stderr, log.read_text()) == []
+
+
+def test_key_file_through_a_symbolic_link_is_read(tmp_path: Path) -> None:
+    """A mounted Secret is a chain of symbolic links (..data/key): key files, unlike log and report, follow them."""
+    (tmp_path / "..2026_12_01").mkdir()
+    target = tmp_path / "..2026_12_01" / "api-key"
+    target.write_text(KEY)
+    target.chmod(0o600)
+    (tmp_path / "..data").symlink_to("..2026_12_01")
+    (tmp_path / "api-key").symlink_to("..data/api-key")
+    proc = olrender(["--api-key-file", str(tmp_path / "api-key")])
+    assert proc.returncode == 0, proc.stderr
+    secret_data_only(proc.stdout)
