@@ -4,7 +4,10 @@
 its exit code and a one-paragraph message on stderr and in ``--log-file``;
 anything unexpected becomes exit 1 with a short message. Tracebacks appear
 only with ``--debug``. Nothing is written to stdout unless the whole stream
-succeeded. The API key is scrubbed from everything olrender prints or logs.
+succeeded, and then all of it: SIGINT and SIGTERM wait while it is written
+(exit 130 after). The API key is scrubbed, in every spelling, from everything
+olrender prints or logs. Files are read only when regular and within their
+limits; the log and the report are never written through a symbolic link.
 
 Start-up time matters (Helm runs olrender on every install and upgrade), so
 the usual command lines are parsed by ``options.fast_parse`` and click is
