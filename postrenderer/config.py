@@ -250,7 +250,7 @@ def resolve(
     enabled = block.get("enabled", True)
     vault = None
     if enabled and method == "vault":
-        from postrenderer.vault import vault_config  # vault builds on this module
+        from postrenderer.vault_settings import vault_config  # only the vault method loads its settings
 
         vault = vault_config(options, block.get("vault"), pick("url", "url"))
         if values_key or values_secret:

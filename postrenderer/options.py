@@ -116,6 +116,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _value("vault-role", "Vault role the pods log in with, e.g. astro-agent.", "ROLE"),
     _value("vault-secret-path", "Vault secret with the key, e.g. secret/data/openlineage/api-key.", "PATH"),
     _value("vault-secret-field", "Field of that secret holding the key, e.g. key.", "FIELD"),
+    _choice("vault-kv-version", ("1", "2"),
+            "KV secrets engine version of the secret's mount (values: openLineage.vault.kvVersion).  [default: 2]"),
     _value("vault-image", "Vault Agent image.  [default: hashicorp/vault:2.0.4]", "IMAGE"),
     _value("vault-config-map", "ConfigMap holding agent.hcl.  [default: vault-agent-config]", "NAME"),
     _flag("no-vault-config-map", "Do not generate the agent ConfigMap (you manage it)."),

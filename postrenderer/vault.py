@@ -28,18 +28,18 @@ into the stream as a ConfigMap unless the user manages it.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 
 from postrenderer.errors import ConfigError
-from postrenderer.methods import GENERATED_BY, Injection, Method, NewDocument, sha256_hex
+from postrenderer.injection import GENERATED_BY, Injection, Method, NewDocument, sha256_hex
+from postrenderer.vault_settings import CONFIG_FILE, CONFIG_FILE_DELIVERY, ENV_FILE, FILE_KEY_REF, VaultConfig
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from typing import Any
 
     from postrenderer.discovery import Component
-    from postrenderer.methods import Repairable
+    from postrenderer.injection import Repairable
 
 INIT_CONTAINER = "vault-openlineage"
 CONFIG_VOLUME = "vault-config"
@@ -49,169 +49,16 @@ CONFIG_DIR = "/vault/config"
 SECRETS_DIR = "/vault/secrets"
 HOME_DIR = "/home/vault"
 AGENT_FILE = "agent.hcl"
-ENV_FILE = "openlineage.env"
-CONFIG_FILE = "openlineage.yml"
 KEY_ENV = "OPENLINEAGE_API_KEY"
 CONFIG_ENVS = ("OPENLINEAGE_CONFIG", "AIRFLOW__OPENLINEAGE__CONFIG_PATH")
 CHECKSUM_ANNOTATION = "checksum/vault-agent-config"
 
-DEFAULT_IMAGE = "hashicorp/vault:2.0.4"
-DEFAULT_AUTH_PATH = "auth/kubernetes"
-DEFAULT_CONFIG_MAP = "vault-agent-config"
-DEFAULT_KUBE_VERSION = "1.35"
-FILE_KEY_REF = "file-key-ref"
-CONFIG_FILE_DELIVERY = "config-file"
-DELIVERIES = (FILE_KEY_REF, CONFIG_FILE_DELIVERY)
-FILE_KEY_REF_SINCE = (1, 35)
 ENV_FILE_PERMS = "0400"  # only the kubelet reads it
 CONFIG_FILE_PERMS = "0440"  # the agent container reads it through the pod's fsGroup
 
 RUN_AS_USER = 100  # the vault user of the official image, as HashiCorp's injector runs it
 RUN_AS_GROUP = 1000
 RESOURCES = {"requests": {"cpu": "250m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}}
-
-# values key -> (option name, expected type)
-VALUES_KEYS: dict[str, tuple[str, type]] = {
-    "addr": ("vault_addr", str),
-    "authPath": ("vault_auth_path", str),
-    "role": ("vault_role", str),
-    "secretPath": ("vault_secret_path", str),
-    "secretField": ("vault_secret_field", str),
-    "image": ("vault_image", str),
-    "configMap": ("vault_config_map", str),
-    "delivery": ("vault_delivery", str),
-    "kubeVersion": ("kube_version", str),
-    "createConfigMap": ("no_vault_config_map", bool),
-}
-
-_KUBE_VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?$")
-_VAULT_PATH_RE = re.compile(r"^[A-Za-z0-9_.@=+-]+(?:/[A-Za-z0-9_.@=+-]+)+$")
-_AUTH_PATH_RE = re.compile(r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*$")
-_FIELD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_DNS_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-
-
-class VaultConfig:
-    """Where the agent finds Vault and the key, and how the key reaches the container."""
-
-    __slots__ = ("addr", "auth_path", "config_map", "create_config_map", "delivery", "image", "kube_version",
-                 "role", "secret_field", "secret_path")
-
-    def __init__(
-        self, addr: str, role: str, secret_path: str, secret_field: str, auth_path: str = DEFAULT_AUTH_PATH,
-        image: str = DEFAULT_IMAGE, config_map: str = DEFAULT_CONFIG_MAP, kube_version: str = DEFAULT_KUBE_VERSION,
-        delivery: str = FILE_KEY_REF, create_config_map: bool = True,
-    ) -> None:
-        self.addr, self.role, self.secret_path, self.secret_field = addr, role, secret_path, secret_field
-        self.auth_path, self.image, self.config_map, self.kube_version = auth_path, image, config_map, kube_version
-        self.delivery, self.create_config_map = delivery, create_config_map
-
-    @property
-    def secret_file(self) -> str:
-        """The file the agent renders, relative to the shared volume."""
-        return ENV_FILE if self.delivery == FILE_KEY_REF else CONFIG_FILE
-
-
-def parse_kube_version(text: str, setting: str = "--kube-version") -> tuple[int, int]:
-    """``1.35``, ``v1.35`` or ``1.35.2`` as (major, minor)."""
-    match = _KUBE_VERSION_RE.match(text.strip())
-    if not match:
-        raise ConfigError(f"{setting} {text!r}: expected a Kubernetes version such as 1.35")
-    return int(match[1]), int(match[2])
-
-
-def choose_delivery(kube: tuple[int, int], forced: str | None, kube_text: str) -> str:
-    """How the key reaches the container for this Kubernetes version (or the forced way)."""
-    if forced is None:
-        return FILE_KEY_REF if kube >= FILE_KEY_REF_SINCE else CONFIG_FILE_DELIVERY
-    if forced not in DELIVERIES:
-        raise ConfigError(f"--vault-delivery {forced}: choose one of {', '.join(DELIVERIES)}")
-    if forced == FILE_KEY_REF and kube < FILE_KEY_REF_SINCE:
-        raise ConfigError(
-            f"--vault-delivery {FILE_KEY_REF} needs Kubernetes 1.35 or later, but --kube-version is "
-            f"{kube_text}: valueFrom.fileKeyRef is dropped by older API servers (1.34 has it only "
-            f"behind the alpha EnvFiles gate, with another file format). Use --vault-delivery "
-            f"{CONFIG_FILE_DELIVERY} or target 1.35+"
-        )
-    return forced
-
-
-def vault_config(
-    options: Mapping[str, Any], block: Any, url: str | None
-) -> VaultConfig:
-    """Build the Vault settings from options (None = not given) and the ``openLineage.vault`` block."""
-    if block is None:
-        block = {}
-    if not isinstance(block, Mapping):
-        raise ConfigError(f"openLineage.vault must be a mapping, got {type(block).__name__}")
-    for key, value in block.items():
-        if key not in VALUES_KEYS:
-            raise ConfigError(
-                f"openLineage.vault.{key} is not a Vault setting (known: {', '.join(VALUES_KEYS)})"
-            )
-        expected = VALUES_KEYS[key][1]
-        if value is not None and not isinstance(value, expected):
-            hint = ' (quote it: "1.35")' if key == "kubeVersion" else ""
-            want = "true or false" if expected is bool else "a string"
-            raise ConfigError(f"openLineage.vault.{key} must be {want}, got {value!r}{hint}")
-
-    def pick(key: str, default: str | None = None) -> str | None:
-        option = VALUES_KEYS[key][0]
-        given = options.get(option)
-        if given is not None:
-            return str(given)
-        value = block.get(key)
-        return value if isinstance(value, str) else default
-
-    def need(key: str) -> str:
-        value = pick(key)
-        if value is None or not value.strip():
-            flag = "--" + VALUES_KEYS[key][0].replace("_", "-")
-            raise ConfigError(f"the vault method needs {flag} (or openLineage.vault.{key})")
-        return value.strip()
-
-    addr = need("addr")
-    if not re.match(r"^https?://[^\s/]", addr):
-        raise ConfigError(f"--vault-addr {addr!r}: expected an http(s):// address")
-    role = need("role")
-    secret_path = need("secretPath").strip("/")
-    if not _VAULT_PATH_RE.match(secret_path):
-        raise ConfigError(
-            f"--vault-secret-path {secret_path!r}: expected a Vault path such as secret/data/openlineage/api-key"
-        )
-    secret_field = need("secretField")
-    if not _FIELD_RE.match(secret_field):
-        raise ConfigError(
-            f"--vault-secret-field {secret_field!r}: expected a field name made of letters, digits and _"
-        )
-    auth_path = (pick("authPath", DEFAULT_AUTH_PATH) or "").strip("/")
-    if not _AUTH_PATH_RE.match(auth_path):
-        raise ConfigError(f"--vault-auth-path {auth_path!r}: expected an auth mount such as auth/kubernetes")
-    image = (pick("image", DEFAULT_IMAGE) or "").strip()
-    if not image or any(ch.isspace() for ch in image):
-        raise ConfigError(f"--vault-image {image!r}: expected an image reference such as {DEFAULT_IMAGE}")
-    config_map = (pick("configMap", DEFAULT_CONFIG_MAP) or "").strip()
-    if len(config_map) > 253 or not _DNS_SUBDOMAIN_RE.match(config_map):
-        raise ConfigError(f"--vault-config-map {config_map!r}: not a valid ConfigMap name")
-    kube_text = (pick("kubeVersion", DEFAULT_KUBE_VERSION) or DEFAULT_KUBE_VERSION).strip()
-    kube = parse_kube_version(kube_text)
-    delivery = choose_delivery(kube, pick("delivery"), kube_text)
-    if delivery == CONFIG_FILE_DELIVERY and not url:
-        raise ConfigError(
-            f"--vault-delivery {CONFIG_FILE_DELIVERY} writes the whole OpenLineage transport into a file "
-            "and needs the OpenLineage URL: set --url or openLineage.url"
-        )
-    create = True
-    if options.get("no_vault_config_map"):
-        create = False
-    elif isinstance(block.get("createConfigMap"), bool):
-        create = bool(block["createConfigMap"])
-    return VaultConfig(
-        addr=addr, role=role, secret_path=secret_path, secret_field=secret_field, auth_path=auth_path,
-        image=image, config_map=config_map, kube_version=f"{kube[0]}.{kube[1]}", delivery=delivery,
-        create_config_map=create,
-    )
-
 
 def _hcl_string(value: str) -> str:
     """A double-quoted HCL string literal (no interpolation)."""
@@ -226,9 +73,8 @@ def _hcl_heredoc(text: str) -> str:
 
 
 def secret_expression(vault: VaultConfig, pipe: str = "") -> str:
-    """The Consul Template expression that reads the key (KV v2 when the path has ``/data/``)."""
-    parts = vault.secret_path.split("/")
-    data = ".Data.data" if len(parts) > 2 and parts[1] == "data" else ".Data"
+    """The Consul Template expression that reads the key (``--vault-kv-version`` decides the field)."""
+    data = ".Data.data" if vault.kv_version == 2 else ".Data"
     return (
         f'{{{{ with secret "{vault.secret_path}" }}}}'
         f"{{{{ {data}.{vault.secret_field}{pipe} }}}}{{{{ end }}}}"

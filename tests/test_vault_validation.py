@@ -22,15 +22,8 @@ import pytest
 import yaml
 
 from postrenderer.discovery import ComponentRules, find_component
-from postrenderer.vault import (
-    CHECKSUM_ANNOTATION,
-    CONFIG_ENVS,
-    CONFIG_FILE,
-    DEFAULT_KUBE_VERSION,
-    ENV_FILE,
-    INIT_CONTAINER,
-    SECRETS_DIR,
-)
+from postrenderer.vault import CHECKSUM_ANNOTATION, CONFIG_ENVS, INIT_CONTAINER, SECRETS_DIR
+from postrenderer.vault_settings import CONFIG_FILE, DEFAULT_KUBE_VERSION, ENV_FILE
 from postrenderer.workloads import Workload, iter_workloads
 from tests.golden import CASES, Case
 
