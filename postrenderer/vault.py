@@ -54,60 +54,92 @@ CONFIG_ENVS = ("OPENLINEAGE_CONFIG", "AIRFLOW__OPENLINEAGE__CONFIG_PATH")
 CHECKSUM_ANNOTATION = "checksum/vault-agent-config"
 
 ENV_FILE_PERMS = "0400"  # only the kubelet reads it
-CONFIG_FILE_PERMS = "0440"  # the agent container reads it through the pod's fsGroup
+CONFIG_FILE_PERMS = "0440"  # the agent container reads it: as its owner, or through the pod's fsGroup
+TEMPLATE_RETRIES = 3  # a missing or forbidden secret fails after about 2 s (the default 12 retries: 304 s)
 
 RUN_AS_USER = 100  # the vault user of the official image, as HashiCorp's injector runs it
 RUN_AS_GROUP = 1000
 RESOURCES = {"requests": {"cpu": "250m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}}
 
 def _hcl_string(value: str) -> str:
-    """A double-quoted HCL string literal (no interpolation)."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return '"' + escaped.replace("${", "$${").replace("%{", "%%{") + '"'
+    """A double-quoted string of HCL version 1, the language Vault and OpenBao read agent configurations in.
+
+    HCL 1 unescapes only backslash sequences in quoted strings; ``${`` and ``%{`` are
+    kept literally (``$${`` would stay ``$${``), so nothing else is escaped.
+    """
+    if any(ch < " " for ch in value):
+        raise ValueError(f"control character in an agent.hcl string: {value!r}")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _hcl_heredoc(text: str) -> str:
-    """An HCL heredoc holding text literally (template sequences escaped)."""
-    body = text.replace("${", "$${").replace("%{", "%%{")
-    return "<<EOT\n" + body + ("" if body.endswith("\n") else "\n") + "EOT"
+    """An HCL version 1 heredoc: the lines up to ``EOT`` are taken literally, without any escapes."""
+    if any(line == "EOT" for line in text.splitlines()):
+        raise ValueError("a heredoc line equal to its terminator")
+    return "<<EOT\n" + text + ("" if text.endswith("\n") else "\n") + "EOT"
 
 
-def secret_expression(vault: VaultConfig, pipe: str = "") -> str:
-    """The Consul Template expression that reads the key (``--vault-kv-version`` decides the field)."""
-    data = ".Data.data" if vault.kv_version == 2 else ".Data"
-    return (
-        f'{{{{ with secret "{vault.secret_path}" }}}}'
-        f"{{{{ {data}.{vault.secret_field}{pipe} }}}}{{{{ end }}}}"
-    )
+def key_pattern(vault: VaultConfig) -> str:
+    """The RE2 pattern a key must match to be written in this delivery's file format.
+
+    Printable ASCII, because the client sends the key in an HTTP header; the env file of
+    ``fileKeyRef`` (Kubernetes 1.35: ``KEY='value'``, no escapes) cannot hold ``'`` either.
+    """
+    return "^[ -&(-~]+$" if vault.delivery == FILE_KEY_REF else "^[ -~]+$"
 
 
 def template_contents(vault: VaultConfig, url: str | None, endpoint: str | None) -> str:
-    """What the agent writes into the shared volume."""
+    """What the agent writes into the shared volume: the key, checked, in the delivery's format.
+
+    A key the format cannot carry stops the template (``parseInt`` of a sentence fails),
+    so the agent exits non-zero and writes nothing; the key itself is never in the message.
+    """
+    data = ".Data.data" if vault.kv_version == 2 else ".Data"
+    where = f"{vault.secret_path} field {vault.secret_field}"
+    refusal = (
+        f"olrender: the OpenLineage API key at {where} holds a character that "
+        + ("the env file of valueFrom.fileKeyRef cannot carry (allowed: printable ASCII except ')"
+           if vault.delivery == FILE_KEY_REF else "an HTTP header cannot carry (allowed: printable ASCII)")
+    )
+    head = (
+        f'{{{{- with secret "{vault.secret_path}" }}}}\n'
+        f"{{{{- $key := {data}.{vault.secret_field} }}}}\n"
+        f'{{{{- if not (regexMatch "{key_pattern(vault)}" $key) }}}}{{{{ parseInt "{refusal}" }}}}{{{{ end -}}}}\n'
+    )
     if vault.delivery == FILE_KEY_REF:
-        return f"{KEY_ENV}='{secret_expression(vault)}'\n"
+        return head + f"{KEY_ENV}='{{{{ $key }}}}'\n{{{{ end -}}}}\n"
     for name, value in (("url", url), ("endpoint", endpoint)):
         if value and ("{{" in value or "}}" in value):
             raise ConfigError(f"OpenLineage {name} {value!r}: must not contain '{{{{' or '}}}}'")
     lines = ["transport:", "  type: http", f"  url: {json.dumps(url)}"]
     if endpoint:
         lines.append(f"  endpoint: {json.dumps(endpoint)}")
-    lines += ["  auth:", "    type: api_key", f"    apiKey: {secret_expression(vault, ' | toJSON')}"]
-    return "\n".join(lines) + "\n"
+    lines += ["  auth:", "    type: api_key", "    apiKey: {{ $key | toJSON }}"]
+    return head + "\n".join(lines) + "\n{{ end -}}\n"
 
 
 def render_agent_hcl(vault: VaultConfig, url: str | None = None, endpoint: str | None = None) -> str:
-    """The agent configuration: log in with the pod's service account, render once, exit."""
+    """The agent configuration: log in with the pod's service account, render once, exit; fail fast."""
     perms = ENV_FILE_PERMS if vault.delivery == FILE_KEY_REF else CONFIG_FILE_PERMS
     contents = template_contents(vault, url, endpoint)
     return f"""\
 # Generated by olrender: Vault Agent as an init container. It logs in with the pod's
-# service account, renders the OpenLineage API key once, and exits.
+# service account, renders the OpenLineage API key once and exits 0; if Vault is
+# unreachable, the login is refused or the secret, its field or a usable key is
+# missing, it exits non-zero within seconds and writes nothing.
 exit_after_auth = true
 pid_file        = {_hcl_string(HOME_DIR + "/.pid")}
 
+vault {{
+  retry {{
+    num_retries = {TEMPLATE_RETRIES}
+  }}
+}}
+
 auto_auth {{
   method "kubernetes" {{
-    mount_path = {_hcl_string(vault.auth_path)}
+    mount_path  = {_hcl_string(vault.auth_path)}
+    exit_on_err = true
     config = {{
       role = {_hcl_string(vault.role)}
     }}

@@ -15,7 +15,14 @@ from postrenderer.config import OpenLineageConfig, Settings
 from postrenderer.errors import ConfigError, InputError
 from postrenderer.methods import method_for
 from postrenderer.plan import build_plan
-from postrenderer.vault import CHECKSUM_ANNOTATION, INIT_CONTAINER, VaultMethod, render_agent_hcl
+from postrenderer.vault import (
+    CHECKSUM_ANNOTATION,
+    INIT_CONTAINER,
+    VaultMethod,
+    _hcl_heredoc,
+    _hcl_string,
+    render_agent_hcl,
+)
 from postrenderer.vault_settings import VaultConfig, vault_config
 
 HCL = hcl2.SerializationOptions(
@@ -56,21 +63,35 @@ def parse(text: str) -> dict[str, Any]:
 
 
 def test_agent_hcl_file_key_ref() -> None:
-    """Parses as HCL; exits after auth and on retry failure; env-file template, tight perms."""
+    """Parses as HCL; exits after auth, on auth errors and on retry failure; env-file template, tight perms."""
     text = render_agent_hcl(vcfg())
     assert "exit_after_auth = true" in text
     parsed = parse(text)
     assert parsed["exit_after_auth"] is True
     assert parsed["template_config"] == [{"exit_on_retry_failure": True}]
+    assert parsed["vault"] == [{"retry": [{"num_retries": 3}]}]
     method_block = parsed["auto_auth"][0]["method"][0]["kubernetes"]
-    assert method_block == {"mount_path": "auth/kubernetes", "config": {"role": "astro-agent"}}
+    assert method_block == {"mount_path": "auth/kubernetes", "exit_on_err": True, "config": {"role": "astro-agent"}}
     assert parsed["auto_auth"][0]["sink"][0]["file"]["config"]["path"] == "/home/vault/.vault-token"
     (template,) = parsed["template"]
     assert template["destination"] == "/vault/secrets/openlineage.env"
     assert (template["perms"], template["error_on_missing_key"]) == ("0400", True)
-    assert template["contents"].startswith("OPENLINEAGE_API_KEY='{{ with secret")
-    assert "OPENLINEAGE_API_KEY='{{ with secret \"secret/data/openlineage/api-key\" }}" \
-           "{{ .Data.data.key }}{{ end }}'\nEOT" in text
+    assert template["contents"] == (
+        '{{- with secret "secret/data/openlineage/api-key" }}\n'
+        "{{- $key := .Data.data.key }}\n"
+        '{{- if not (regexMatch "^[ -&(-~]+$" $key) }}{{ parseInt "olrender: the OpenLineage API key at '
+        "secret/data/openlineage/api-key field key holds a character that the env file of valueFrom.fileKeyRef "
+        "cannot carry (allowed: printable ASCII except ')\" }}{{ end -}}\n"
+        "OPENLINEAGE_API_KEY='{{ $key }}'\n"
+        "{{ end -}}"  # (python-hcl2 leaves out the heredoc's last line break)
+    )
+
+
+def config_file_body(text: str) -> dict[str, Any]:
+    """The YAML a config-file template writes, with its template actions as placeholder strings."""
+    body = text.split("<<EOT\n", 1)[1].split("\nEOT", 1)[0]
+    lines = [line for line in body.splitlines() if not line.startswith("{{")]
+    return dict(yaml.safe_load("\n".join(lines).replace("{{ $key | toJSON }}", "KEY")))
 
 
 def test_agent_hcl_config_file() -> None:
@@ -79,25 +100,39 @@ def test_agent_hcl_config_file() -> None:
     (template,) = parse(text)["template"]
     assert template["destination"] == "/vault/secrets/openlineage.yml"
     assert template["perms"] == "0440"
-    body = text.split("<<EOT\n", 1)[1].split("\nEOT", 1)[0]
-    config = yaml.safe_load(body.replace("{{", "'{{").replace("}}", "}}'"))
-    assert config["transport"]["type"] == "http"
-    assert config["transport"]["url"] == URL
-    assert config["transport"]["endpoint"] == "/api/v1/lineage?ASTRO_DEPLOYMENT_ID=x"
-    assert config["transport"]["auth"]["type"] == "api_key"
-    assert ".Data.data.key | toJSON" in config["transport"]["auth"]["apiKey"]
+    assert template["contents"].startswith('{{- with secret "secret/data/openlineage/api-key" }}\n')
+    assert '{{- if not (regexMatch "^[ -~]+$" $key) }}' in template["contents"]
+    assert config_file_body(text) == {"transport": {
+        "type": "http", "url": URL, "endpoint": "/api/v1/lineage?ASTRO_DEPLOYMENT_ID=x",
+        "auth": {"type": "api_key", "apiKey": "KEY"}}}
 
 
 def test_kv_version_one_path() -> None:
     """--vault-kv-version 1 reads .Data.<field>, whatever the path looks like (it may contain data)."""
     text = render_agent_hcl(vcfg(vault_secret_path="kv/data/openlineage", vault_kv_version="1"))
-    assert '{{ with secret "kv/data/openlineage" }}{{ .Data.key }}{{ end }}' in text
+    assert '{{- with secret "kv/data/openlineage" }}\n{{- $key := .Data.key }}\n' in text
 
 
 def test_kv_version_two_nested_mount() -> None:
     """A nested KV v2 mount (team/kv) reads .Data.data.<field>."""
     text = render_agent_hcl(vcfg(vault_secret_path="team/kv/data/openlineage"))
-    assert '{{ with secret "team/kv/data/openlineage" }}{{ .Data.data.key }}{{ end }}' in text
+    assert '{{- with secret "team/kv/data/openlineage" }}\n{{- $key := .Data.data.key }}\n' in text
+
+
+def test_hcl_strings_are_hcl_version_1() -> None:
+    """Agent configurations are HCL 1: quotes and backslashes are escaped, ${ and %{ are kept (they are literal)."""
+    assert _hcl_string('a"b\\c ${d} %{e}') == '"a\\"b\\\\c ${d} %{e}"'
+    with pytest.raises(ValueError, match="control character"):
+        _hcl_string("auth/kubernetes\n")
+    assert _hcl_heredoc("x: ${y}\n") == "<<EOT\nx: ${y}\nEOT"
+    with pytest.raises(ValueError, match="terminator"):
+        _hcl_heredoc("a\nEOT\nb")
+
+
+def test_a_url_cannot_end_the_heredoc() -> None:
+    """A URL is written as a JSON string: a line break in it cannot end the heredoc early."""
+    text = render_agent_hcl(vcfg(kube_version="1.33"), "https://x/\nEOT\nexit_after_auth = false", None)
+    assert text.count("\nEOT\n") == 1 and "\nexit_after_auth = false" not in text
 
 
 def test_template_braces_in_url_are_refused() -> None:
@@ -117,7 +152,8 @@ def deployment(spec_extra: dict[str, Any] | None = None, container_extra: dict[s
     container.update(container_extra or {})
     pod: dict[str, Any] = {
         "metadata": {"labels": {"app": "astro-agent", "component": "worker"}},
-        "spec": {"containers": [container, {"name": "vector-logging-sidecar", "image": "v:1"}],
+        "spec": {"securityContext": {"fsGroup": 50000, "runAsNonRoot": True, "runAsUser": 50000},  # the chart's
+                 "containers": [container, {"name": "vector-logging-sidecar", "image": "v:1"}],
                  **(spec_extra or {})},
     }
     spec: dict[str, Any] = {"template": pod}
