@@ -25,6 +25,7 @@ from postrenderer.discovery import find_component
 from postrenderer.errors import CheckFailed, NoMatchError, where
 from postrenderer.lint import AUTH_KEY_VAR, KEY_VAR, TRANSPORT_JSON_VAR, Expected, lint_container
 from postrenderer.plan import WorkloadReport
+from postrenderer.vaultcheck import service_account_keys
 from postrenderer.workloads import iter_workloads
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
@@ -89,6 +90,8 @@ def lookup(objects: Objects, namespace: str | None) -> Lookup:
         doc = objects.get(kind, name, namespace)
         if doc is None:
             return None
+        if kind == "ServiceAccount":  # for vaultcheck: does it mount a token the Vault Agent logs in with
+            return service_account_keys(doc)
         secret = kind == "Secret"
         keys: dict[str, str | None] = {}
         for part in ("data", "stringData") if secret else ("data", "binaryData"):

@@ -37,6 +37,7 @@ import posixpath
 from collections.abc import Mapping
 
 from postrenderer.transport import Resolved, Sourced, Unseen, resolve
+from postrenderer.vaultcheck import agent_problems
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -540,4 +541,6 @@ def lint_container(
                 f"is {have!r}, but the configured namespace is {expected.namespace!r}",
                 "render again with the same values, or fix --namespace / openLineage.namespace",
             ))
+    # the Vault Agent's own preconditions: a token to log in with, a file the container can read (vaultcheck)
+    findings.extend(Finding(code, name, *rest) for code, *rest in agent_problems(container, pod_spec, lookup))
     return result

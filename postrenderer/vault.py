@@ -30,9 +30,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from postrenderer.errors import ConfigError
+from postrenderer.errors import ConfigError, where
 from postrenderer.injection import GENERATED_BY, Injection, Method, NewDocument, sha256_hex
 from postrenderer.vault_settings import CONFIG_FILE, CONFIG_FILE_DELIVERY, ENV_FILE, FILE_KEY_REF, VaultConfig
+from postrenderer.vaultcheck import key_file_readable, run_as, runs_vault_agent
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -184,13 +185,6 @@ def _volumes(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [v for v in volumes if isinstance(v, dict)] if isinstance(volumes, list) else []
 
 
-def _runs_vault_agent(container: Mapping[str, Any]) -> bool:
-    """Whether an init container runs ``vault agent`` (directly or through a shell)."""
-    words = [str(w) for key in ("command", "args") if isinstance(container.get(key), list) for w in container[key]]
-    text = " ".join(words)
-    return "vault agent" in text or (words[:2] == ["vault", "agent"])
-
-
 class VaultMethod(Method):
     """Inject a Vault Agent init container and hand the key to the main container."""
 
@@ -230,7 +224,32 @@ class VaultMethod(Method):
             secret_volume = {**reused, "emptyDir": {**empty_dir, "medium": "Memory"}}
         return config_volume, secret_volume
 
-    def init_container(self, config_volume: str, secret_volume: str) -> dict[str, Any]:
+    def agent_identity(self, component: Component) -> tuple[int, int]:
+        """The uid and gid the agent runs as: the image's vault user, unless the main container could not read.
+
+        A config file is read by the main container: without an fsGroup the agent runs as
+        that container's runAsUser (and runAsGroup), so that it owns the file it reads.
+        """
+        spec = component.workload.pod_spec
+        spec = spec if isinstance(spec, dict) else {}
+        main = spec.get("containers", [])[component.container_index]
+        if self.vault.delivery != CONFIG_FILE_DELIVERY or key_file_readable(RUN_AS_USER, RUN_AS_GROUP, main, spec):
+            return RUN_AS_USER, RUN_AS_GROUP
+        uid, gid = run_as(main, spec)
+        if uid is not None and uid != 0:
+            return uid, RUN_AS_GROUP if gid is None else gid
+        workload = component.workload
+        raise ConfigError(
+            f"{where(workload.doc_index, workload.kind, workload.name)}: --vault-delivery {CONFIG_FILE_DELIVERY}: "
+            f"the pod has no securityContext.fsGroup and container {component.container_name!r} no runAsUser, so "
+            "nothing makes the OpenLineage config file the Vault Agent writes readable by that container. Set "
+            "the pod's fsGroup (the chart's podSecurityContext has fsGroup: 50000) or the container's runAsUser, "
+            "or target Kubernetes 1.35+ (--kube-version 1.35), where the kubelet reads the key through "
+            "valueFrom.fileKeyRef"
+        )
+
+    def init_container(self, config_volume: str, secret_volume: str,
+                       identity: tuple[int, int] = (RUN_AS_USER, RUN_AS_GROUP)) -> dict[str, Any]:
         """The Vault Agent init container: exec form, hardened, exits after rendering."""
         return {
             "name": INIT_CONTAINER,
@@ -239,8 +258,8 @@ class VaultMethod(Method):
             "env": [{"name": "VAULT_ADDR", "value": self.vault.addr}],
             "resources": {k: dict(v) for k, v in RESOURCES.items()},
             "securityContext": {
-                "runAsUser": RUN_AS_USER,
-                "runAsGroup": RUN_AS_GROUP,
+                "runAsUser": identity[0],
+                "runAsGroup": identity[1],
                 "runAsNonRoot": True,
                 "readOnlyRootFilesystem": True,
                 "allowPrivilegeEscalation": False,
@@ -274,7 +293,8 @@ class VaultMethod(Method):
         return Injection(
             env=[*self.config.plain_env(), *self.key_env(secret_name)],
             annotations=annotations,
-            init_containers=[self.init_container(str(config_volume["name"]), secret_name)],
+            init_containers=[self.init_container(str(config_volume["name"]), secret_name,
+                                                 self.agent_identity(component))],
             volumes=[config_volume, secret_volume, home],
             volume_mounts=mounts,
             repairable=self.repair_reason(secret_name),
@@ -285,7 +305,7 @@ class VaultMethod(Method):
         delivery = self.vault.delivery
 
         def reason(what: str, item: dict[str, Any]) -> str | None:
-            if what == "init container" and item.get("name") == INIT_CONTAINER and _runs_vault_agent(item):
+            if what == "init container" and item.get("name") == INIT_CONTAINER and runs_vault_agent(item):
                 command = item.get("command")
                 if isinstance(command, list) and command[:1] == ["vault"]:
                     return "updated to the current Vault settings"

@@ -322,7 +322,8 @@ def test_vault_config_file_is_trusted_when_the_agent_renders_it() -> None:
               for n in ("OPENLINEAGE_CONFIG", "AIRFLOW__OPENLINEAGE__CONFIG_PATH")]
     main = container(URL, NAMESPACE, *config,
                      volumeMounts=[{"name": "openlineage-volume", "mountPath": "/vault/secrets", "readOnly": True}])
-    result = lint_container(main, {"initContainers": [VAULT_INIT], "volumes": [MEMORY]})
+    pod = {"securityContext": {"fsGroup": 50000}, "initContainers": [VAULT_INIT], "volumes": [MEMORY]}  # (readable)
+    result = lint_container(main, pod)
     assert result.ok, result.findings
     assert "rendered by Vault Agent" in str(result.key) and "rendered by Vault Agent" in str(result.url)
 

@@ -106,7 +106,7 @@ def test_patches_replay_on_generated_workloads(env: list[dict[str, Any]] | None,
     container: dict[str, Any] = {"name": "agent", "image": "a"}
     if env is not None:
         container["env"] = env
-    template: dict[str, Any] = {"spec": {"containers": [container]}}
+    template: dict[str, Any] = {"spec": {"securityContext": {"fsGroup": 50000}, "containers": [container]}}
     if annotated:
         template["metadata"] = {"annotations": {"a": "b"}}
     doc = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x-worker-a"},

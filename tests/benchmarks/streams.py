@@ -150,6 +150,10 @@ spec:
         agent: agent-{a:02d}-{role}
     spec:
       serviceAccountName: agent-{a:02d}-astro-agent-{role}
+      securityContext:
+        fsGroup: 50000
+        runAsNonRoot: true
+        runAsUser: 50000
       containers:
         - name: agent
           image: images.astronomer.cloud/baseimages/astro-remote-execution-agent:3.1-1-python-3.12-astro-agent-1.8.2
