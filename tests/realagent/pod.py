@@ -83,6 +83,8 @@ class PodRun:
     log: str
     files: dict[str, FileSeen] = field(default_factory=dict)  # in the secrets volume, by name
     main_reads: dict[str, tuple[int, bytes, str]] = field(default_factory=dict)  # path -> (status, data, error)
+    main_env: dict[str, str] = field(default_factory=dict)  # the main container's literal env values
+    client: dict[str, Any] | None = None  # what the real OpenLineage client resolves from it (scenario.run)
 
     @property
     def timed_out(self) -> bool:
@@ -210,6 +212,7 @@ def run_pod(
         raise RuntimeError(f"the simulated pod could not be set up (exit {proc.returncode}): {setup_err.decode()}")
     run = PodRun(int((out / "agent.rc").read_text()), int((out / "agent.ns").read_text()) / 1e9,
                  (out / "agent.log").read_text(errors="replace"))
+    run.main_env = {e["name"]: e["value"] for e in main.get("env") or [] if isinstance(e.get("value"), str)}
     if (out / "files").is_dir():
         for item in sorted((out / "files").iterdir()):
             info = item.lstat()

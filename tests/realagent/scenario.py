@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from postrenderer.vault_settings import CONFIG_FILE, ENV_FILE
+from tests.realagent.envfile import kubelet_value
 from tests.realagent.pod import AGENT_TIMEOUT_S, PodRun, run_pod
 from tests.realagent.server import ROLE, DevServer, Secret
 from tests.realagent.tokenreview import TokenReviewDouble
@@ -104,6 +108,24 @@ def _rendered(text: str, args: tuple[str, ...]) -> tuple[dict[str, Any], dict[st
     return template, config_maps
 
 
+CLIENT = """\
+import json
+from openlineage.client import OpenLineageClient
+transport = OpenLineageClient().transport
+auth = getattr(getattr(transport, "config", None), "auth", None)
+print(json.dumps({"kind": transport.kind, "url": getattr(transport, "url", None),
+                  "bearer": auth.get_bearer() if auth is not None else None}))
+"""
+
+
+def openlineage_client(env: dict[str, str], workdir: Path) -> dict[str, Any]:
+    """The transport the real OpenLineage client (openlineage-python) builds from exactly this environment."""
+    proc = subprocess.run([sys.executable, "-c", CLIENT], capture_output=True, text=True, cwd=workdir, timeout=60,
+                          env={**env, "PATH": "/usr/bin:/bin", "HOME": str(workdir)}, check=True)
+    answer: dict[str, Any] = json.loads(proc.stdout)
+    return answer
+
+
 @dataclass
 class Scenario:
     """One agent run: the workload olrender renders, its arguments, and how the pod differs from the render."""
@@ -123,7 +145,21 @@ def run(name: str, scenario: Scenario, vault: Vault, workdir: Path) -> PodRun:
     result = run_pod(pod, config_maps, bao=vault.bao, token=vault.token if scenario.token is None else scenario.token,
                      workdir=workdir, timeout=scenario.timeout)
     TIMINGS.append((name, result.exit_code, result.seconds))
+    result.client = client_view(result, Path(tempfile.mkdtemp(prefix="client-", dir=workdir)))
     return result
+
+
+def client_view(result: PodRun, workdir: Path) -> dict[str, Any] | None:
+    """The real client's transport with the main container's env and the key as it gets it (None: no key file)."""
+    if ENV_FILE in result.files:
+        key = kubelet_value(result.files[ENV_FILE].data, "OPENLINEAGE_API_KEY")
+        return openlineage_client({**result.main_env, "OPENLINEAGE_API_KEY": key}, workdir)
+    read = result.main_reads.get(f"/vault/secrets/{CONFIG_FILE}")
+    if read is None or read[0] != 0:
+        return None
+    config = workdir / CONFIG_FILE
+    config.write_bytes(read[1])
+    return openlineage_client({**result.main_env, "OPENLINEAGE_CONFIG": str(config)}, workdir)
 
 
 def start_all(scenarios: dict[str, Scenario], vault: Vault, workdir: Path) -> Iterator[dict[str, Future[PodRun]]]:

@@ -126,6 +126,7 @@ def test_success_writes_the_exact_env_file(runs: dict[str, Future[PodRun]]) -> N
     assert (seen.mode, seen.uid, seen.gid) == (0o400, 100, 50000)
     assert kubelet_value(seen.data, "OPENLINEAGE_API_KEY") == KEY
     assert KEY not in result.log
+    assert result.client == {"kind": "http", "url": URL, "bearer": f"Bearer {KEY}"}
 
 
 def test_logins_went_through_the_token_review(runs: dict[str, Future[PodRun]], vault: Vault) -> None:
@@ -141,6 +142,7 @@ def test_success_on_other_mounts(runs: dict[str, Future[PodRun]], mount: str) ->
     result = runs[f"success, file-key-ref, {mount}"].result()
     assert result.exit_code == 0, result.log
     assert result.files[ENV_FILE].data == f"OPENLINEAGE_API_KEY='{KEY}'\n".encode()
+    assert result.client is not None and result.client["bearer"] == f"Bearer {KEY}"
 
 
 def test_config_file_with_fs_group(runs: dict[str, Future[PodRun]]) -> None:
@@ -152,6 +154,7 @@ def test_config_file_with_fs_group(runs: dict[str, Future[PodRun]]) -> None:
     assert result.main_reads[CONFIG_PATH] == (0, seen.data, "")
     assert yaml.safe_load(seen.data) == {"transport": {
         "type": "http", "url": URL, "auth": {"type": "api_key", "apiKey": KEY}}}
+    assert result.client == {"kind": "http", "url": URL, "bearer": f"Bearer {KEY}"}
 
 
 def test_config_file_without_fs_group_runs_the_agent_as_the_reader(runs: dict[str, Future[PodRun]]) -> None:
@@ -160,9 +163,9 @@ def test_config_file_without_fs_group_runs_the_agent_as_the_reader(runs: dict[st
     assert result.exit_code == 0, result.log
     seen = result.files[CONFIG_FILE]
     assert (seen.mode, seen.uid) == (0o440, 50000)
-    status, data, error = result.main_reads[CONFIG_PATH]
+    status, _, error = result.main_reads[CONFIG_PATH]
     assert (status, error) == (0, "")
-    assert yaml.safe_load(data)["transport"]["auth"]["apiKey"] == KEY
+    assert result.client is not None and result.client["bearer"] == f"Bearer {KEY}"
 
 
 def test_control_unreadable_config_file_is_caught(runs: dict[str, Future[PodRun]]) -> None:
@@ -184,11 +187,10 @@ def test_config_file_without_any_identity_is_refused() -> None:
 
 
 def test_config_file_carries_quotes_and_backslashes(runs: dict[str, Future[PodRun]]) -> None:
-    """A key with ' " \\ $ # ` is written as a JSON string the YAML reader gives back exactly."""
+    """A key with ' " \\ $ # ` is written as a JSON string the OpenLineage client reads back exactly."""
     result = runs["success, config-file, key with quotes"].result()
     assert result.exit_code == 0, result.log
-    loaded = yaml.safe_load(result.files[CONFIG_FILE].data)
-    assert loaded["transport"]["auth"]["apiKey"] == SECRETS["symbols"].fields["key"]
+    assert result.client is not None and result.client["bearer"] == f"Bearer {SECRETS['symbols'].fields['key']}"
 
 
 @pytest.mark.parametrize(("secret", "kube"), REFUSED_KEYS)
