@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from pathlib import Path
 from typing import Any
 
 import hcl2
@@ -85,6 +86,13 @@ def test_agent_hcl_file_key_ref() -> None:
         "OPENLINEAGE_API_KEY='{{ $key }}'\n"
         "{{ end -}}"  # (python-hcl2 leaves out the heredoc's last line break)
     )
+
+
+def test_docs_show_the_generated_agent_hcl() -> None:
+    """The agent.hcl of docs/vault.md is what olrender renders for the quick start's settings."""
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "vault.md").read_text()
+    shown = docs.split("```hcl\n", 1)[1].split("```", 1)[0]
+    assert shown == render_agent_hcl(vcfg())
 
 
 def config_file_body(text: str) -> dict[str, Any]:
