@@ -105,6 +105,7 @@ def component(n: int, values: list[str], compact: bool) -> str:
         "        app: astro-agent\n"
         "        component: worker\n"
         "    spec:\n"
+        "      securityContext: {runAsUser: 50000, fsGroup: 50000}\n"
         "      containers:\n"
         f"{c}- name: agent\n"
         f"{k}image: \"img:1\"   # pinned\n"
