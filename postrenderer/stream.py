@@ -462,15 +462,23 @@ def load(text: str) -> tuple[Any, list[str]]:
     """Load one YAML document within olrender's limits; return it and its duplicate keys.
 
     Raises ``yaml.YAMLError`` for malformed YAML and ``TooLarge`` for a document
-    nested deeper than MAX_DEPTH or whose aliases or merge keys expand beyond
-    MAX_EXPANDED_NODES (checked before anything is expanded or copied).
+    nested deeper than MAX_DEPTH, whose merge keys copy more than MAX_EXPANDED_NODES
+    entries (checked before they are copied), or whose aliases expand to more than
+    MAX_EXPANDED_NODES nodes or MAX_DOCUMENT_BYTES of text (counted on the shared objects).
     """
     _check_depth(text)
     loader = Loader(text)
     try:
         doc = loader.get_single_data() if not plain_yaml(text) else _build(loader, loader.get_single_node())
-        if loader.aliases and _expanded_size(doc) > MAX_EXPANDED_NODES:
-            raise TooLarge(f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb?)")
+        if loader.aliases:
+            nodes, chars = _expanded_size(doc)
+            if nodes > MAX_EXPANDED_NODES:
+                raise TooLarge(f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb?)")
+            if chars > MAX_DOCUMENT_BYTES:
+                raise TooLarge(
+                    f"YAML aliases expand to {chars / 2**20:.0f} MiB of text, more than the "
+                    f"{MAX_DOCUMENT_BYTES // 2**20} MiB a document may hold (Kubernetes writes every alias out in full)"
+                )
         return doc, loader.duplicate_keys
     finally:
         loader.dispose()
@@ -678,20 +686,20 @@ def _nesting_ok(text: str) -> bool:
     return True
 
 
-def _expanded_size(doc: Any) -> int:
-    """Count the nodes a document has once every alias is expanded (shared nodes counted each time)."""
-    sizes: dict[int, int] = {}
+def _expanded_size(doc: Any) -> tuple[int, int]:
+    """The nodes and the characters of text a document has once every alias is expanded, as Kubernetes expands them."""
+    sizes: dict[int, tuple[int, int]] = {}
 
-    def size(obj: Any) -> int:
-        if isinstance(obj, dict):
-            children: Any = [*obj.keys(), *obj.values()]
-        elif isinstance(obj, list):
-            children = obj
-        else:
-            return 1
+    def size(obj: Any) -> tuple[int, int]:
+        if not isinstance(obj, (dict, list)):
+            return 1, len(obj) if isinstance(obj, str) else 1
         known = sizes.get(id(obj))
         if known is None:
-            known = sizes[id(obj)] = 1 + sum(size(child) for child in children)
+            nodes, chars = 1, 0
+            for child in [*obj.keys(), *obj.values()] if isinstance(obj, dict) else obj:
+                more, text = size(child)
+                nodes, chars = nodes + more, chars + text
+            known = sizes[id(obj)] = (nodes, chars)
         return known
 
     return size(doc)
