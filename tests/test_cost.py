@@ -14,20 +14,12 @@ import pstats
 
 from postrenderer import analysis, pipeline, stream
 from postrenderer.config import ApiKey, OpenLineageConfig, Settings
-from tests.hardening import component, run_measured
+from tests.hardening import aliases, component, many_documents, pods, run_measured
 
 KEY = "sk-test-cost-model-0001"
 ENV = {"OPENLINEAGE_API_KEY": KEY}
 SETTINGS = Settings(openlineage=OpenLineageConfig(api_key=ApiKey(KEY), url="https://o11y.astronomer.io",
                                                   namespace="ultraviolet-corona-6870"))
-
-
-def pods(count: int) -> bytes:
-    """count one-line agent components (the cheapest component, so the most per MiB)."""
-    return "".join(
-        f"---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}-worker-a}}\nspec: {{containers: [{{name: c}}]}}\n"
-        for i in range(count)
-    ).encode()
 
 
 def calls(data: bytes) -> int:
@@ -71,19 +63,17 @@ def test_empty_documents_are_counted() -> None:
 
 def test_documents_at_the_limit_pass() -> None:
     """200,000 documents (empty ones and ConfigMaps) with a component pass through."""
-    filler = b"---\n" * 100_000 + b"".join(
-        b"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c%d}\n" % i for i in range(99_990))
-    run = run_measured([], filler + pods(4), ENV, timeout=300)
+    data = many_documents()
+    assert stream.MAX_DOCUMENTS - 2 <= data.count(b"---") <= stream.MAX_DOCUMENTS
+    run = run_measured([], data, ENV, timeout=300)
     assert run.returncode == 0, run.text
-    assert run.stdout.startswith(filler)
+    assert run.stdout.startswith(data[: data.index(b"p0-worker-a")])
     assert run.seconds < 120 and run.max_rss_mb < 600, (run.seconds, run.max_rss_mb)
 
 
 def test_aliases_are_counted_in_bytes() -> None:
     """200 aliases of a 1 MiB string (1 MiB in, 201 MiB as Kubernetes expands it): refused at once."""
-    text = ("apiVersion: v1\nkind: Pod\nmetadata: {name: a-worker-b}\nspec:\n  containers:\n  - name: c\n"
-            f"    args: [&a \"{'x' * 2**20}\"" + ", *a" * 200 + "]\n")
-    run = run_measured([], text.encode(), ENV)
+    run = run_measured([], aliases(2**20, 200), ENV)
     assert run.returncode == 3, run.text
     assert "YAML aliases expand to 201 MiB of text, more than the 16 MiB a document may hold" in run.text
     assert run.seconds < 30 and run.max_rss_mb < 200, (run.seconds, run.max_rss_mb)
