@@ -128,3 +128,11 @@ def test_key_file_beats_values_secret() -> None:
     s, warnings = settings({"api_key_file": "k"}, {"openLineage": {"apiKeySecret": "mine"}}, files={"k": KEY})
     assert s.openlineage.method == "secret"
     assert any("apiKeySecret is ignored" in w for w in warnings)
+
+
+def test_values_files_are_read_as_helm_reads_them() -> None:
+    """``=`` and ``<<`` values and merge keys are what Helm makes of them (they were refused before); ``y`` is true."""
+    values = load_values([("v.yaml", "workers:\n- env: [{name: SEP, value: =}]\nother: <<\n"
+                                             "merged: {<<: {a: 1}, b: 2}\nopenLineage:\n  enabled: y\n")])
+    assert values == {"workers": [{"env": [{"name": "SEP", "value": "="}]}], "other": "<<",
+                      "merged": {"a": 1, "b": 2}, "openLineage": {"enabled": True}}
