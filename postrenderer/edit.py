@@ -31,7 +31,7 @@ import re
 
 import yaml
 
-from postrenderer.stream import MERGE_TAG, resolve_plain
+from postrenderer.stream import MERGE_TAG, plain_value, resolve_plain
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -252,6 +252,21 @@ def _content_end(node: _Node) -> int:
         last = node.items[-1]
         node = last[1] if node.kind == "map" else last
     return node.end
+
+
+def _same(node: _Node, value: Any) -> bool:
+    """Whether an original node already holds exactly value (types included: 1 is not true, nor 1.0)."""
+    if node.kind == "scalar":
+        have = plain_value(node.value) if node.plain else node.value
+        return type(have) is type(value) and have == value
+    if node.kind == "map":
+        keys = [key.key() for key, _ in node.items]
+        return (isinstance(value, dict) and len(value) == len(node.items) and None not in keys
+                and all(k in value and _same(v, value[k]) for k, (_, v) in zip(keys, node.items, strict=True)))
+    if node.kind == "seq":
+        return (isinstance(value, list) and len(value) == len(node.items)
+                and all(_same(n, v) for n, v in zip(node.items, value, strict=True)))
+    return False  # an alias: never taken for equal
 
 
 def _anchors(root: _Node) -> tuple[set[str], set[str]]:
@@ -481,7 +496,14 @@ class _Editor:
         return found
 
     def change(self, view: _View, child: _Child, op: str, value: Any, where: str) -> None:
-        """Replace or remove one live child."""
+        """Replace or remove one live child (a mapping replaced by a mapping: only what differs)."""
+        node = child.node
+        if op != "remove" and child.state == _ORIGINAL and node is not None and not self.edited_inside(node):
+            if _same(node, value):
+                return
+            if node.kind == "map" and node.items and isinstance(value, dict) and value and self.mergeable(node, value):
+                self.merge(child, value, where)
+                return
         if child.state == _ORIGINAL:
             assert child.node is not None
             self.untouched_inside(child.node, where)
@@ -495,6 +517,32 @@ class _Editor:
         if child.state == _ORIGINAL:
             child.state = _REPLACED
         child.value = value
+
+    def edited_inside(self, node: _Node) -> bool:
+        """Whether earlier operations changed something within an original node."""
+        return any(node.start <= v.node.start and v.node.end <= node.end for v in self.order)
+
+    def mergeable(self, node: _Node, value: dict[str, Any]) -> bool:
+        """Whether the entries value drops can be deleted line by line (none shares a line with a ``-``)."""
+        text = self.text
+        return node.flow or all(
+            not text[_line_start(text, key.start) : key.start].strip(" ")
+            for key, _ in node.items if key.key() not in value
+        )
+
+    def merge(self, child: _Child, value: dict[str, Any], where: str) -> None:
+        """Make an original mapping hold exactly value, key by key, so that equal entries keep their text."""
+        assert child.node is not None
+        self.shared(child.node, where)
+        view = self.view(child.node, child.key_node)
+        for key, new in value.items():
+            found = next((c for c in view.children if c.key == key), None)
+            if found is None:
+                view.children.append(_Child(key, None, None, _NEW, new))
+            else:
+                self.change(view, found, "replace", new, where)
+        for old in [c for c in view.children if c.key not in value]:
+            self.change(view, old, "remove", None, where)
 
     # ------------------------------------------------------------------------------------------ to text
 

@@ -137,18 +137,18 @@ def _int(digits: str) -> int:
     return sign * int(digits, 0)
 
 
-def _construct_int(loader: Any, node: Any) -> int:
-    """An integer as Go reads it: ``_`` ignored, ``0b``/``0o``/``0x`` prefixes, a leading ``0`` for octal."""
-    return _int(node.value.replace("_", ""))
-
-
-def _construct_float(loader: Any, node: Any) -> float:
-    """A float as Go reads it (``.inf``, ``.nan`` and decimal notation, ``_`` ignored)."""
-    text = node.value.replace("_", "")
-    word = text.lower().lstrip("+")
-    if word in (".inf", "-.inf", ".nan"):
-        return float(word.replace(".", ""))
-    return float(text)
+def plain_value(text: str) -> Any:
+    """What Kubernetes reads a plain scalar as (``resolve_plain``, then the value): ``0o17`` -> 15, ``y`` -> True."""
+    tag = resolve_plain(text)
+    if tag == _INT_TAG:
+        return _int(text.replace("_", ""))
+    if tag == _FLOAT_TAG:
+        digits = text.replace("_", "")
+        word = digits.lower().lstrip("+")
+        return float(word.replace(".", "")) if word in (".inf", "-.inf", ".nan") else float(digits)
+    if tag == _BOOL_TAG:
+        return text in _TRUE_WORDS
+    return None if tag == _NULL_TAG else text  # (a "<<" value is the string "<<")
 
 
 class Loader(_BaseLoader):  # type: ignore[misc]
@@ -229,10 +229,8 @@ class Loader(_BaseLoader):  # type: ignore[misc]
         return dict(super().construct_mapping(node, deep=deep))
 
 
-Loader.add_constructor(_INT_TAG, _construct_int)
-Loader.add_constructor(_FLOAT_TAG, _construct_float)
-Loader.add_constructor(_BOOL_TAG, lambda loader, node: node.value in _TRUE_WORDS)
-Loader.add_constructor(MERGE_TAG, lambda loader, node: node.value)  # "<<" as a value: a string, as in Kubernetes
+for _tag in (_INT_TAG, _FLOAT_TAG, _BOOL_TAG, MERGE_TAG):  # ("<<" as a value: a string, as in Kubernetes)
+    Loader.add_constructor(_tag, lambda loader, node: plain_value(node.value))
 
 
 class TooLarge(Exception):
