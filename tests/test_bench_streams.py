@@ -76,6 +76,8 @@ def test_workload_heavy_streams() -> None:
     assert all(len(d["spec"]["template"]["spec"]["containers"][0]["env"]) == 11 for d in busy)
     assert streams.expected_components("WM") == streams.expected_components("WL") == 36
     assert streams.document_count(streams.stream("WL")) == 10_000
+    identities = [(d["kind"], d["metadata"].get("namespace"), d["metadata"]["name"]) for d in docs]
+    assert len(set(identities)) == len(identities), "kustomize needs unique objects"
     result = pipeline.render(wm, SETTINGS)
     assert result.output.count(b"name: OPENLINEAGE_API_KEY") == 36
 
