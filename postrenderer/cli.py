@@ -314,7 +314,7 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> bytes:
     if mode == "emit_kustomize_patches":  # stdout holds a generated Secret as rendering does: not scrubbed
         from postrenderer.kustomize import emit
 
-        return emit(result, method).encode()
+        return emit(result, method, data).encode()
     result.output = pipeline.apply(result)
     for report in result.plan.reports:
         if report.component:

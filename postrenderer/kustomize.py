@@ -256,8 +256,11 @@ def patches(result: Result) -> list[dict[str, Any]]:
     return out
 
 
-def emit(result: Result, method: str | None) -> str:
+def emit(result: Result, method: str | None, data: bytes) -> str:
     """The ``--emit-kustomize-patches`` output: the patch list, then each generated object as its own document."""
+    if not data.strip():  # an empty list would silently drop the whole change
+        raise InputError("--emit-kustomize-patches: the manifest stream on stdin is empty (did helm template fail? "
+                         "pipe it with set -o pipefail)")
     found = patches(result)
     objects = generated_objects(result)
     lines = [

@@ -15,10 +15,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -31,9 +27,18 @@ from postrenderer import kustomize
 from postrenderer.errors import InputError
 from postrenderer.stream import HELM4_FILENAME
 from tests.golden import Case, cases
+from tests.kustomize_proof import (
+    ROOT,
+    clean_env,
+    decode,
+    identity,
+    kustomize_build,
+    olrender,
+    split_emitted,
+    without_helm4_filename,
+)
 from tests.tools.pytest_realtools import RealTool
 
-ROOT = Path(__file__).resolve().parent.parent
 STREAMS = ROOT / "fixtures" / "streams"
 KUBECTL = "kubectl-1.37.1"
 KEY = "sk-test-kustomize-0001"
@@ -49,73 +54,7 @@ METHODS: dict[str, tuple[list[str], dict[str, str]]] = {
                            "--kube-version", "1.33"], {}),
     "disabled": (["-f", str(ROOT / "fixtures" / "cases" / "disabled-helm3" / "values.yaml")], {}),
 }
-SUCCEEDING = [case for case in cases() if (case.path / "expected.yaml").exists()]
-Objects = dict[tuple[str, str, str | None, str], dict[str, Any]]
-
-
-def clean_env(extra: dict[str, str]) -> dict[str, str]:
-    """This environment without olrender settings, plus extra."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OLRENDER_", "OPENLINEAGE_"))}
-    return {**env, **extra}
-
-
-def olrender(args: list[str], data: bytes, env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess[bytes]:
-    """Run the olrender program as Helm would."""
-    return subprocess.run([sys.executable, "-m", "postrenderer", *args], input=data, capture_output=True,
-                          env=env, cwd=cwd, timeout=120, check=False)
-
-
-def split_emitted(text: str) -> tuple[str, str]:
-    """The patch list (the first document, verbatim) and the generated objects (the rest, verbatim)."""
-    head, sep, rest = text.partition("\n---\n")
-    return head + "\n", ("---\n" + rest) if sep else ""
-
-
-def kustomize_build(kubectl: Path, workdir: Path, stream: bytes, emitted: str) -> subprocess.CompletedProcess[str]:
-    """``kubectl kustomize`` of the stream plus the generated objects, with the emitted patch list verbatim."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    patch_list, generated = split_emitted(emitted)
-    (workdir / "rendered.yaml").write_bytes(stream)
-    resources = ["rendered.yaml"]
-    if generated:
-        (workdir / "generated.yaml").write_text(generated)
-        resources.append("generated.yaml")
-    listed = "".join(f"- {name}\n" for name in resources)
-    indented = "".join(f"  {line}" if line.strip() else line for line in patch_list.splitlines(keepends=True))
-    (workdir / "kustomization.yaml").write_text(f"resources:\n{listed}patches:\n{indented}")
-    return subprocess.run([str(kubectl), "kustomize", str(workdir)], capture_output=True, text=True, timeout=120,
-                          check=False)
-
-
-def decode(kubectl: Path, text: str, workdir: Path) -> Objects:
-    """The objects of a stream as Kubernetes' decoder reads them, by (apiVersion, kind, namespace, name)."""
-    path = workdir / "decode.yaml"
-    path.write_text(text)
-    proc = subprocess.run([str(kubectl), "label", "--local", "-f", str(path), "olrender-proof-", "-o", "json"],
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert proc.returncode == 0, proc.stderr
-    decoder, out, rest = json.JSONDecoder(), {}, proc.stdout.strip()
-    while rest:
-        obj, end = decoder.raw_decode(rest)
-        rest = rest[end:].lstrip()
-        meta = obj["metadata"]
-        key = (obj["apiVersion"], obj["kind"], meta.get("namespace"), meta.get("name"))
-        assert key not in out, f"{key} twice"
-        out[key] = obj
-    return out
-
-
-def without_helm4_filename(objects: Objects, added: set[tuple[str, str, str | None, str]]) -> Objects:
-    """The objects, the Helm 4 filename annotation removed from those olrender added."""
-    out = dict(objects)
-    for key in added:
-        obj = json.loads(json.dumps(out[key]))
-        annotations = obj["metadata"].get("annotations", {})
-        annotations.pop(HELM4_FILENAME, None)
-        if not annotations:
-            obj["metadata"].pop("annotations", None)
-        out[key] = obj
-    return out
+SUCCEEDING = [case for case in cases() if (case.path / "expected.yaml").exists() and case.input().strip()]
 
 
 @pytest.fixture(scope="module")
@@ -146,12 +85,6 @@ def prove(kubectl: Path, workdir: Path, args: list[str], data: bytes, env: dict[
     for key, obj in expected.items():
         assert got[key] == obj, key
     return text
-
-
-def identity(doc: dict[str, Any]) -> tuple[str, str, str | None, str]:
-    """(apiVersion, kind, namespace, name) of a document."""
-    meta = doc["metadata"]
-    return doc["apiVersion"], doc["kind"], meta.get("namespace"), meta["name"]
 
 
 @pytest.fixture(scope="module")
@@ -400,3 +333,10 @@ def test_mode_is_exclusive() -> None:
                     (STREAMS / "helm3.yaml").read_bytes(), clean_env({}))
     assert proc.returncode == 2 and proc.stdout == b""
     assert "--emit-patches and --emit-kustomize-patches cannot be combined" in proc.stderr.decode()
+
+
+def test_empty_stream_is_refused() -> None:
+    """An empty stream (what a failed helm template sends without pipefail) is exit 3, not an empty list."""
+    proc = olrender(["--api-key-secret", "k", "--emit-kustomize-patches"], b"", clean_env({}))
+    assert proc.returncode == 3 and proc.stdout == b""
+    assert "stream on stdin is empty" in proc.stderr.decode()
