@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import subprocess
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -340,3 +341,18 @@ def test_empty_stream_is_refused() -> None:
     proc = olrender(["--api-key-secret", "k", "--emit-kustomize-patches"], b"", clean_env({}))
     assert proc.returncode == 3 and proc.stdout == b""
     assert "stream on stdin is empty" in proc.stderr.decode()
+
+
+def test_kustomize_refuses_an_object_twice(kubectl: Path, tmp_path: Path) -> None:
+    """What docs/flux.md says of a hook and a template of one name: kustomize cannot build such a stream."""
+    doc = b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: twice\n"
+    built = kustomize_build(kubectl, tmp_path, doc + b"---\n" + doc, "[]\n")
+    assert built.returncode != 0 and "already registered id" in built.stderr
+
+
+def test_kubectl_kustomize_cannot_run_exec_functions(kubectl: Path, tmp_path: Path) -> None:
+    """Why no KRM-function mode is offered: ``kubectl kustomize`` has no --enable-exec (kubernetes/kubectl#1498)."""
+    (tmp_path / "kustomization.yaml").write_text("resources: []\n")
+    proc = subprocess.run([str(kubectl), "kustomize", "--enable-exec", str(tmp_path)], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode != 0 and "unknown flag: --enable-exec" in proc.stderr

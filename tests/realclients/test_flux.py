@@ -114,6 +114,8 @@ def test_ci_step_fails_when_a_patch_matches_nothing(client: Client, tmp_path: Pa
     text = EXAMPLE.read_text().replace("name: astro-agent-triggerer", "name: astro-agent-renamed-triggerer")
     assert text != EXAMPLE.read_text()
     repo = repository(tmp_path, text)
+    client.run("integrations/flux/render-helmrelease.sh", "deploy/helmrelease.yaml", str(CHART), cwd=repo,
+               program="sh").ok()  # kustomize says nothing of a patch that matches nothing
     failed = client.bash(documented("flux-ci"), repo).failed()
     assert failed.returncode == 6
     assert "Deployment/astro-agent-triggerer" in failed.stderr and "OPENLINEAGE_API_KEY" in failed.stderr

@@ -245,3 +245,29 @@ def test_signed_package_installs_with_verification(
     assert re.search(r"^olrender\s+\S+\s+postrenderer/v1\s+v1\s+signed", client.run("plugin", "list").ok().stdout,
                      re.MULTILINE)
     render(client)
+
+
+def test_a_failing_hook_says_why_and_leaves_the_plugin_broken(package: Path, clone: Path, real_tool: RealTool,
+                                                               tmp_path: Path) -> None:
+    """No usable Python: the hook's own message, Helm's error, and the plugin left installed (as documented)."""
+    client = bare(real_tool, tmp_path / "home")
+    failed = client.run("plugin", "install", PACKAGE, "--verify=false", cwd=clone,
+                        env={"OLRENDER_PYTHON": str(tmp_path / "no-such-python")}).failed()
+    assert "olrender plugin: needs Python 3.10 or later" in failed.stderr
+    assert 'plugin install hook for "olrender" exited with error' in failed.stderr
+    assert "olrender" in client.run("plugin", "list").ok().stdout
+    assert not (plugin_dir(client) / "venv").exists()
+
+
+def test_directory_installs_run_hooks_inside_the_link(real_tool: RealTool, tmp_path: Path) -> None:
+    """Helm 4 runs a directory plugin's install hook in the linked directory: why the repository's has none."""
+    plugin = tmp_path / "checkout" / "olrender"  # (helm names the link after the directory)
+    plugin.mkdir(parents=True)
+    hooked = (REPO / "helm-plugin" / "plugin.yaml").read_text().replace(
+        'exec sh "$HELM_PLUGIN_DIR/install.sh"', 'touch "$HELM_PLUGIN_DIR/hook-ran"')
+    assert "hook-ran" in hooked
+    (plugin / "plugin.yaml").write_text(hooked)
+    client = bare(real_tool, tmp_path / "home")
+    client.run("plugin", "install", str(plugin)).ok()
+    assert plugin_dir(client).is_symlink() and (plugin / "hook-ran").is_file()
+    assert "platformHooks" not in (REPO / "plugin.yaml").read_text()
