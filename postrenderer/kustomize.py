@@ -47,7 +47,6 @@ import yaml
 
 from postrenderer import __version__
 from postrenderer.errors import InputError, where
-from postrenderer.workloads import POD_TEMPLATE_PATHS
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -233,7 +232,7 @@ def document_patches(index: int, before: Any, ops: list[dict[str, Any]]) -> list
 
     after = jsonpatch.apply_patch(before, ops, in_place=False)
     kind = before.get("kind") if isinstance(before, dict) else None
-    if not (isinstance(kind, str) and kind.endswith("List") and kind not in POD_TEMPLATE_PATHS):
+    if not (isinstance(kind, str) and kind.endswith("List")):  # (as workloads.iter_workloads reads Lists)
         return [object_patch(index, before, after, ops)]
     if any(not op["path"].startswith("/items/") for op in ops) or len(before["items"]) != len(after["items"]):
         raise InputError(f"{where(index, kind)}: olrender changes the List itself, which kustomize does not keep")
