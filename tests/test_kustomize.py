@@ -1,7 +1,7 @@
 """Tests for postrenderer.kustomize: applied by the real kustomize, the patches give olrender's own output.
 
 The oracle is kustomize v5.8.1 as embedded in kubectl 1.37.1 (``kubectl kustomize``, from the real-tools
-cache), the engine Flux's helm-controller applies ``postRenderers`` with. A kustomization holds the stream
+cache): kustomize's own engine, which Flux's helm-controller builds in to apply ``postRenderers``. A kustomization holds the stream
 olrender got, the objects ``--emit-kustomize-patches`` generated and, verbatim, its patch list; what
 kustomize builds must be the objects olrender renders. Both sides are decoded by kubectl
 (``label --local ... -o json``, which also adds an empty ``labels`` map to both and takes a List's items

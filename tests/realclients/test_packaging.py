@@ -20,6 +20,7 @@ for the build's setuptools and the plugin's dependencies; under ``CI=true`` a fa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -28,6 +29,7 @@ import sys
 import tarfile
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -158,7 +160,7 @@ def test_wheel_and_sdist(dists: dict[str, Path]) -> None:
     assert {"pyproject.toml", "README.md", "postrenderer/cli.py"} <= members
 
 
-def test_pipx_installs_a_working_olrender(dists: dict[str, Path], tmp_path: Path) -> None:
+def pipx_install(dists: dict[str, Path], tmp_path: Path) -> None:
     """``pipx install`` of the wheel gives an olrender command that renders."""
     env = {"PIPX_HOME": str(tmp_path / "pipx"), "PIPX_BIN_DIR": str(tmp_path / "bin"),
            "PIPX_MAN_DIR": str(tmp_path / "man")}
@@ -173,9 +175,7 @@ def test_pipx_installs_a_working_olrender(dists: dict[str, Path], tmp_path: Path
     assert proc.stdout.count(b"name: team-key") == 4
 
 
-def test_package_installs_in_one_step_upgrades_and_uninstalls(
-    package: Path, clone: Path, dists: dict[str, Path], real_tool: RealTool, tmp_path: Path,
-) -> None:
+def lifecycle(package: Path, clone: Path, dists: dict[str, Path], real_tool: RealTool, tmp_path: Path) -> None:
     """No olrender on PATH: install renders; update is refused; the documented upgrade and uninstall work."""
     client = bare(real_tool, tmp_path / "home")
     refused = client.run("plugin", "install", PACKAGE, cwd=clone).failed()
@@ -205,10 +205,10 @@ def test_package_installs_in_one_step_upgrades_and_uninstalls(
     assert "not found" in failed.stderr
 
 
-@pytest.fixture
+@contextlib.contextmanager
 def gnupg(tmp_path: Path) -> Iterator[Path]:
     """A home whose ~/.gnupg holds throwaway keys 'olrender release' and 'someone else', exported as the docs say."""
-    home = tmp_path / "home"
+    home = tmp_path / "gnupg-home"
     gnupg = home / ".gnupg"
     gnupg.mkdir(parents=True, mode=0o700)
     env = {"GNUPGHOME": str(gnupg)}
@@ -229,15 +229,14 @@ def gnupg(tmp_path: Path) -> Iterator[Path]:
                        timeout=60, check=False)
 
 
-def test_signed_package_installs_with_verification(
-    dists: dict[str, Path], gnupg: Path, wheelhouse: Path, real_tool: RealTool, tmp_path: Path,
-) -> None:
+def signed_install(dists: dict[str, Path], wheelhouse: Path, real_tool: RealTool, tmp_path: Path) -> None:
     """The documented signed package: verified against the keyring; refused by another one; offline pip."""
     signed = copy_clone(tmp_path / "signed" / "olrender")
-    client = bare(real_tool, gnupg)
-    package_in(signed, real_tool, dists["wheel"], "plugin-package-signed", {"HOME": str(gnupg)})
+    with gnupg(tmp_path) as home:
+        client = bare(real_tool, home)
+        package_in(signed, real_tool, dists["wheel"], "plugin-package-signed", {"HOME": str(home)})
     assert (signed / f"{PACKAGE}.prov").is_file()
-    wrong = client.run("plugin", "install", PACKAGE, "--keyring", str(gnupg / ".gnupg" / "other.gpg"), cwd=signed)
+    wrong = client.run("plugin", "install", PACKAGE, "--keyring", str(home / ".gnupg" / "other.gpg"), cwd=signed)
     assert wrong.failed() and not plugin_dir(client).exists()
     offline = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse), "PIP_CONFIG_FILE": os.devnull}
     installed = client.shell(doc_block("plugin-install-signed"), cwd=signed, env=offline).ok()
@@ -245,6 +244,33 @@ def test_signed_package_installs_with_verification(
     assert re.search(r"^olrender\s+\S+\s+postrenderer/v1\s+v1\s+signed", client.run("plugin", "list").ok().stdout,
                      re.MULTILINE)
     render(client)
+
+
+@pytest.fixture(scope="module")
+def installs(package: Path, clone: Path, dists: dict[str, Path], wheelhouse: Path, real_tool: RealTool,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future[None]]]:
+    """The three slow checks (each creates a Python environment), started at once; the tests wait for them."""
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        yield {
+            "pipx": pool.submit(pipx_install, dists, tmp_path_factory.mktemp("pipx")),
+            "package": pool.submit(lifecycle, package, clone, dists, real_tool, tmp_path_factory.mktemp("package")),
+            "signed": pool.submit(signed_install, dists, wheelhouse, real_tool, tmp_path_factory.mktemp("signed")),
+        }
+
+
+def test_pipx_installs_a_working_olrender(installs: dict[str, Future[None]]) -> None:
+    """``pipx install`` of the wheel gives an olrender command that renders."""
+    installs["pipx"].result()
+
+
+def test_package_installs_in_one_step_upgrades_and_uninstalls(installs: dict[str, Future[None]]) -> None:
+    """No olrender on PATH: install renders; update is refused; the documented upgrade and uninstall work."""
+    installs["package"].result()
+
+
+def test_signed_package_installs_with_verification(installs: dict[str, Future[None]]) -> None:
+    """The documented signed package: verified against the keyring; refused by another one; offline pip."""
+    installs["signed"].result()
 
 
 def test_a_failing_hook_says_why_and_leaves_the_plugin_broken(package: Path, clone: Path, real_tool: RealTool,
