@@ -1,9 +1,9 @@
 """Tests for postrenderer.kustomize: applied by the real kustomize, the patches give olrender's own output.
 
 The oracle is kustomize v5.8.1 as embedded in kubectl 1.37.1 (``kubectl kustomize``, from the real-tools
-cache): kustomize's own engine, which Flux's helm-controller builds in to apply ``postRenderers``. A kustomization holds the stream
-olrender got, the objects ``--emit-kustomize-patches`` generated and, verbatim, its patch list; what
-kustomize builds must be the objects olrender renders. Both sides are decoded by kubectl
+cache): kustomize's own engine, which Flux's helm-controller builds in to apply ``postRenderers``. A
+kustomization holds the stream olrender got, the objects ``--emit-kustomize-patches`` generated and,
+verbatim, its patch list; what kustomize builds must be the objects olrender renders. Both sides are decoded by kubectl
 (``label --local ... -o json``, which also adds an empty ``labels`` map to both and takes a List's items
 as objects, as kustomize does) and compared by (apiVersion, kind, namespace, name), because kustomize
 reorders documents and keys. One difference is normalised: on the objects olrender adds to a Helm 4
