@@ -20,11 +20,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from postrenderer import stream
+from postrenderer.analysis import read
 from postrenderer.discovery import find_component
 from postrenderer.errors import CheckFailed, NoMatchError, where
 from postrenderer.lint import AUTH_KEY_VAR, KEY_VAR, TRANSPORT_JSON_VAR, Expected, lint_container
 from postrenderer.plan import WorkloadReport
+from postrenderer.vaultcheck import service_account_keys
 from postrenderer.workloads import iter_workloads
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
@@ -32,9 +33,10 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
+    from postrenderer.analysis import Analysis, Objects
     from postrenderer.discovery import ComponentRules
     from postrenderer.lint import Evaluation, Lookup
-    from postrenderer.pipeline import Result
+    from postrenderer.plan import Plan
 
 KEY_NAME_RE = re.compile(r"openlineage", re.IGNORECASE)
 
@@ -79,39 +81,27 @@ class CheckResult:
         return not self.failures and not self.policy
 
 
-class Objects:
-    """The ConfigMaps and Secrets of a stream, by kind and name (keys only for Secrets)."""
+def lookup(objects: Objects, namespace: str | None) -> Lookup:
+    """The lint's view of the kept ConfigMaps and Secrets for workloads in one namespace: their keys.
 
-    def __init__(self) -> None:
-        self._found: dict[tuple[str, str], list[tuple[str | None, dict[str, str | None]]]] = {}
-
-    def add(self, doc: Any) -> None:
-        """Remember a document if it is a ConfigMap or Secret."""
-        if not isinstance(doc, dict) or doc.get("kind") not in ("ConfigMap", "Secret"):
-            return
-        metadata = doc.get("metadata")
-        if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
-            return
-        secret = doc["kind"] == "Secret"
+    Secret values are never handed on (None); ConfigMap values are, since envFrom can set variables from them.
+    """
+    def find(kind: str, name: str) -> Mapping[str, str | None] | None:
+        doc = objects.get(kind, name, namespace)
+        if doc is None:
+            return None
+        if kind == "ServiceAccount":  # for vaultcheck: does it mount a token the Vault Agent logs in with
+            return service_account_keys(doc)
+        secret = kind == "Secret"
         keys: dict[str, str | None] = {}
         for part in ("data", "stringData") if secret else ("data", "binaryData"):
             content = doc.get(part)
             if isinstance(content, dict):
                 for key, value in content.items():
                     keys[str(key)] = None if secret or part == "binaryData" else str(value)
-        namespace = metadata.get("namespace")
-        entry = (namespace if isinstance(namespace, str) else None, keys)
-        self._found.setdefault((doc["kind"], metadata["name"]), []).append(entry)
+        return keys
 
-    def lookup(self, namespace: str | None) -> Lookup:
-        """A lookup for workloads in one namespace (an object without namespace matches any)."""
-        def find(kind: str, name: str) -> Mapping[str, str | None] | None:
-            for ns, keys in self._found.get((kind, name), []):
-                if ns == namespace or ns is None or namespace is None:
-                    return keys
-            return None
-
-        return find
+    return find
 
 
 def evaluate_document(
@@ -130,7 +120,7 @@ def evaluate_document(
         report.container_reason = component.container_reason
         spec = workload.template["spec"]
         container = spec["containers"][component.container_index]
-        evaluation = lint_container(container, spec, objects.lookup(workload.namespace), expected)
+        evaluation = lint_container(container, spec, lookup(objects, workload.namespace), expected)
         report.findings.extend(str(f) for f in evaluation.findings)
         checked.append(CheckedWorkload(report, evaluation))
     return checked
@@ -146,31 +136,24 @@ def expectations(options: Mapping[str, Any], values: Mapping[str, Any]) -> Expec
     )
 
 
+def evaluate(
+    analysis: Analysis, rules: ComponentRules, expected: Expected | None = None, forbid_plaintext: bool = False
+) -> CheckResult:
+    """Evaluate a stream as read, without changing it."""
+    result = CheckResult(analysis.format, analysis.has_documents)
+    objects = analysis.objects()
+    for index, doc in analysis.documents.items():
+        result.workloads.extend(evaluate_document(index, doc, rules, objects, expected))
+    if forbid_plaintext:
+        result.policy.extend(plaintext_findings(analysis.documents.items()))
+    return result
+
+
 def check_stream(
     data: bytes, rules: ComponentRules, expected: Expected | None = None, forbid_plaintext: bool = False
 ) -> CheckResult:
-    """Evaluate a whole stream without changing it."""
-    segments = stream.split(stream.decode(data))
-    docs: list[tuple[int, Any]] = []
-    objects = Objects()
-    helm4 = False
-    for segment in segments:
-        doc, _ = stream.parse(segment)
-        if doc is None:
-            continue
-        docs.append((segment.index, doc))
-        objects.add(doc)
-        if isinstance(doc, dict) and isinstance(doc.get("items"), list):
-            for item in doc["items"]:
-                objects.add(item)
-        helm4 = helm4 or stream.detect_format([], [doc]) == "helm4"
-    fmt = stream.detect_format(segments, [])
-    result = CheckResult("helm4" if fmt == "plain" and helm4 else fmt, bool(docs))
-    for index, doc in docs:
-        result.workloads.extend(evaluate_document(index, doc, rules, objects, expected))
-    if forbid_plaintext:
-        result.policy.extend(plaintext_findings(docs))
-    return result
+    """Read and evaluate a whole stream (``forbid_plaintext`` reads every document)."""
+    return evaluate(read(data, rules, full=forbid_plaintext), rules, expected, forbid_plaintext)
 
 
 def verdict(result: CheckResult, allow_no_match: bool = False) -> str:
@@ -208,25 +191,26 @@ def verdict(result: CheckResult, allow_no_match: bool = False) -> str:
     )
 
 
-def lint_rendered(result: Result, rules: ComponentRules) -> None:
+def lint_rendered(
+    analysis: Analysis, plan: Plan, patched: Mapping[int, Any], added: list[Any], rules: ComponentRules
+) -> None:
     """Lint the components as rendering leaves them; findings become report findings and plan warnings."""
-    documents, plan = result.documents, result.plan
-    indexes = sorted({r.index for r in plan.components})
-    if not indexes:
+    by_index: dict[int, list[WorkloadReport]] = {}
+    for report in plan.reports:
+        if report.component:
+            by_index.setdefault(report.index, []).append(report)
+    if not by_index:
         return
-    objects = Objects()
-    for doc in documents.values():
+    objects = analysis.objects()
+    for doc in added:
         objects.add(doc)
-    for new in plan.new_documents:
-        objects.add(new.doc)
-    reports = {i: [r for r in plan.reports if r.index == i] for i in indexes}
-    for index in indexes:
-        patched = result.patched.get(index, documents[index])
-        for report, checked in zip(reports[index], evaluate_document(index, patched, rules, objects), strict=False):
-            if not report.component or checked.evaluation is None:
-                continue
+    for index, reports in by_index.items():
+        doc = patched.get(index, analysis.documents[index])
+        checked = [c for c in evaluate_document(index, doc, rules, objects) if c.evaluation is not None]
+        for report, evaluated in zip(reports, checked, strict=True):
+            assert evaluated.evaluation is not None
             place = where(report.index, report.kind, report.name)
-            for finding in checked.evaluation.findings:
+            for finding in evaluated.evaluation.findings:
                 report.findings.append(str(finding))
                 plan.warnings.append(f"{place}: {finding}")
 
@@ -303,13 +287,3 @@ def plaintext_findings(docs: Iterable[tuple[int, Any]]) -> list[str]:
                                 "reference a Secret instead (--api-key-secret) or use --method vault"
                             )
     return found
-
-
-def scan_plaintext(data: bytes) -> list[str]:
-    """``plaintext_findings`` over a raw stream."""
-    docs = []
-    for segment in stream.split(stream.decode(data)):
-        doc, _ = stream.parse(segment)
-        if doc is not None:
-            docs.append((segment.index, doc))
-    return plaintext_findings(docs)

@@ -4,7 +4,10 @@
 its exit code and a one-paragraph message on stderr and in ``--log-file``;
 anything unexpected becomes exit 1 with a short message. Tracebacks appear
 only with ``--debug``. Nothing is written to stdout unless the whole stream
-succeeded. The API key is scrubbed from everything olrender prints or logs.
+succeeded, and then all of it: SIGINT and SIGTERM wait while it is written
+(exit 130 after). The API key is scrubbed, in every spelling, from everything
+olrender prints or logs. Files are read only when regular and within their
+limits; the log and the report are never written through a symbolic link.
 
 Start-up time matters (Helm runs olrender on every install and upgrade), so
 the usual command lines are parsed by ``options.fast_parse`` and click is
@@ -17,6 +20,8 @@ paths run the same ``execute``:
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import gc
 import json
@@ -26,7 +31,7 @@ import sys
 import time
 
 from postrenderer import __version__
-from postrenderer.errors import ConfigError, ExitCode, InputError, OlrenderError
+from postrenderer.errors import ConfigError, ExitCode, InputError, OlrenderError, printable, where
 from postrenderer.options import DESCRIPTION, ENV_PREFIX, EPILOG, FLAG, MULTIPLE, OPTIONS, fast_parse
 
 TYPE_CHECKING = False
@@ -36,38 +41,57 @@ if TYPE_CHECKING:
 
     import click
 
+    from postrenderer.analysis import Analysis
     from postrenderer.config import Settings
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived: the run stops where it is (a KeyboardInterrupt, so click treats it alike)."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+
+
 class Reporter:
-    """Writes warnings and errors to stderr and the log file, with secrets scrubbed."""
+    """Writes warnings and errors to stderr and the log file, with secrets scrubbed and control characters escaped."""
 
     def __init__(self, stderr: IO[str] | None, log: IO[str] | None = None, debug: bool = False,
                  secrets: list[str] | None = None) -> None:
         """Report to stderr (None: it is closed) and, once set, the log file."""
         self.stderr = stderr
         self.log = log
+        self.log_path = ""
+        self.log_failure: str | None = None  # why the log file could not be written, once that happened
         self.debug = debug
+        self.wrote_output = False
         self.secrets: list[str] = list(secrets or ())
 
     def add_secret(self, value: object) -> None:
-        """Scrub this value (trimmed, as olrender uses it) and its base64 form from now on."""
-        if isinstance(value, str) and value.strip():
-            import base64
+        """Scrub this value (trimmed, as olrender uses it) in all its written forms from now on.
 
-            plain = value.strip()
-            self.secrets += [plain, base64.b64encode(plain.encode()).decode()]
+        A value shorter than MIN_KEY_LENGTH is left alone: olrender refuses such a key, and scrubbing it
+        would garble messages.
+        """
+        from postrenderer.config import MIN_KEY_LENGTH
+
+        if isinstance(value, str) and len(value.strip()) >= MIN_KEY_LENGTH:
+            forms = set(self.secrets) | secret_forms(value.strip())
+            self.secrets = sorted(forms, key=len, reverse=True)  # longest first: no form hides in another
 
     def scrub(self, text: str) -> str:
-        """Replace every known secret value in text."""
+        """Replace every known secret value in text, and the credentials of every URL (``https://KEY@host``)."""
         for secret in self.secrets:
-            if secret:
+            if secret in text:
                 text = text.replace(secret, "<redacted>")
-        return text
+        return hide_url_credentials(text) if "://" in text and "@" in text else text
 
-    def _write(self, text: str, to_stderr: bool = True) -> None:
-        """Emit one message."""
-        text = self.scrub(text)
+    def _write(self, text: str, to_stderr: bool = True, free_lines: bool = False) -> None:
+        """Emit one message; unless free_lines, its line breaks only before a list item or a header (``--x``)."""
+        text = printable(self.scrub(text), keep="\n")
+        if not free_lines and "\n" in text:  # a name from the stream must not start a line ("olrender: ...")
+            first, *rest = text.split("\n")
+            text = first + "".join(("\n" if line.startswith(("  ", "--")) else "\\n") + line for line in rest)
         if to_stderr and self.stderr is not None:
             try:
                 self.stderr.write(text + "\n")
@@ -76,9 +100,13 @@ class Reporter:
                 self.stderr = None
         if self.log is not None:
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
-            for line in text.splitlines() or [""]:
-                self.log.write(f"{stamp} [{os.getpid()}] {line}\n")
-            self.log.flush()
+            try:
+                self.log.write("".join(f"{stamp} [{os.getpid()}] {line}\n" for line in text.split("\n")))
+                self.log.flush()
+            except (OSError, ValueError) as exc:
+                self.log = None
+                self.log_failure = f"--log-file {self.log_path}: cannot write ({getattr(exc, 'strerror', exc)})"
+                self._write(f"olrender: error: invalid config: {self.log_failure}")
 
     def warn(self, message: str) -> None:
         """A problem that did not stop the run."""
@@ -97,35 +125,120 @@ class Reporter:
         self._write(f"olrender: {message}")
 
     def report(self, text: str, to_stderr: bool) -> None:
-        """The --explain report: the log file, and stderr when asked for."""
-        self._write(text, to_stderr=to_stderr)
+        """The --explain report (its values escaped by ``printable_values``): the log file, and stderr if asked."""
+        self._write(text, to_stderr=to_stderr, free_lines=True)
 
 
-def open_log(path: str) -> IO[str]:
-    """Open the log file for appending, created owner-only (0600)."""
+_NOT_USERINFO = frozenset(" \t\r\n/?#@<>")  # (quotes may be part of it: a key can hold them)
+
+
+def hide_url_credentials(text: str) -> str:
+    """``https://user:password@host`` as ``https://<redacted>@host``: what stands before the @ is a secret.
+
+    One pass: each scan from a ``://`` stops at the next ``/``, so scans never overlap.
+    """
+    parts: list[str] = []
+    done = 0
+    found = text.find("://")
+    while found != -1:
+        start = end = found + 3
+        while end < len(text) and text[end] not in _NOT_USERINFO:
+            end += 1
+        if end < len(text) and text[end] == "@" and end > start and text[start:end] != "<redacted>":
+            parts += [text[done:start], "<redacted>"]
+            done = end
+        found = text.find("://", found + 1)
+    return "".join(parts) + text[done:]
+
+
+def secret_forms(key: str) -> set[str]:
+    """The key as olrender's outputs could spell it: raw, base64, and escaped by repr, JSON or YAML (also twice)."""
+    import base64
+
+    raw = key.encode("utf-8", "surrogateescape")
+    forms = {key, base64.b64encode(raw).decode()}
+    if key.isascii() and key.isprintable() and not any(ch in key for ch in "\\\"'"):
+        return forms  # every escaped form is the key itself
+    escaped = {key}
+    for _ in range(2):  # a repr'd message inside a JSON report escapes the key twice
+        escaped |= {form for value in escaped for form in _escaped_forms(value)}
+    return forms | escaped | {repr(raw)[2:-1], repr(b'"' + raw)[3:-1]}
+
+
+def _escaped_forms(value: str) -> set[str]:
+    """What value becomes inside a repr, ascii, JSON or YAML double-quoted string (quotes stripped)."""
+    import json
+
+    import yaml
+
+    forms = {
+        repr('"' + value)[2:-1], ascii('"' + value)[2:-1],  # in single quotes: \\' escaped
+        json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
+        value.replace("'", "''"),  # YAML single-quoted
+    }
+    if '"' not in value:  # repr may choose double quotes
+        forms |= {repr("'" + value)[2:-1], ascii("'" + value)[2:-1]}
+    dumpers = [yaml.Dumper] + ([yaml.CDumper] if hasattr(yaml, "CDumper") else [])
+    for dumper in dumpers:
+        for allow_unicode in (True, False):
+            try:
+                dumped = yaml.dump(value, Dumper=dumper, default_style='"', width=2**30, allow_unicode=allow_unicode)
+            except UnicodeEncodeError:  # libyaml cannot write undecodable bytes (olrender refuses such keys)
+                continue
+            forms.add(dumped[dumped.index('"') + 1 : dumped.rindex('"')])
+    return forms
+
+
+KEY_FILE_LIMIT = 64 * 1024  # a key is one line: Astro's tokens are a few hundred bytes
+VALUES_FILE_LIMIT = 16 * 2**20  # like one document: Helm stores the values in the release, whole
+_FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a device"),
+               (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symbolic link"))
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, for messages."""
+    return next((what for test, what in _FILE_KINDS if test(mode)), "not a regular file")
+
+
+def read_text(path: str, setting: str, limit: int) -> str:
+    """Read a regular UTF-8 text file named by a setting, of at most limit bytes.
+
+    It is opened without blocking, so that a named pipe nobody writes to is refused instead of
+    waiting forever; FIFOs, devices and directories are refused, and so is a file over the limit
+    (``/dev/zero`` would otherwise fill the memory).
+    """
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    except OSError as exc:
-        raise ConfigError(f"--log-file {path}: cannot open ({exc.strerror})") from None
-    return os.fdopen(fd, "a", encoding="utf-8")
-
-
-def read_text(path: str, setting: str) -> str:
-    """Read a UTF-8 text file named by a setting."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise ConfigError(f"{setting} {path}: cannot read ({exc.strerror})") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise ConfigError(f"{setting} {path}: {file_kind(mode)}, not a regular file; olrender reads only files")
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise ConfigError(f"{setting} {path}: cannot read ({exc.strerror})") from None
+    if len(data) > limit:
+        raise ConfigError(f"{setting} {path}: the file is over {_size(limit)}, olrender's limit for it")
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"{setting} {path}: not UTF-8 text") from None
 
 
-def key_file_reader(reporter: Reporter) -> Callable[[str], str]:
-    """A reader for --api-key-file that warns about group/world-readable files."""
+def _size(limit: int) -> str:
+    """A limit in KiB or MiB, for messages."""
+    return f"{limit // 2**20} MiB" if limit >= 2**20 else f"{limit // 1024} KiB"
 
+
+def key_file_reader(reporter: Reporter) -> Callable[[str], str]:
+    """A reader for --api-key-file (each file read once) that warns about group/world-readable files."""
+
+    @functools.cache
     def read(path: str) -> str:
-        text = read_text(path, "--api-key-file")
+        text = read_text(path, "--api-key-file", KEY_FILE_LIMIT)
         reporter.add_secret(text)
         try:
             mode = os.stat(path).st_mode
@@ -136,6 +249,73 @@ def key_file_reader(reporter: Reporter) -> Callable[[str], str]:
         return text
 
     return read
+
+
+LOG_LINK = "a symbolic link; olrender writes its log only to a real file, never through a link"
+
+
+def open_log(path: str) -> tuple[IO[str], bool]:
+    """Open the log file for appending, created owner-only (0600); also say whether others can read it.
+
+    A symbolic link is refused (``O_NOFOLLOW``): appending through it would write into whatever it
+    points to, and a dangling one would create its target. So are files that are not regular (a
+    FIFO would block, ``/dev/full`` fails every write) and files with other hard links.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        if os.path.islink(path):  # (O_NOFOLLOW refuses it too, where the system has it)
+            raise ConfigError(f"--log-file {path}: {LOG_LINK}")
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ConfigError(f"--log-file {path}: {LOG_LINK}") from None
+        if exc.errno == errno.ENXIO:  # a FIFO nobody reads
+            raise ConfigError(f"--log-file {path}: a named pipe (FIFO), not a regular file") from None
+        raise ConfigError(f"--log-file {path}: cannot open ({exc.strerror})") from None
+    info = os.fstat(fd)
+    problem = None
+    if not stat.S_ISREG(info.st_mode):
+        problem = f"{file_kind(info.st_mode)}, not a regular file"
+    elif info.st_nlink > 1:
+        problem = "the file has other names (hard links); olrender appends only to a file of its own"
+    if problem:
+        os.close(fd)
+        raise ConfigError(f"--log-file {path}: {problem}")
+    readable = bool(info.st_mode & (stat.S_IRGRP | stat.S_IROTH))
+    return os.fdopen(fd, "a", encoding="utf-8", errors="backslashreplace"), readable
+
+
+def write_private(path: str, text: str, setting: str) -> None:
+    """Write a file atomically, owner-only (0600): a new file renamed over path, never through a link.
+
+    An existing symbolic link, directory or other non-regular file at path is refused; a regular file
+    is replaced, so its other hard links keep their content.
+    """
+    try:
+        info: os.stat_result | None = os.lstat(path)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise ConfigError(f"{setting} {path}: cannot write ({exc.strerror})") from None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise ConfigError(f"{setting} {path}: {file_kind(info.st_mode)}; olrender writes only a regular file there")
+    directory, name = os.path.split(os.path.abspath(path))
+    temporary = os.path.join(directory, f".{name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(temporary, flags, 0o600)
+        try:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, 0o600)  # whatever the umask
+            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
+                handle.write(text)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+    except OSError as exc:
+        raise ConfigError(f"{setting} {path}: cannot write ({exc.strerror})") from None
 
 
 @functools.cache
@@ -190,7 +370,10 @@ def execute(options: dict[str, Any]) -> int:
     reporter = Reporter(sys.stderr, debug=bool(options.get("debug")))
     try:
         if options.get("log_file"):
-            reporter.log = open_log(options["log_file"])
+            reporter.log, readable = open_log(options["log_file"])
+            reporter.log_path = options["log_file"]
+            if readable:
+                reporter.warn(f"--log-file {options['log_file']} is readable by other users; chmod 600 it")
         if sys.stdin is None or sys.stdout is None:
             closed = "stdin" if sys.stdin is None else "stdout"
             reporter.error(f"{closed} is closed; olrender reads the manifest stream on stdin and writes it to stdout")
@@ -207,28 +390,73 @@ def execute(options: dict[str, Any]) -> int:
         except OSError as exc:
             raise InputError(f"cannot read the manifest stream on stdin ({exc.strerror})") from None
         output = run(options, data, reporter)
+        if reporter.log_failure:  # (already reported)
+            return ExitCode.CONFIG
+        return write_output(output, reporter)
     except OlrenderError as exc:
         reporter.error(str(exc))
         _debug_traceback(reporter)
         return exc.exit_code
-    except KeyboardInterrupt:
-        reporter.error("interrupted")
+    except KeyboardInterrupt as exc:
+        signal_name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+        done = " after writing the whole stream to stdout" if reporter.wrote_output else "; nothing written to stdout"
+        reporter.error(f"interrupted ({signal_name}){done}")
         return ExitCode.INTERRUPTED
     except Exception as exc:  # a bug: one line (and the log file); the traceback only with --debug
         reporter.error(f"internal error: {type(exc).__name__} (rerun with --debug)")
         _debug_traceback(reporter)
         return ExitCode.INTERNAL
+
+
+STOP_SIGNALS = ("SIGINT", "SIGTERM")
+
+
+def write_output(output: list[bytes | memoryview], reporter: Reporter) -> int:
+    """Write the whole output to stdout, or nothing: SIGINT and SIGTERM wait until the write is done.
+
+    A signal that arrives during the write is held back, then discarded, and the run exits 130 once
+    the reader has the whole stream (a partial stream is worse than a late exit).
+    """
+    import signal
+
+    stops = {getattr(signal, name) for name in STOP_SIGNALS if hasattr(signal, name)}
+    can_block = hasattr(signal, "pthread_sigmask")
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, stops) if can_block else set()
+    status = ExitCode.OK
     try:
         out = sys.stdout.buffer
-        out.write(output)
+        for part in output:  # (the stream in parts: untouched input is never copied)
+            out.write(part)
         out.flush()
+        reporter.wrote_output = True
     except BrokenPipeError:  # the reader went away (``olrender | head``): nothing left to tell
         _quiet_stdout()
     except OSError as exc:
         _quiet_stdout()
         reporter.error(f"cannot write the output to stdout ({exc.strerror})")
-        return ExitCode.INTERNAL
-    return ExitCode.OK
+        status = ExitCode.INTERNAL
+    finally:
+        held = sorted(signal.sigpending() & stops) if can_block else []
+        for signum in held:  # ignoring a pending signal discards it
+            signal.signal(signum, signal.SIG_IGN)
+        if can_block:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    if held and status == ExitCode.OK:
+        raise Interrupted(signal.Signals(held[0]).name)
+    return status
+
+
+def install_signal_handlers() -> None:
+    """Turn SIGINT and SIGTERM into ``Interrupted`` (unless they are ignored, as in a background job)."""
+    import signal
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise Interrupted(signal.Signals(signum).name)
+
+    for name in STOP_SIGNALS:
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, interrupt)
 
 
 def read_to_eof(source: IO[bytes], limit: int) -> bytes:
@@ -265,19 +493,23 @@ def _debug_traceback(reporter: Reporter) -> None:
     if reporter.debug:
         import traceback
 
-        reporter._write(traceback.format_exc().rstrip())
+        reporter._write(traceback.format_exc().rstrip(), free_lines=True)
 
 
-def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> bytes:
+def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes | memoryview]:
     """The program without error handling: options and stdin bytes to output bytes."""
     from postrenderer import config, pipeline
 
-    files = [(p, read_text(p, "--values")) for p in options.get("values_files") or ()]
+    if any(not path for path in options.get("values_files") or ()):
+        raise ConfigError(
+            "--values: an empty file name (in OLRENDER_VALUES, separate files with a single ':' and "
+            "put none at either end)"
+        )
+    files = [(p, read_text(p, "--values", VALUES_FILE_LIMIT)) for p in options.get("values_files") or ()]
     values_warnings: list[str] = []
     values = config.load_values(files, values_warnings)
-    block = values.get("openLineage")
-    for candidate in (os.environ.get(config.KEY_ENV), block.get("apiKey") if isinstance(block, dict) else None):
-        reporter.add_secret(candidate)  # from the start: whatever fails later cannot print them
+    read_key_file = key_file_reader(reporter)
+    register_keys(options, values, reporter, read_key_file)
     for warning in values_warnings:
         reporter.warn(warning)
     mode = output_mode(options)
@@ -285,17 +517,24 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> bytes:
         return run_check(options, values, data, reporter)
     if options.get("forbid_plaintext") and options.get("method") == "secret":
         raise ConfigError(FORBID_SECRET_METHOD)
-    settings, warnings = config.resolve(options, values, os.environ, key_file_reader(reporter))
+    settings, warnings = config.resolve(options, values, os.environ, read_key_file)
     if settings.openlineage.api_key is not None:
         reporter.add_secret(settings.openlineage.api_key.reveal())
     for warning in warnings:
         reporter.warn(warning)
-    if options.get("forbid_plaintext"):
-        forbid_plaintext(settings, data)
+    from postrenderer.methods import method_for
+
+    forbid = bool(options.get("forbid_plaintext"))
+    if forbid:
+        forbid_secret_method(settings)
+    chosen = method_for(settings.openlineage)
+    analysis = pipeline.read(data, settings, chosen, full=forbid)
+    if forbid:
+        forbid_plaintext(analysis)
     method = settings.openlineage.method if settings.openlineage.enabled else "disabled"
     planned: list[pipeline.Result] = []
     try:
-        result = pipeline.analyse(data, settings, observe=planned.append)
+        result = pipeline.analyse(data, settings, chosen, observe=planned.append, analysis=analysis)
     finally:
         if planned and (options.get("explain") or options.get("report")):  # also after conflicts or no match
             from postrenderer.report import explain_render
@@ -306,30 +545,52 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> bytes:
     if mode == "emit_patches":
         from postrenderer.report import patches
 
-        return reporter.scrub(json.dumps(patches(result, method), indent=2) + "\n").encode()
+        return [reporter.scrub(json.dumps(patches(result, method), indent=2) + "\n").encode()]
     if mode == "diff":
         from postrenderer.report import diff
 
-        return reporter.scrub(diff(result)).encode()
+        return [reporter.scrub(diff(result)).encode()]
     if mode == "emit_kustomize_patches":  # stdout holds a generated Secret as rendering does: not scrubbed
         from postrenderer.kustomize import emit
 
-        return emit(result, method, data).encode()
-    result.output = pipeline.apply(result)
+        return [emit(result, method, data).encode()]
+    parts = pipeline.output(result)
     for report in result.plan.reports:
+        place = where(report.index, report.kind, report.name)
         if report.component:
             reporter.info(
-                f"document {report.index} ({report.kind}/{report.name}): component {report.role} "
-                f"({report.reason}); container {report.container} ({report.container_reason}); "
+                f"{place}: component {printable(report.role)} ({report.reason}); container "
+                f"{printable(report.container)} ({report.container_reason}); "
                 + ("; ".join(report.actions) or "nothing to do")
             )
         else:
-            reporter.info(f"document {report.index} ({report.kind}/{report.name}): skipped, {report.reason}")
+            reporter.info(f"{place}: skipped, {report.reason}")
     reporter.info(
         f"{len(result.plan.components)} component(s), {len(result.plan.ops)} document(s) changed, "
         f"{len(result.plan.new_documents)} added ({result.format} stream, method {method})"
     )
-    return result.output
+    return parts
+
+
+def register_keys(options: dict[str, Any], values: dict[str, Any], reporter: Reporter,
+                  read_key_file: Callable[[str], str]) -> None:
+    """Read every configured key source (in every mode, --check too), scrub each key, refuse one olrender cannot use.
+
+    Each is registered for scrubbing as soon as it is read, before it is checked, so that even a
+    failing check cannot print it. Blank values are left to ``config.resolve``.
+    """
+    from postrenderer import config
+
+    block = values.get("openLineage")
+    sources = [(os.environ.get(config.KEY_ENV), f"environment variable {config.KEY_ENV}"),
+               (block.get("apiKey") if isinstance(block, dict) else None, "openLineage.apiKey")]
+    if options.get("api_key_file"):
+        sources.append((read_key_file(options["api_key_file"]), f"--api-key-file {options['api_key_file']}"))
+    for value, _ in sources:
+        reporter.add_secret(value)
+    for value, source in sources:
+        if isinstance(value, str) and value.strip():
+            config.clean_key(value, source)
 
 
 MODES = {"check": "--check", "emit_patches": "--emit-patches", "diff": "--diff",
@@ -348,14 +609,18 @@ def output_mode(options: dict[str, Any]) -> str:
     return chosen[0] if chosen else "render"
 
 
-def forbid_plaintext(settings: Settings, data: bytes) -> None:
-    """--forbid-plaintext in render modes: no secret method, no plaintext key in the input."""
-    from postrenderer.check import scan_plaintext
-    from postrenderer.errors import CheckFailed
-
+def forbid_secret_method(settings: Settings) -> None:
+    """--forbid-plaintext refuses the secret method."""
     if settings.openlineage.enabled and settings.openlineage.method == "secret":
         raise ConfigError(FORBID_SECRET_METHOD)
-    found = scan_plaintext(data)
+
+
+def forbid_plaintext(analysis: Analysis) -> None:
+    """--forbid-plaintext in render modes: no plaintext key in the input."""
+    from postrenderer.check import plaintext_findings
+    from postrenderer.errors import CheckFailed
+
+    found = plaintext_findings(analysis.documents.items())
     if found:
         raise CheckFailed(
             "--forbid-plaintext: the stream holds the OpenLineage key in plain text:\n"
@@ -370,32 +635,42 @@ def write_explain(options: dict[str, Any], data: dict[str, Any], reporter: Repor
         return
     from postrenderer.report import explain_text
 
-    text = json.dumps(data, indent=2) + "\n" if options.get("report_format") == "json" else explain_text(data)
-    text = reporter.scrub(text)
+    if options.get("report_format") == "json":
+        text = json.dumps(data, indent=2) + "\n"  # (JSON escapes control characters itself)
+    else:  # every value on its own line: a name cannot start a line of its own
+        text = explain_text(printable_values(data))
+    text = printable(reporter.scrub(text), keep="\n")
     if path:
-        try:
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as exc:
-            raise ConfigError(f"--report {path}: cannot write ({exc.strerror})") from None
+        write_private(path, text, "--report")
     reporter.report(text.rstrip("\n"), to_stderr=explain)
 
 
-def run_check(options: dict[str, Any], values: dict[str, Any], data: bytes, reporter: Reporter) -> bytes:
+def printable_values(data: Any) -> Any:
+    """A copy of report data with control characters escaped in every string (names come from the stream)."""
+    if isinstance(data, dict):
+        return {printable(key): printable_values(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [printable_values(item) for item in data]
+    return printable(data) if isinstance(data, str) else data
+
+
+def run_check(
+    options: dict[str, Any], values: dict[str, Any], data: bytes, reporter: Reporter
+) -> list[bytes | memoryview]:
     """--check: evaluate the stream as it is and hand it back unchanged when it passes."""
     from postrenderer import check, pipeline
+    from postrenderer.analysis import read
     from postrenderer.discovery import ComponentRules
     from postrenderer.report import explain_check
 
     rules = ComponentRules.build(
         options.get("component_selector"), options.get("component_name"), options.get("container")
     )
-    result = check.check_stream(
-        data, rules, check.expectations(options, values), bool(options.get("forbid_plaintext"))
-    )
+    forbid = bool(options.get("forbid_plaintext"))
+    result = check.evaluate(read(data, rules, full=forbid), rules, check.expectations(options, values), forbid)
     write_explain(options, explain_check(result), reporter)
     reporter.notice(check.verdict(result, bool(options.get("allow_no_match"))))
-    return data if data.strip() else pipeline.EMPTY_OUTPUT.encode()
+    return [data if data.strip() else pipeline.EMPTY_OUTPUT.encode()]
 
 
 def _quiet_stdout() -> None:
@@ -408,10 +683,11 @@ def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point: run the command and exit with its status."""
     args = sys.argv[1:] if argv is None else list(argv)
     try:
+        install_signal_handlers()
         options = fast_parse(args, os.environ)
         status = execute(options) if options is not None else click_main(args)
-    except KeyboardInterrupt:
-        _say("olrender: interrupted\n")
+    except KeyboardInterrupt as exc:  # before execute could open the log file
+        _say(f"olrender: error: interrupted ({exc.signal_name if isinstance(exc, Interrupted) else 'SIGINT'})\n")
         status = ExitCode.INTERRUPTED
     except BrokenPipeError:
         _quiet_stdout()
@@ -419,7 +695,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except Exception as exc:  # the last line of defence: no traceback without --debug
         if "--debug" in args:
             raise
-        _say(f"olrender: internal error: {type(exc).__name__} (rerun with --debug)\n")
+        _say(f"olrender: error: internal error: {type(exc).__name__} (rerun with --debug)\n")
         status = ExitCode.INTERNAL
     sys.exit(int(status or 0))
 
@@ -454,9 +730,31 @@ def click_main(args: list[str]) -> int:
         return exc.exit_code
     except click.ClickException as exc:
         exc.show()
+        log_usage_error(args, exc.format_message())
         return ExitCode.CONFIG
     except click.exceptions.Abort:  # click's form of Ctrl-C
         raise KeyboardInterrupt from None
+
+
+def log_usage_error(args: list[str], message: str) -> None:
+    """Put a usage error into the log file the command line or OLRENDER_LOG_FILE names, if it can be opened.
+
+    Helm 4 discards stderr, so without this a mistyped option would leave no trace.
+    """
+    path = os.environ.get("OLRENDER_LOG_FILE") or None
+    for index, arg in enumerate(args):
+        if arg.startswith("--log-file="):
+            path = arg.partition("=")[2]
+        elif arg == "--log-file" and index + 1 < len(args):
+            path = args[index + 1]
+    if not path:
+        return
+    try:
+        log, _ = open_log(path)
+    except OlrenderError:
+        return
+    with log:
+        Reporter(None, log).error(f"invalid config: {message} (see olrender --help)")
 
 
 def _say(text: str) -> None:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 import yaml
 
 from postrenderer.discovery import ComponentRules
-from postrenderer.errors import ConfigError
+from postrenderer.errors import ConfigError, printable
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -31,6 +31,11 @@ METHODS = ("secret", "existing-secret", "vault")
 DEFAULT_SECRET_NAME = "openlineage-api-key-secret"
 DEFAULT_SECRET_KEY = "api-key"
 KEY_ENV = "OPENLINEAGE_API_KEY"
+# Every message olrender prints is scrubbed of the key, occurrence by occurrence. A short key ("api", "key")
+# would be "redacted" inside ordinary words, corrupting the message and showing where the key is. Real keys
+# are long random tokens (Astro Deployment API tokens are JWTs of several hundred characters), so 16 leaves
+# ample room while making a chance occurrence in a message's words, names and YAML practically impossible.
+MIN_KEY_LENGTH = 16
 
 _STRING_KEYS = ("apiKey", "apiKeySecret", "url", "namespace", "endpoint", "facetsEnvironmentVariables")
 
@@ -128,9 +133,11 @@ def load_values(files: list[tuple[str, str]], warnings: list[str] | None = None)
             raise ConfigError(f"values file {name}: malformed YAML{at}: {problem}") from None
         except stream.TooLarge as exc:
             raise ConfigError(f"values file {name}: {exc.describe()}") from None
+        except RecursionError:  # an alias inside its own anchor (a: &a [*a]): as in the stream
+            raise ConfigError(f"values file {name}: nesting too deep to process (an alias inside itself?)") from None
         if warnings is not None:
             warnings.extend(
-                f"values file {name}: duplicate key {duplicate}; like Helm, olrender uses the last value"
+                f"values file {name}: duplicate key {printable(duplicate)}; like Helm, olrender uses the last value"
                 for duplicate in duplicates
             )
         if data is None:
@@ -153,17 +160,35 @@ def load_values(files: list[tuple[str, str]], warnings: list[str] | None = None)
             raise ConfigError(
                 f"values file {name}: openLineage.enabled must be true or false, got {enabled!r}"
             )
-        merged = deep_merge(merged, data)
+        try:
+            merged = deep_merge(merged, data)
+        except RecursionError:
+            raise ConfigError(f"values file {name}: nesting too deep to process (an alias inside itself?)") from None
     return merged
 
 
 def clean_key(raw: str, source: str) -> ApiKey:
-    """Trim surrounding white space; an empty key is an error."""
+    """Trim surrounding white space; refuse a key that is empty, short, not UTF-8 or not one line of text.
+
+    The messages describe the key, never quote it.
+    """
     value = raw.strip()
     if not value:
         raise ConfigError(f"{source}: the API key is empty")
     if any(ch in value for ch in "\r\n"):
         raise ConfigError(f"{source}: the API key spans several lines")
+    if any("\udc80" <= ch <= "\udcff" for ch in value):  # bytes the environment could not decode
+        raise ConfigError(f"{source}: the API key is not UTF-8 text")
+    if not value.isprintable():
+        raise ConfigError(
+            f"{source}: the API key holds a control character, which an HTTP header cannot carry"
+        )
+    if len(value) < MIN_KEY_LENGTH:
+        raise ConfigError(
+            f"{source}: the API key is {len(value)} characters long; olrender accepts keys of at least "
+            f"{MIN_KEY_LENGTH} (real keys are long random tokens, and a short one could not be kept out of "
+            "messages without garbling them)"
+        )
     return ApiKey(value)
 
 
@@ -225,7 +250,7 @@ def resolve(
     enabled = block.get("enabled", True)
     vault = None
     if enabled and method == "vault":
-        from postrenderer.vault import vault_config  # vault builds on this module
+        from postrenderer.vault_settings import vault_config  # only the vault method loads its settings
 
         vault = vault_config(options, block.get("vault"), pick("url", "url"))
         if values_key or values_secret:

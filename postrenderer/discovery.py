@@ -7,7 +7,8 @@ Default rules (from what the agent chart is known to render):
 2. failing labels, the name: ``…-worker-<name>``, ``…-dag-processor``, ``…-triggerer``.
 
 ``--component-selector`` (a Kubernetes label selector) and ``--component-name``
-(a regular expression) replace these rules. Helm hooks are never components.
+(a regular expression, matched in linear time: ``names.NameRegex``) replace
+these rules. Helm hooks are never components.
 
 The target container is, in order: the one named by ``--container``; the one
 named by the pod annotation ``kubectl.kubernetes.io/default-container``; one
@@ -19,7 +20,8 @@ from __future__ import annotations
 
 import re
 
-from postrenderer.errors import ConfigError, InputError, where
+from postrenderer.errors import ConfigError, InputError, printable, where
+from postrenderer.names import DEFAULT_RULE, DefaultNameRule, NameRegex
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -29,7 +31,6 @@ if TYPE_CHECKING:
 
 ROLES = ("worker", "dag-processor", "triggerer")
 DEFAULT_SELECTOR = "app=astro-agent,component in (worker,dag-processor,triggerer)"
-DEFAULT_NAME_PATTERN = r"-(?P<role>worker)-[a-z0-9]([-a-z0-9]*[a-z0-9])?$|-(?P<role2>dag-processor|triggerer)$"
 DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
 
 _REQ_RE = re.compile(
@@ -95,19 +96,18 @@ def parse_selector(text: str, setting: str = "--component-selector") -> tuple[Re
 
 
 _DEFAULT_REQUIREMENTS = parse_selector(DEFAULT_SELECTOR)
-_DEFAULT_NAME_RE = re.compile(DEFAULT_NAME_PATTERN)
 
 
 class ComponentRules:
     """How components and their target containers are found (by default: the chart's labels, then names)."""
 
-    __slots__ = ("container", "name_pattern", "selector")
+    __slots__ = ("container", "name_rule", "selector")
 
     def __init__(
         self, selector: tuple[Requirement, ...] | None = _DEFAULT_REQUIREMENTS,
-        name_pattern: re.Pattern[str] | None = _DEFAULT_NAME_RE, container: str | None = None,
+        name_rule: DefaultNameRule | NameRegex | None = DEFAULT_RULE, container: str | None = None,
     ) -> None:
-        self.selector, self.name_pattern, self.container = selector, name_pattern, container
+        self.selector, self.name_rule, self.container = selector, name_rule, container
 
     @classmethod
     def build(
@@ -116,13 +116,9 @@ class ComponentRules:
         """Rules from the command line: a given selector or name pattern replaces both defaults."""
         if selector is None and name_regex is None:
             return cls(container=container)
-        try:
-            pattern = re.compile(name_regex) if name_regex else None
-        except re.error as exc:
-            raise ConfigError(f"--component-name: not a regular expression: {exc}") from None
         return cls(
             selector=parse_selector(selector) if selector else None,
-            name_pattern=pattern,
+            name_rule=NameRegex.compile(name_regex) if name_regex else None,
             container=container,
         )
 
@@ -159,17 +155,15 @@ def classify(workload: Workload, rules: ComponentRules) -> tuple[str | None, str
                 role = str(labels.get("component", "component"))
                 terms = ",".join(str(r) for r in rules.selector)
                 return role, f"{source} match {terms}"
-    if rules.name_pattern is not None and workload.name:
-        match = rules.name_pattern.search(workload.name)
-        if match:
-            groups = match.groupdict()
-            role = groups.get("role") or groups.get("role2") or "component"
-            return role, f"name {workload.name} matches {rules.name_pattern.pattern}"
+    if rules.name_rule is not None and isinstance(workload.name, str) and workload.name:
+        name_role = rules.name_rule.role(workload.name)
+        if name_role is not None:
+            return name_role, f"name {printable(workload.name)} matches {rules.name_rule.pattern}"
     looked = []
     if rules.selector is not None:
         looked.append("labels " + ",".join(str(r) for r in rules.selector))
-    if rules.name_pattern is not None:
-        looked.append(f"name /{rules.name_pattern.pattern}/")
+    if rules.name_rule is not None:
+        looked.append(f"name /{rules.name_rule.pattern}/")
     return None, "no match for " + " or ".join(looked)
 
 

@@ -3,7 +3,11 @@
 Every error olrender reports is an ``OlrenderError``; ``cli.main`` turns it into
 its ``exit_code`` and a one-paragraph message. Messages name the setting or the
 document (``document 7 (Deployment/astro-agent-triggerer): ...``) and never
-contain the API key.
+contain the API key. Text taken from the stream (names) goes through
+``printable``, so that a name cannot end a message line or move the cursor:
+
+    >>> where(3, "Deployment", "x\\nolrender: check passed")
+    'document 3 (Deployment/x\\\\nolrender: check passed)'
 """
 
 from __future__ import annotations
@@ -63,8 +67,19 @@ class CheckFailed(OlrenderError):
     exit_code = ExitCode.CHECK_FAILED
 
 
+def printable(text: object, keep: str = "") -> str:
+    """The text with each character that is not printable (except those in keep) escaped: ``\\n``, ``\\x1b``."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() or ch in keep else ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+        for ch in text
+    )
+
+
 def where(index: int, kind: object = None, name: object = None) -> str:
     """Describe a document for messages: ``document 3 (Deployment/x)``."""
     if kind or name:
-        return f"document {index} ({kind or '?'}/{name or '?'})"
+        return f"document {index} ({printable(kind or '?')}/{printable(name or '?')})"
     return f"document {index}"

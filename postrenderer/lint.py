@@ -15,13 +15,19 @@ findings into warnings; ``--check`` fails on them. The classic case:
        OPENLINEAGE_API_KEY (secretKeyRef openlineage-api-key-secret/api-key) is silently ignored and
        lineage is sent without the key. Fix: remove AIRFLOW__OPENLINEAGE__TRANSPORT ... or ...
 
-The rules follow the OpenLineage client: ``OPENLINEAGE_URL`` and
-``OPENLINEAGE_API_KEY`` configure the HTTP transport only while no transport is
-configured another way (``AIRFLOW__OPENLINEAGE__TRANSPORT``, any
-``OPENLINEAGE__TRANSPORT__*`` variable, a config file); the dynamic variables
-``OPENLINEAGE__TRANSPORT__AUTH__TYPE=api_key`` and
-``OPENLINEAGE__TRANSPORT__AUTH__APIKEY`` merge into any transport. Findings
-name the container and the variable, never a value that could be a secret.
+Which transport the client builds comes from ``postrenderer.transport``, a
+step-by-step model of openlineage-python 1.54.0 and the Airflow provider 2.20.3
+that tests/test_transport.py checks against both. In short: ``OPENLINEAGE_URL``
+and ``OPENLINEAGE_API_KEY`` configure the HTTP transport unless a transport
+*with a type* is configured another way (``OPENLINEAGE__TRANSPORT__TYPE``,
+``AIRFLOW__OPENLINEAGE__TRANSPORT``, a config file); ``OPENLINEAGE__TRANSPORT__*``
+variables without a type are ignored; ``async_http`` and a composite's
+``default_http`` still get the URL and the key; the dynamic variables
+``OPENLINEAGE__TRANSPORT__AUTH__TYPE=api_key`` and ``..._AUTH__APIKEY`` merge
+into a typed transport. A config file is read when it comes from a ConfigMap in
+the stream (or is the one olrender's Vault Agent renders); a setting olrender
+cannot see is a ``transport-unseen`` finding, never a guess. Findings name the
+container and the variable, never a value that could be a secret.
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ from __future__ import annotations
 import json
 import posixpath
 from collections.abc import Mapping
+
+from postrenderer.transport import Resolved, Sourced, Unseen, resolve
+from postrenderer.vaultcheck import agent_problems
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -42,19 +51,18 @@ if TYPE_CHECKING:
 KEY_VAR = "OPENLINEAGE_API_KEY"
 URL_VAR = "OPENLINEAGE_URL"
 NAMESPACE_VARS = ("OPENLINEAGE_NAMESPACE", "AIRFLOW__OPENLINEAGE__NAMESPACE")
-DISABLED_VARS = ("OPENLINEAGE_DISABLED", "AIRFLOW__OPENLINEAGE__DISABLED")
 TRANSPORT_JSON_VAR = "AIRFLOW__OPENLINEAGE__TRANSPORT"
 TRANSPORT_PREFIX = "OPENLINEAGE__TRANSPORT__"
 AUTH_TYPE_VAR = "OPENLINEAGE__TRANSPORT__AUTH__TYPE"
 AUTH_KEY_VAR = "OPENLINEAGE__TRANSPORT__AUTH__APIKEY"
 TRANSPORT_URL_VAR = "OPENLINEAGE__TRANSPORT__URL"
 TRANSPORT_TYPE_VAR = "OPENLINEAGE__TRANSPORT__TYPE"
-CONFIG_FILE_VARS = ("OPENLINEAGE_CONFIG", "AIRFLOW__OPENLINEAGE__CONFIG_PATH")
 ENV_SOURCES = ("configMapKeyRef", "fieldRef", "fileKeyRef", "resourceFieldRef", "secretKeyRef")
-TRUE_WORDS = frozenset({"true", "1", "t", "yes", "y", "on"})
 SENSITIVE_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH")
 SENSITIVE_NAMES = (TRANSPORT_JSON_VAR,)
 SENSITIVE_PREFIXES = ("AIRFLOW_CONN_",)
+# OPENLINEAGE__* variables may hold a whole transport as JSON (key included), except those naming a plain field
+PLAIN_FIELDS = ("TYPE", "URL", "ENDPOINT", "TIMEOUT", "VERIFY", "COMPRESSION", "PRIORITY")
 
 AUTH_FIX = (
     f"{AUTH_TYPE_VAR}=api_key and {AUTH_KEY_VAR} (valueFrom the Secret that holds the key)"
@@ -78,6 +86,7 @@ def is_sensitive(name: str) -> bool:
         any(word in upper for word in SENSITIVE_WORDS)
         or upper in SENSITIVE_NAMES
         or upper.startswith(SENSITIVE_PREFIXES)
+        or (upper.startswith("OPENLINEAGE__") and upper.rsplit("__", 1)[-1] not in PLAIN_FIELDS)
     )
 
 
@@ -150,10 +159,11 @@ class Finding:
 class Evaluation:
     """How the key, URL and namespace reach one container, and what is wrong."""
 
-    __slots__ = ("container", "findings", "key", "namespace", "notes", "url")
+    __slots__ = ("container", "findings", "key", "namespace", "notes", "transport", "url")
 
     def __init__(self, container: str) -> None:
         self.container = container
+        self.transport: Resolved | None = None  # the transport the client builds
         self.key: str | None = None
         self.url: str | None = None
         self.namespace: str | None = None
@@ -170,19 +180,8 @@ class Evaluation:
         return {
             "container": self.container, "ok": self.ok, "key": self.key, "url": self.url,
             "namespace": self.namespace, "findings": [f.to_dict() for f in self.findings],
-            "notes": list(self.notes),
+            "notes": list(self.notes), "transport": self.transport.to_dict() if self.transport else None,
         }
-
-
-class Transport:
-    """A transport configured another way than ``OPENLINEAGE_URL``/``OPENLINEAGE_API_KEY``."""
-
-    __slots__ = ("auth", "by_vault", "url", "variable", "what")
-
-    def __init__(self, variable: str, what: str, auth: bool | None, url: bool | None, by_vault: bool = False) -> None:
-        self.variable, self.what, self.by_vault = variable, what, by_vault
-        self.auth = auth  # whether it carries an API key: yes, no, or cannot tell
-        self.url = url
 
 
 def collect_env(container: Mapping[str, Any], lookup: Lookup) -> tuple[dict[str, Variable], list[str]]:
@@ -212,11 +211,6 @@ def collect_env(container: Mapping[str, Any], lookup: Lookup) -> tuple[dict[str,
             text = None if value is None else value if isinstance(value, str) else json.dumps(value)
             variables[entry["name"]] = Variable(entry["name"], "env", entry, text)
     return variables, unresolved
-
-
-def _truthy(variable: Variable | None) -> bool:
-    """Whether a variable is literally set to a true word."""
-    return variable is not None and variable.value is not None and variable.value.strip().lower() in TRUE_WORDS
 
 
 def _set(variable: Variable | None) -> bool:
@@ -258,65 +252,65 @@ def _volume(pod_spec: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
     return None
 
 
-def _config_file(variable: Variable, container: Mapping[str, Any], pod_spec: Mapping[str, Any]) -> Transport:
-    """A transport from an OpenLineage config file: known good only when Vault Agent renders it in the pod."""
-    path = variable.value or ""
-    what = f"the config file {path}" if path else f"the config file {variable.name} names"
-    if not path.startswith("/"):
-        return Transport(variable.name, what, None, None)
-    path = posixpath.normpath(path)
-    holders = [(mp, vol) for mp, vol, _ in _mounts(container) if path.startswith(mp.rstrip("/") + "/")]
-    if not holders:
-        return Transport(variable.name, what, None, None)
-    _, volume = max(holders, key=lambda item: len(item[0]))
-    agents = [c for c in _writers(pod_spec, volume) if _runs_vault_agent(c)]
-    if agents:
-        writer = f"{what} (rendered by Vault Agent init container {agents[0].get('name')!r})"
-        return Transport(variable.name, writer, True, True, by_vault=True)
-    return Transport(variable.name, what, None, None)
+class ConfigFiles:
+    """Reads config files as the container will see them: from a ConfigMap in the stream, or olrender's Vault file."""
+
+    def __init__(self, container: Mapping[str, Any], pod_spec: Mapping[str, Any], lookup: Lookup) -> None:
+        self.container, self.pod_spec, self.lookup = container, pod_spec, lookup
+        self.described: dict[str, str] = {}  # variable naming a file -> where that file comes from
+
+    def __call__(self, path: Sourced) -> str | dict[str, Any] | Unseen | None:
+        """The file's text (a Vault Agent file: its known shape), Unseen, or None when it does not exist."""
+        where = f"the config file {path}"
+        if not path.startswith("/"):
+            return Unseen(path.source, f"{where} (relative to the container's working directory)")
+        full = posixpath.normpath(path)
+        mounts = self.container.get("volumeMounts")
+        best: tuple[str, Mapping[str, Any]] | None = None
+        for mount in mounts if isinstance(mounts, list) else []:
+            if isinstance(mount, Mapping) and isinstance(mount.get("mountPath"), str):
+                base = posixpath.normpath(mount["mountPath"])
+                inside = full == base or full.startswith(base.rstrip("/") + "/")
+                if inside and len(base) > len(best[0] if best else ""):
+                    best = (base, mount)
+        if best is None:
+            return Unseen(path.source, f"{where}, which is on no volume of the pod (a file of the image, if any)")
+        base, mount = best
+        volume_name = str(mount.get("name"))
+        agents = [c for c in _writers(self.pod_spec, volume_name) if _runs_vault_agent(c)]
+        if agents:
+            what = f"{where} (rendered by Vault Agent init container {agents[0].get('name')!r})"
+            self.described[path.source] = what
+            unseen = Unseen(path.source, what)
+            return {"transport": {"type": Sourced("http", path.source), "url": unseen, "endpoint": unseen,
+                                  "auth": {"type": Sourced("api_key", path.source), "apiKey": unseen}}}
+        volume = _volume(self.pod_spec, volume_name) or {}
+        source = volume.get("configMap")
+        if not isinstance(source, Mapping) or not isinstance(source.get("name"), str):
+            return Unseen(path.source, f"{where}, on volume {volume_name}, which olrender cannot read")
+        data = self.lookup("ConfigMap", source["name"])
+        if data is None:
+            return Unseen(path.source, f"{where}, from ConfigMap {source['name']}, which is not in the stream")
+        self.described[path.source] = f"{where} (ConfigMap {source['name']})"
+        inside = posixpath.normpath(posixpath.join(str(mount.get("subPath") or ""), posixpath.relpath(full, base)))
+        items = source.get("items")
+        files = (
+            {str(i.get("path")): str(i.get("key")) for i in items if isinstance(i, Mapping)}
+            if isinstance(items, list) else {k: k for k in data}
+        )
+        if inside not in files or files[inside] not in data:
+            return None
+        text = data[files[inside]]
+        return text if text is not None else Unseen(path.source, f"{where}, binary data of ConfigMap {source['name']}")
 
 
-def _transport_json(variable: Variable) -> Transport:
-    """A transport from ``AIRFLOW__OPENLINEAGE__TRANSPORT`` (JSON; a reference cannot be inspected)."""
-    what = variable.name
-    if variable.value is None:
-        return Transport(variable.name, what, None, None)
-    try:
-        data = json.loads(variable.value)
-    except ValueError:
-        return Transport(variable.name, what, None, None)
-    if not isinstance(data, Mapping):
-        return Transport(variable.name, what, None, None)
-    auth = data.get("auth")
-    has_auth = isinstance(auth, Mapping) and bool(auth.get("apiKey") or auth.get("api_key"))
-    http = data.get("type") in (None, "http")
-    return Transport(variable.name, what, has_auth, bool(data.get("url")) if http else None)
-
-
-def transports(
-    variables: Mapping[str, Variable], container: Mapping[str, Any], pod_spec: Mapping[str, Any]
-) -> list[Transport]:
-    """Every transport the container configures besides the legacy HTTP variables."""
-    found: list[Transport] = []
-    for name in CONFIG_FILE_VARS:
-        if _set(variables.get(name)):
-            found.append(_config_file(variables[name], container, pod_spec))
-            break
-    if _set(variables.get(TRANSPORT_JSON_VAR)):
-        found.append(_transport_json(variables[TRANSPORT_JSON_VAR]))
-    dynamic = sorted(n for n in variables if n.startswith(TRANSPORT_PREFIX) and _set(variables[n]))
-    if dynamic:
-        kind = variables.get(TRANSPORT_TYPE_VAR)
-        http = kind is None or (kind.value or "").lower() == "http"
-        url = _set(variables.get(TRANSPORT_URL_VAR))
-        found.append(Transport(dynamic[0], dynamic[0], False, url if http or url else None))
-    return found
-
-
-def _dynamic_auth(variables: Mapping[str, Variable]) -> bool:
-    """Whether the dynamic auth variables hand the key to whatever transport is configured."""
-    kind = variables.get(AUTH_TYPE_VAR)
-    return _set(variables.get(AUTH_KEY_VAR)) and kind is not None and (kind.value or "").lower() == "api_key"
+def _env_value(variable: Variable) -> str | Unseen:
+    """A variable's value for the transport model: the literal, the empty string, or unseen."""
+    if variable.value is not None:
+        return variable.value
+    if variable.source == "env" and variable.value_from is None:
+        return ""
+    return Unseen(variable.name, variable.describe())
 
 
 def _unless(unresolved: list[str]) -> str:
@@ -403,6 +397,112 @@ def _key_source(
     return variable.describe()
 
 
+def _transport_findings(
+    result: Evaluation, variables: Mapping[str, Variable], described: Mapping[str, str],
+    container: Mapping[str, Any], pod_spec: Mapping[str, Any], lookup: Lookup, unresolved: list[str],
+) -> None:
+    """Findings about the transport the client builds: whether it exists, sends over HTTP, and has the key."""
+    name, findings, notes = result.container, result.findings, result.notes
+    resolved, key_var = result.transport, variables.get(KEY_VAR)
+    assert resolved is not None
+
+    def add(code: str, variable: str, problem: str, fix: str) -> None:
+        findings.append(Finding(code, name, variable, problem, fix))
+
+    def origin(source: str) -> str:
+        """Where a setting of the transport comes from, without a sensitive value."""
+        if source in described:
+            return described[source]
+        variable = variables.get(source)
+        if variable is None:
+            return source
+        return variable.describe() if source in (URL_VAR, KEY_VAR) else f"{source}, {variable.describe()}"
+
+    kind, by = resolved.kind, resolved.by
+    if kind == "disabled" and by is not None:
+        add("disabled", by, f"is {variables[by].value!r}, so lineage is switched off although the container is "
+            "configured to report it",
+            f"remove {by} from the chart values (commonEnv or the component's env); if lineage should "
+            "be off, set openLineage.enabled: false and do not run --check")
+        return
+    if kind == "unseen" and by is not None:
+        add("transport-unseen", by,
+            f"olrender cannot see {resolved.problem}, so it cannot tell which transport the OpenLineage client "
+            "builds or whether the key reaches it",
+            "give the OpenLineage settings as env values or from a ConfigMap in the stream, "
+            f"or let {URL_VAR} and {KEY_VAR} configure the HTTP transport")
+        return
+    if kind == "error" and by is not None:
+        if resolved.no_url:
+            add("url-missing", by, f"configures the OpenLineage transport, so {URL_VAR} is ignored, and "
+                f"{resolved.problem}, so the agent builds no OpenLineage client",
+                f"give that transport a URL (e.g. {TRANSPORT_URL_VAR} with {TRANSPORT_TYPE_VAR}=http), or remove {by}")
+        else:
+            problem = resolved.problem.removeprefix(f"{by} ")
+            add("transport-invalid", by, f"{problem}, so the agent builds no OpenLineage client and sends no lineage",
+                f"correct or remove {by}")
+        return
+    if by is None:  # no transport type anywhere: the legacy variables configure the client, or nothing does
+        ignored = sorted(n for n in variables if n.startswith(TRANSPORT_PREFIX) and _set(variables[n]))
+        if ignored:
+            notes.append(f"{', '.join(ignored)}: ignored, since no transport type is set ({TRANSPORT_TYPE_VAR})")
+        if key_var is not None:
+            result.key = _key_source(key_var, container, pod_spec, lookup, name, findings, notes)
+        elif _set(variables.get(AUTH_KEY_VAR)):
+            add("transport-type-missing", AUTH_KEY_VAR,
+                f"is not used: the OpenLineage client ignores the {TRANSPORT_PREFIX}* variables unless "
+                f"{TRANSPORT_TYPE_VAR} is set, so lineage is sent without a key",
+                f"set {TRANSPORT_TYPE_VAR}=http and {TRANSPORT_URL_VAR}, or set {KEY_VAR} instead")
+        else:
+            add("key-missing", KEY_VAR, "is not set" + _unless(unresolved),
+                "render with olrender (--api-key-secret NAME, --api-key-file FILE or --method vault), "
+                "or set openLineage.apiKeySecret in the chart values")
+        url_var = variables.get(URL_VAR)
+        if kind == "http" and url_var is not None:
+            result.url = url_var.describe()
+        else:
+            also = f" ({TRANSPORT_URL_VAR} does not count without {TRANSPORT_TYPE_VAR})" if _set(
+                variables.get(TRANSPORT_URL_VAR)) else ""
+            add("url-missing", URL_VAR,
+                ("is empty" if url_var is not None else "is not set") + also + _unless(unresolved), URL_FIX)
+        return
+    sinks = resolved.sinks()
+    if not sinks:
+        also = f", and {KEY_VAR} is ignored" if key_var is not None else ""
+        add("transport-not-http", by,
+            f"configures a {kind} transport, which sends no lineage over HTTP: lineage never reaches the "
+            f"OpenLineage API{also}",
+            f"remove {by} so that {URL_VAR} and {KEY_VAR} configure the HTTP transport, or make it an http "
+            f"transport with the key: {AUTH_FIX}")
+        return
+    keyed = next((sink for sink in sinks if sink.key), None)
+    result.url = origin(str((keyed or sinks[0]).url))
+    if keyed is not None and keyed.key == KEY_VAR and key_var is not None:
+        result.key = _key_source(key_var, container, pod_spec, lookup, name, findings, notes)
+    elif keyed is not None:
+        result.key = origin(str(keyed.key))
+        if key_var is not None:
+            notes.append(f"{KEY_VAR} is ignored: {origin(by)} configures the transport, which has its own key")
+    elif _set(variables.get(AUTH_KEY_VAR)) and (variables.get(AUTH_TYPE_VAR) or Variable("", "")).value != "api_key":
+        add("transport-auth-type", AUTH_TYPE_VAR, f"is not api_key, so {AUTH_KEY_VAR} is not used",
+            f"set {AUTH_TYPE_VAR}=api_key")
+    elif key_var is not None:
+        fileref = (key_var.value_from or {}).keys() == {"fileKeyRef"}
+        add("vault-transport-override" if fileref else "transport-override", by,
+            f"configures the OpenLineage transport, so {KEY_VAR} ({key_var.describe()}) is silently "
+            "ignored and lineage is sent without the key",
+            f"remove {by} from the container (chart values: commonEnv or the component's "
+            f"env) so that {URL_VAR} and {KEY_VAR} configure the HTTP transport"
+            + (
+                "; the vault method's fileKeyRef delivery only feeds OPENLINEAGE_API_KEY, so with a "
+                "transport of your own use --vault-delivery config-file instead"
+                if fileref else f", or give that transport the key: {AUTH_FIX}"
+            ))
+    else:
+        add("transport-without-key", by, f"configures the OpenLineage transport ({origin(by)}) and it has no API key",
+            f"give the transport the key: {AUTH_FIX}")
+
+
 def lint_container(
     container: Mapping[str, Any],
     pod_spec: Mapping[str, Any],
@@ -417,86 +517,11 @@ def lint_container(
     notes.extend(f"{where} is not in the stream: olrender cannot see its variables" for where in unresolved)
     expected = expected or Expected()
 
-    for var in DISABLED_VARS:
-        if _truthy(variables.get(var)):
-            findings.append(Finding(
-                "disabled", name, var,
-                f"is {variables[var].value!r}, so lineage is switched off although the container is "
-                "configured to report it",
-                f"remove {var} from the chart values (commonEnv or the component's env); if lineage should "
-                "be off, set openLineage.enabled: false and do not run --check",
-            ))
-
-    key_var = variables.get(KEY_VAR)
-    others = transports(variables, container, pod_spec)
-    dynamic_auth = _dynamic_auth(variables)
-    if _set(variables.get(AUTH_KEY_VAR)) and not dynamic_auth:
-        findings.append(Finding(
-            "transport-auth-type", name, AUTH_TYPE_VAR,
-            f"is not api_key, so {AUTH_KEY_VAR} is not used", f"set {AUTH_TYPE_VAR}=api_key",
-        ))
-
-    if not others:
-        if key_var is None:
-            findings.append(Finding(
-                "key-missing", name, KEY_VAR, "is not set" + _unless(unresolved),
-                "render with olrender (--api-key-secret NAME, --api-key-file FILE or --method vault), "
-                "or set openLineage.apiKeySecret in the chart values",
-            ))
-        else:
-            result.key = _key_source(key_var, container, pod_spec, lookup, name, findings, notes)
-    else:
-        auth = dynamic_auth or any(t.auth for t in others)
-        first = others[0]
-        if auth:
-            carrier = "the dynamic auth variables" if dynamic_auth else next(t.what for t in others if t.auth)
-            result.key = f"the API key of the transport, from {carrier}"
-            if key_var is not None:
-                notes.append(f"{KEY_VAR} is ignored: {first.what} configures the transport, which has its own key")
-        elif key_var is not None:
-            fileref = (key_var.value_from or {}).keys() == {"fileKeyRef"}
-            unsure = " (unless the transport it configures carries its own key)" if first.auth is None else ""
-            findings.append(Finding(
-                "vault-transport-override" if fileref else "transport-override", name, first.variable,
-                f"configures the OpenLineage transport, so {KEY_VAR} ({key_var.describe()}) is silently "
-                f"ignored and lineage is sent without the key{unsure}",
-                f"remove {first.variable} from the container (chart values: commonEnv or the component's "
-                f"env) so that {URL_VAR} and {KEY_VAR} configure the HTTP transport"
-                + (
-                    "; the vault method's fileKeyRef delivery only feeds OPENLINEAGE_API_KEY, so with a "
-                    "transport of your own use --vault-delivery config-file instead"
-                    if fileref else f", or give that transport the key: {AUTH_FIX}"
-                ),
-            ))
-        else:
-            unsure = "olrender cannot see whether it holds an API key" if first.auth is None else "it has no API key"
-            findings.append(Finding(
-                "transport-without-key", name, first.variable,
-                f"configures the OpenLineage transport ({first.what}) and {unsure}",
-                f"give the transport the key: {AUTH_FIX}",
-            ))
+    files = ConfigFiles(container, pod_spec, lookup)
+    result.transport = resolve({n: _env_value(v) for n, v in variables.items()}, files)
+    _transport_findings(result, variables, files.described, container, pod_spec, lookup, unresolved)
 
     url_var = variables.get(URL_VAR)
-    transport_url = next((t for t in others if t.url), None)
-    if others and not transport_url:
-        first = others[0]
-        if first.url is False:
-            findings.append(Finding(
-                "url-missing", name, first.variable,
-                f"configures the OpenLineage transport, so {URL_VAR} is ignored, and the transport has no URL",
-                f"set {TRANSPORT_URL_VAR} (and {TRANSPORT_TYPE_VAR}=http), or remove {first.variable}",
-            ))
-        else:
-            result.url = f"the transport in {first.what} (cannot be inspected)"
-            notes.append(f"the URL comes from {first.what}, which olrender cannot inspect")
-    elif transport_url is not None:
-        result.url = f"the transport in {transport_url.what}"
-    elif _set(url_var):
-        assert url_var is not None
-        result.url = url_var.describe()
-    else:
-        findings.append(Finding("url-missing", name, URL_VAR,
-                                ("is empty" if url_var is not None else "is not set") + _unless(unresolved), URL_FIX))
     if expected.url and url_var is not None and url_var.value is not None and url_var.value != expected.url:
         findings.append(Finding(
             "url-mismatch", name, URL_VAR, f"is {url_var.value!r}, but the configured URL is {expected.url!r}",
@@ -516,4 +541,6 @@ def lint_container(
                 f"is {have!r}, but the configured namespace is {expected.namespace!r}",
                 "render again with the same values, or fix --namespace / openLineage.namespace",
             ))
+    # the Vault Agent's own preconditions: a token to log in with, a file the container can read (vaultcheck)
+    findings.extend(Finding(code, name, *rest) for code, *rest in agent_problems(container, pod_spec, lookup))
     return result

@@ -1,8 +1,9 @@
-"""The ways of handing the key to a component, each as data: an ``Injection``.
+"""The ways of handing the key to a component, each as data: an ``Injection`` (see ``injection``).
 
 A method says *what* a component should end up with (env entries, pod
 annotations, init containers, volumes, mounts) and which documents the stream
 needs (a Secret, a ConfigMap). ``plan`` turns that into RFC 6902 operations.
+``method_for`` picks the method for a configuration.
 
     secret           OPENLINEAGE_API_KEY from Secret openlineage-api-key-secret
                      (generated from the plaintext key), checksum annotation
@@ -15,75 +16,19 @@ from __future__ import annotations
 
 import base64
 
-from postrenderer.config import OpenLineageConfig
+from postrenderer.injection import GENERATED_BY, Injection, Method, NewDocument, sha256_hex
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
-if not TYPE_CHECKING:  # the interpreter's own SHA-256: hashlib first loads OpenSSL, a few ms of every start-up
-    try:
-        from _sha2 import sha256  # Python 3.12 and later
-    except ImportError:
-        try:
-            from _sha256 import sha256  # Python 3.10 and 3.11
-        except ImportError:  # pragma: no cover - a build without it
-            from hashlib import sha256
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from hashlib import sha256
-    from typing import Any, TypeAlias
+    from typing import Any
 
+    from postrenderer.config import OpenLineageConfig
     from postrenderer.discovery import Component
+    from postrenderer.injection import Repairable as Repairable  # (re-exported, like the names in __all__)
 
-    # (what, existing item) -> why olrender may replace or remove that item without --overwrite, or None
-    Repairable: TypeAlias = Callable[[str, dict[str, Any]], str | None]
+__all__ = ["CHECKSUM_ANNOTATION", "GENERATED_BY", "Injection", "Method", "NewDocument", "method_for", "sha256_hex"]
 
 CHECKSUM_ANNOTATION = "checksum/openlineage-api-key"
-GENERATED_BY = "olrender"
-
-
-class Injection:
-    """What one component's pod template and target container should hold."""
-
-    __slots__ = ("annotations", "env", "init_containers", "repairable", "volume_mounts", "volumes")
-
-    def __init__(
-        self, env: list[dict[str, Any]], annotations: dict[str, str] | None = None,
-        init_containers: list[dict[str, Any]] | None = None, volumes: list[dict[str, Any]] | None = None,
-        volume_mounts: list[dict[str, Any]] | None = None, repairable: Repairable | None = None,
-    ) -> None:
-        self.env, self.annotations, self.repairable = env, annotations or {}, repairable
-        self.init_containers, self.volumes = init_containers or [], volumes or []
-        self.volume_mounts = volume_mounts or []
-
-
-class NewDocument:
-    """A document the method needs in the stream, with the file name Helm shows for it."""
-
-    __slots__ = ("doc", "filename", "secret")
-
-    def __init__(self, filename: str, doc: dict[str, Any], secret: bool = False) -> None:
-        self.filename, self.doc, self.secret = filename, doc, secret
-
-
-class Method:
-    """A way of handing over the key, bound to its configuration; the base adds no documents."""
-
-    name = ""
-
-    def __init__(self, config: OpenLineageConfig) -> None:
-        self.config = config
-
-    def injection(self, component: Component) -> Injection:
-        """What this component should get."""
-        raise NotImplementedError
-
-    def documents(self, namespace: str | None) -> list[NewDocument]:
-        """Documents the stream needs for components in this namespace."""
-        return []
-
-
-def sha256_hex(data: bytes) -> str:
-    """The SHA-256 digest of data, in hex (checksum annotations)."""
-    return sha256(data).hexdigest()
 
 
 def key_ref_env(config: OpenLineageConfig) -> dict[str, Any]:
@@ -164,7 +109,7 @@ def method_for(config: OpenLineageConfig) -> Method:
     if config.method == "existing-secret":
         return ExistingSecretMethod(config)
     if config.method == "vault":
-        from postrenderer.vault import VaultMethod  # vault builds on this module
+        from postrenderer.vault import VaultMethod  # only the vault method loads its module
 
         return VaultMethod(config)
     return SecretMethod(config)

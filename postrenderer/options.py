@@ -43,7 +43,7 @@ EPILOG = """\b
 Exit codes: 0 ok, 1 internal error, 2 usage or configuration error,
 3 malformed input, 4 conflict with what the chart rendered,
 5 no agent component found, 6 --check or --forbid-plaintext failed,
-130 interrupted.
+130 interrupted (SIGINT, SIGTERM).
 Every option can also be set as OLRENDER_<OPTION> (e.g. OLRENDER_VALUES,
 OLRENDER_API_KEY_SECRET); precedence: command line > environment > values files.
 """
@@ -100,7 +100,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
             "How the key reaches the pods. Default: inferred (apiKeySecret -> existing-secret, "
             "openLineage.vault -> vault, else secret)."),
     _value("api-key-file",
-           "File holding the plaintext key (secret method). Alternatively set OPENLINEAGE_API_KEY.", "FILE"),
+           "File holding the plaintext key (secret method; a regular file, at most 64 KiB). Alternatively set "
+           "OPENLINEAGE_API_KEY.", "FILE"),
     _value("api-key-secret", "Name of an existing Secret holding the key.", "NAME"),
     _value("api-key-secret-key", "Key inside the Secret.  [default: api-key]", "KEY"),
     _value("secret-name",
@@ -115,6 +116,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _value("vault-role", "Vault role the pods log in with, e.g. astro-agent.", "ROLE"),
     _value("vault-secret-path", "Vault secret with the key, e.g. secret/data/openlineage/api-key.", "PATH"),
     _value("vault-secret-field", "Field of that secret holding the key, e.g. key.", "FIELD"),
+    _choice("vault-kv-version", ("1", "2"),
+            "KV secrets engine version of the secret's mount (values: openLineage.vault.kvVersion).  [default: 2]"),
     _value("vault-image", "Vault Agent image.  [default: hashicorp/vault:2.0.4]", "IMAGE"),
     _value("vault-config-map", "ConfigMap holding agent.hcl.  [default: vault-agent-config]", "NAME"),
     _flag("no-vault-config-map", "Do not generate the agent ConfigMap (you manage it)."),
@@ -124,7 +127,9 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _value("component-selector",
            "Label selector for components, replacing the default rules "
            "(default: app=astro-agent,component in (worker,dag-processor,triggerer), then names).", "SELECTOR"),
-    _value("component-name", "Regular expression on workload names, replacing the default rules.", "REGEX"),
+    _value("component-name",
+           "Regular expression on workload names (Python syntax, matched in linear time: no backreferences or "
+           "lookaround), replacing the default rules.", "REGEX"),
     _value("container", "Target container name in every component.", "NAME"),
     _flag("overwrite", "Replace conflicting env entries and Secrets instead of failing."),
     _flag("allow-no-match", "Succeed even if the stream holds no agent component."),

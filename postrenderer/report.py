@@ -27,8 +27,9 @@ import copy
 import re
 from collections.abc import Mapping
 
-from postrenderer import __version__, stream
+from postrenderer import __version__, edit, stream
 from postrenderer.lint import is_sensitive
+from postrenderer.workloads import pointer
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -174,7 +175,7 @@ def added_document(result: Result, index: int) -> dict[str, Any]:
 
 def patches(result: Result, method: str | None = None, redact: bool = True) -> dict[str, Any]:
     """The ``--emit-patches`` document: RFC 6902 operations per changed document, and added documents."""
-    segments = {s.index: s for s in result.segments}
+    segments = result.segments
     documents = []
     for index in sorted(result.plan.ops):
         doc = result.documents[index]
@@ -199,24 +200,72 @@ def _label(index: int | None, doc: Any) -> str:
     return f"document {index}, {what}" if index is not None else f"added, {what}"
 
 
+def redaction_ops(doc: Any, path: tuple[object, ...] = ()) -> list[dict[str, Any]]:
+    """Operations that replace every secret value of a document with ``<redacted>`` (text diffs show no key)."""
+    ops: list[dict[str, Any]] = []
+    if isinstance(doc, dict):
+        if not path and doc.get("kind") == "Secret":
+            for part in SECRET_PARTS:
+                values = doc.get(part)
+                if isinstance(values, dict):
+                    ops += [{"op": "replace", "path": pointer(part, k), "value": REDACTED} for k in values]
+        secret_env = _is_secret_env(doc)
+        for key, value in doc.items():
+            if not path and doc.get("kind") == "Secret" and key in SECRET_PARTS:
+                continue
+            if secret_env and key == "value":
+                ops.append({"op": "replace", "path": pointer(*path, key), "value": REDACTED})
+            else:
+                ops += redaction_ops(value, (*path, key))
+    elif isinstance(doc, list):
+        for i, item in enumerate(doc):
+            ops += redaction_ops(item, (*path, i))
+    elif isinstance(doc, str) and "://" in doc and _URL_PASSWORD_RE.search(doc):
+        ops.append({"op": "replace", "path": pointer(*path), "value": _redact(doc)})
+    return ops
+
+
+def _redacted_plan(ops: list[dict[str, Any]], doc: Any) -> list[dict[str, Any]]:
+    """The plan's operations with secret values hidden; a hidden value that replaces another says so."""
+    hidden = []
+    for op in ops:
+        out = redact_op(op, doc)
+        if out.get("value") == REDACTED and op["op"] in ("add", "replace"):
+            old = _resolve(doc, str(op["path"]).split("/")[1:])
+            if old is not None and old != op.get("value"):
+                out["value"] = CHANGED
+        hidden.append(out)
+    return hidden
+
+
+def _shown(text: str, ops: list[dict[str, Any]], newline: str) -> str:
+    """A document's text with operations applied for showing (a document that cannot be redacted is withheld)."""
+    try:
+        return edit.apply(text, ops, newline)
+    except (edit.EditError, ValueError):
+        return f"# (olrender cannot show this document: it holds a secret value it cannot redact in place){newline}"
+
+
 def diff(result: Result) -> str:
-    """A unified diff per changed or added document, as data (both sides written alike), secrets hidden."""
+    """A unified diff per changed or added document: the very lines olrender inserts, secrets hidden."""
     import difflib  # deferred: only --diff needs it (start-up time of every render)
 
-    segments = {s.index: s for s in result.segments}
+    segments = result.segments
     chunks: list[str] = []
     for index in sorted(result.plan.ops):
-        before, after = result.documents[index], result.patched[index]
-        segment = segments.get(index)
-        indented = stream.indents_sequences(segment.text) if segment is not None else False
+        segment, before = segments[index], result.documents[index]
+        hide = redaction_ops(before)
+        old = _shown(segment.text, hide, segment.newline)
+        new = _shown(segment.text, hide + _redacted_plan(result.plan.ops[index], before), segment.newline)
         source = source_of(segment, before) or f"document-{index}"
         label = _label(index, before)
-        old = stream.dump(redact_document(before), indented).splitlines(keepends=True)
-        new = stream.dump(redact_document(after, before), indented).splitlines(keepends=True)
-        chunks.extend(difflib.unified_diff(old, new, f"a/{source} ({label})", f"b/{source} ({label})"))
+        chunks.extend(difflib.unified_diff(
+            old.splitlines(keepends=True), new.splitlines(keepends=True),
+            f"a/{source} ({label})", f"b/{source} ({label})",
+        ))
     for i, new_doc in enumerate(result.plan.new_documents):
         doc = added_document(result, i)
-        lines = stream.dump(redact_document(doc)).splitlines(keepends=True)
+        lines = edit.document(redact_document(doc)).splitlines(keepends=True)
         chunks.extend(difflib.unified_diff([], lines, "/dev/null", f"b/{new_doc.filename} ({_label(None, doc)})"))
     return "".join(chunks)
 

@@ -1,16 +1,19 @@
-"""Read a manifest stream into segments and write it back without damage.
+"""Read a manifest stream into segments, and each document the way Kubernetes reads it.
 
 A *segment* is the verbatim text of one YAML document together with the
 marker and comment lines in front of it (Helm 3's ``---`` + ``# Source:``).
 Joining all segments gives back the input byte for byte, so documents that
-olrender does not change are written exactly as they came in. A changed
-document keeps its leading lines and gets a fresh YAML body:
+olrender does not change are written exactly as they came in (and changed
+ones are edited in their own text, see ``edit``):
 
-    ---                                      ---
-    # Source: agent/templates/worker.yaml    # Source: agent/templates/worker.yaml
-    kind: Deployment        (changed)  ->    kind: Deployment
-    ...                                      ...  (key order kept, env added)
+    ---                                      segment 1
+    # Source: agent/templates/worker.yaml
+    kind: Deployment
+    ---                                      segment 2
+    kind: ConfigMap
 
+Documents are read with a resolver that follows Kubernetes' YAML decoder
+(``resolve_plain``), so olrender sees the values the cluster will see.
 Splitting follows YAML's own rule: ``---`` and ``...`` are markers only at the
 start of a line and followed by white space, so an indented ``---`` inside a
 block scalar never splits a document.
@@ -27,7 +30,7 @@ from postrenderer.errors import InputError, where
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from typing import Any, ClassVar
+    from typing import Any
 
 HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
 
@@ -41,22 +44,18 @@ _INDENTED_ROOT_RE = re.compile(r"(?:(?:[ \t]*|---[ \t]*)(?:#[^\n]*)?\r?\n)*[ \t]
 _LATER_MARKER_RE = re.compile(r"\n(?:(?:---|\.\.\.)(?=[ \t\r\n]|\Z)|%)")
 # after a line break: a column-0 line that is not a comment, a marker alone or a plain key/sequence entry
 _ODD_START_RE = re.compile(r"\n(?:[^\sA-Za-z0-9_./#-]|---[ \t]+[^\s#])")
-# tags, anchors, aliases, complex keys, merge keys, the "=" value key, "0x_"-like numbers, collection keys,
-# each where a YAML token starts
+# tags, anchors, aliases, complex keys, merge keys, collection keys, each where a YAML token starts
 _TOKEN = r"[^\s\[\]{},]"
 _NEEDS_OBJECTS_RE = re.compile(
     rf"!(?<!{_TOKEN}!)|&(?<!{_TOKEN}&)|\*(?<!{_TOKEN}\*)|\?(?=\s|$)(?<!{_TOKEN}\?)|<<(?<!{_TOKEN}<<)"
-    rf"|=(?=[\s\]}},:#]|$)(?<!{_TOKEN}=)|0[xb]_(?<![^\s\[\]{{}},+-]0[xb]_)|\._(?<![^\s\[\]{{}},+-]\._)"
     r"|\][ \t]*:(?=\s|$)|\}[ \t]*:(?=\s|$)",  # (literal first characters keep the scan fast)
     re.MULTILINE,
 )
 
 try:  # pragma: no cover - depends on how PyYAML was built
     _BaseLoader: Any = yaml.CSafeLoader
-    _BaseDumper: Any = yaml.CSafeDumper
 except AttributeError:  # pragma: no cover
     _BaseLoader = yaml.SafeLoader
-    _BaseDumper = yaml.SafeDumper
 
 try:  # pragma: no cover - depends on how PyYAML was built
     from yaml._yaml import CParser  # libyaml's parser alone: events, no nodes
@@ -70,19 +69,101 @@ MAX_EXPANDED_NODES = 1_000_000
 MAX_DEPTH = 200  # nesting levels; libyaml's composer recurses in C, and rewriting recurses in Python
 MAX_DOCUMENT_BYTES = 16 * 2**20  # characters of one document (all ASCII in practice)
 MAX_STREAM_BYTES = 64 * 2**20  # the whole input; the CLI stops reading one byte past it
+MAX_DOCUMENTS = 200_000  # documents of a stream, empty ones included
 
+_BOM_AFTER_MARKER_RE = re.compile(r"---[ \t]*\r?\n\ufeff")
 _KIND_HINT_RE = re.compile(r"^kind:[ \t]*[\"']?([A-Za-z][A-Za-z0-9]*)", re.MULTILINE)
 _METADATA_HINT_RE = re.compile(r"^metadata:[ \t]*(?:#[^\n]*)?\r?\n", re.MULTILINE)
 _NAME_HINT_RE = re.compile(r"name:[ \t]*[\"']?([^\"'\s#]+)")
 
 
-class Loader(_BaseLoader):  # type: ignore[misc]
-    """Safe loader that keeps timestamps as strings and notes duplicate keys."""
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_NULL_TAG = "tag:yaml.org,2002:null"
+MERGE_TAG = "tag:yaml.org,2002:merge"
+# plain scalars Kubernetes' decoder (sigs.k8s.io/yaml, go-yaml v2 rules) reads as something other than a string,
+# by their exact spelling
+_TRUE_WORDS = frozenset(["y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"])
+_FALSE_WORDS = frozenset(["n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"])
+_WORDS = {
+    **dict.fromkeys(_TRUE_WORDS | _FALSE_WORDS, _BOOL_TAG),
+    **dict.fromkeys(["", "~", "null", "Null", "NULL"], _NULL_TAG),
+    **dict.fromkeys(
+        [f"{sign}.{word}" for sign in ("", "+", "-") for word in ("inf", "Inf", "INF")] + [".nan", ".NaN", ".NAN"],
+        _FLOAT_TAG,
+    ),
+    "<<": MERGE_TAG,  # a merge key; as a value it stays the string "<<" (see Loader)
+}
+# numbers once every "_" is dropped: Go's strconv.ParseInt(s, 0, 64) (any size) and go-yaml's float syntax
+_INT_RE = re.compile(r"[-+]?(?:0[bB][01]+|0[oO][0-7]+|0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
+_FLOAT_RE = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_DOT_FLOAT_RE = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?")  # starting with ".": no "_" allowed
+_NUMBER_START = frozenset("0123456789+-")
 
-    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
-        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
-    }
+
+def resolve_plain(value: str) -> str:
+    """The tag Kubernetes gives a plain (unquoted) scalar; everything else is a string.
+
+    The rules of go-yaml v2 as sigs.k8s.io/yaml uses them, which Helm, kubectl and the API server share:
+
+        y, on, True -> bool      0o17, 017, 0x1F, 1_000, +12 -> int     1e3, 08, .5, 1. -> float
+        12:30, 1:20:30, 2001-12-14, =, yEs, 0x -> string (PyYAML's YAML 1.1 reads the first two as numbers)
+    """
+    tag = _WORDS.get(value)
+    if tag is not None:
+        return tag
+    first = value[0]
+    if first == ".":
+        return _FLOAT_TAG if _DOT_FLOAT_RE.fullmatch(value) else _STR_TAG
+    if first in _NUMBER_START:
+        digits = value.replace("_", "")
+        whole = _INT_RE.fullmatch(digits) is not None
+        if whole and -(2**63) <= _int(digits) < 2**64:  # what Go's int64 or uint64 holds
+            return _INT_TAG
+        if _FLOAT_RE.fullmatch(digits):  # (a decimal integer beyond 64 bits included)
+            return _FLOAT_TAG
+        if whole:  # a larger binary, octal or hexadecimal integer
+            return _INT_TAG
+    return _STR_TAG
+
+
+def _int(digits: str) -> int:
+    """An integer as Go's strconv.ParseInt(digits, 0, ...) reads it (a leading ``0`` means octal)."""
+    sign = -1 if digits[0] == "-" else 1
+    digits = digits.lstrip("+-")
+    if len(digits) > 1 and digits[0] == "0" and digits[1] not in "bBoOxX":
+        return sign * int(digits, 8)
+    return sign * int(digits, 0)
+
+
+def _construct_int(loader: Any, node: Any) -> int:
+    """An integer as Go reads it: ``_`` ignored, ``0b``/``0o``/``0x`` prefixes, a leading ``0`` for octal."""
+    return _int(node.value.replace("_", ""))
+
+
+def _construct_float(loader: Any, node: Any) -> float:
+    """A float as Go reads it (``.inf``, ``.nan`` and decimal notation, ``_`` ignored)."""
+    text = node.value.replace("_", "")
+    word = text.lower().lstrip("+")
+    if word in (".inf", "-.inf", ".nan"):
+        return float(word.replace(".", ""))
+    return float(text)
+
+
+class Loader(_BaseLoader):  # type: ignore[misc]
+    """Safe loader that reads scalars as Kubernetes does and notes duplicate keys.
+
+    Its resolver follows Kubernetes' YAML decoder, not PyYAML's YAML 1.1: no
+    sexagesimal numbers, timestamps or ``=`` values, and ``y``/``n``, ``0o17``,
+    ``1e3`` and ``08`` are what Kubernetes makes of them (``resolve_plain``).
+    """
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        """The tag of a node: plain scalars by Kubernetes' rules, the rest as usual."""
+        if kind is yaml.ScalarNode and implicit[0]:
+            return resolve_plain(value)
+        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -148,6 +229,12 @@ class Loader(_BaseLoader):  # type: ignore[misc]
         return dict(super().construct_mapping(node, deep=deep))
 
 
+Loader.add_constructor(_INT_TAG, _construct_int)
+Loader.add_constructor(_FLOAT_TAG, _construct_float)
+Loader.add_constructor(_BOOL_TAG, lambda loader, node: node.value in _TRUE_WORDS)
+Loader.add_constructor(MERGE_TAG, lambda loader, node: node.value)  # "<<" as a value: a string, as in Kubernetes
+
+
 class TooLarge(Exception):
     """A document exceeds one of olrender's processing limits."""
 
@@ -162,32 +249,14 @@ class TooLarge(Exception):
         return self.message.replace("{at}", at)
 
 
-def _represent_str(dumper: Any, value: str) -> Any:
-    """Write multi-line strings as readable block scalars."""
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-class Dumper(_BaseDumper):  # type: ignore[misc]
-    """Safe dumper with block scalars for multi-line text and no anchors."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        """Write shared nodes out in full: Kubernetes manifests carry no anchors."""
-        return True
-
-
-Dumper.add_representer(str, _represent_str)
-_INDENTED_SEQ_RE = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*\1 +- ", re.MULTILINE)
-_COMPACT_SEQ_RE = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*\1- ", re.MULTILINE)
-
-
 class Segment:
-    """The verbatim text of one document and its leading marker/comment lines."""
+    """The verbatim text of one document and its leading marker/comment lines, and its bytes in the stream."""
 
-    __slots__ = ("index", "line", "text")
+    __slots__ = ("index", "line", "size", "start", "text")
 
-    def __init__(self, index: int, text: str, line: int) -> None:
+    def __init__(self, index: int, text: str, line: int, start: int = 0, size: int = -1) -> None:
         self.index, self.text, self.line = index, text, line
+        self.start, self.size = start, len(text) if size < 0 else size  # byte offset and length in the input
 
     @property
     def has_document(self) -> bool:
@@ -198,6 +267,20 @@ class Segment:
     def newline(self) -> str:
         """The line ending this segment uses."""
         return "\r\n" if "\r\n" in self.text else "\n"
+
+    @property
+    def bom(self) -> int:
+        """Where a byte order mark right after the ``---`` line sits (kubectl accepts one there), or -1."""
+        if "\ufeff" not in self.text:
+            return -1
+        match = _BOM_AFTER_MARKER_RE.match(self.text)
+        return match.end() - 1 if match else -1
+
+    @property
+    def source(self) -> str:
+        """The text YAML is read from: the document, without a byte order mark right after its ``---`` line."""
+        at = self.bom
+        return self.text if at < 0 else self.text[:at] + self.text[at + 1 :]
 
 
 def _has_content(text: str) -> bool:
@@ -254,15 +337,24 @@ def _document_at(data: bytes, offset: int) -> str:
     for segment in segments:
         start += len(segment.text)
         if position < start:
-            return _place(segment)
+            return place(segment)
     return "the stream"
 
 
 def split(text: str) -> list[Segment]:
     """Cut the stream into segments whose concatenation is the input."""
+    return list(segments(text))
+
+
+def segments(text: str, source: bytes | None = None) -> Iterator[Segment]:
+    """The stream's segments one by one (the caller may keep only those it needs); their byte spans in source."""
     cuts: list[int] = []
     open_doc = False
-    marks = [m.start() for m in _MARKER_RE.finditer(text)]
+    marks: list[int] = []
+    for match in _MARKER_RE.finditer(text):
+        marks.append(match.start())
+        if len(marks) > 2 * MAX_DOCUMENTS + 1:  # (a document has at most a "---" and a "..." of its own)
+            raise InputError(_too_many())
     bounds = [*marks, len(text)]
     if not marks or marks[0] != 0:
         open_doc = _has_content(text[: bounds[0]])
@@ -281,28 +373,41 @@ def split(text: str) -> list[Segment]:
             end = nxt if end < 0 or end >= nxt else end + 1
             cuts.append(end)
             open_doc = _has_content(text[end:nxt])
-    segments: list[Segment] = []
-    start = 0
-    line = 1
+    if len(cuts) >= MAX_DOCUMENTS:
+        raise InputError(_too_many())
+    ascii_only = source is None or len(source) == len(text)
+    start = byte = 0
+    line = index = 1
     for cut in [*cuts, len(text)]:
         if cut > start:
             chunk = text[start:cut]
-            segments.append(Segment(len(segments) + 1, chunk, line))
+            size = len(chunk) if ascii_only else len(chunk.encode("utf-8", "surrogatepass"))
+            segment = Segment(index, chunk, line, byte, size)
             if len(chunk) > MAX_DOCUMENT_BYTES:
                 raise InputError(
-                    f"{_place(segments[-1])}: the document is {len(chunk) / 2**20:.1f} MiB; olrender accepts "
+                    f"{place(segment)}: the document is {len(chunk) / 2**20:.1f} MiB; olrender accepts "
                     f"documents up to {MAX_DOCUMENT_BYTES // 2**20} MiB (the Kubernetes API stores objects "
                     "up to about 1.5 MiB)"
                 )
+            yield segment
+            index += 1
+            byte += size
             line += chunk.count("\n")
             start = cut
-    return segments
+
+
+def _too_many() -> str:
+    """The message for a stream with more documents than MAX_DOCUMENTS."""
+    return (
+        f"the stream holds more than {MAX_DOCUMENTS:,} documents (empty ones included), olrender's limit "
+        "(a Helm release holds a few thousand at most)"
+    )
 
 
 def parse(segment: Segment) -> tuple[Any, list[str]]:
     """Parse one segment; return the document (None if empty) and its duplicate keys."""
     try:
-        doc, duplicates = load(segment.text)
+        doc, duplicates = load(segment.source)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         at = f" at line {segment.line + mark.line}, column {mark.column + 1}" if mark else ""
@@ -310,7 +415,7 @@ def parse(segment: Segment) -> tuple[Any, list[str]]:
         if problem.startswith("could not determine a constructor for the tag"):
             tag = problem.rpartition(" ")[2]
             raise InputError(
-                f"{_place(segment)}: unsupported YAML tag {tag}{at}; Kubernetes manifests use only "
+                f"{place(segment)}: unsupported YAML tag {tag}{at}; Kubernetes manifests use only "
                 "plain YAML types (quote the value if the tag is meant as text)"
             ) from None
         if exc.context and exc.context != problem and exc.problem:
@@ -320,28 +425,34 @@ def parse(segment: Segment) -> tuple[Any, list[str]]:
                 since = f" from line {segment.line + started.line}"
             problem += f" ({exc.context}{since})"
         index = getattr(mark, "index", -1)
-        if 0 <= index < len(segment.text) and segment.text[index] == "\t":
+        if 0 <= index < len(segment.source) and segment.source[index] == "\t":
             problem += "; it is a tab, and YAML does not allow tabs for indentation"
+        elif "\ufeff" in segment.source:
+            bom_line = segment.line + segment.source.count("\n", 0, segment.source.index("\ufeff"))
+            problem += (
+                f"; the document holds a byte order mark (U+FEFF) at line {bom_line}, which YAML allows only "
+                "at the start of a document (right after its --- line)"
+            )
         elif "mapping values are not allowed" in problem:
             problem += "; check the indentation of this line"
-        raise InputError(f"{_place(segment)}: malformed YAML{at}: {problem}") from None
+        raise InputError(f"{place(segment)}: malformed YAML{at}: {problem}") from None
     except yaml.reader.ReaderError as exc:
-        line = segment.line + segment.text.count("\n", 0, exc.position)
+        line = segment.line + segment.source.count("\n", 0, exc.position)
         raise InputError(
-            f"{_place(segment)}: unacceptable character #x{exc.character:04x} at line {line}: "
+            f"{place(segment)}: unacceptable character #x{exc.character:04x} at line {line}: "
             "YAML allows no control characters"
         ) from None
     except yaml.YAMLError as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"{_place(segment)}: malformed YAML: {detail}") from None
+        raise InputError(f"{place(segment)}: malformed YAML: {detail}") from None
     except TooLarge as exc:
-        raise InputError(f"{_place(segment)}: {exc.describe(segment.line)}") from None
+        raise InputError(f"{place(segment)}: {exc.describe(segment.line)}") from None
     except RecursionError:
-        raise InputError(f"{_place(segment)}: nesting too deep to process") from None
+        raise InputError(f"{place(segment)}: nesting too deep to process") from None
     if doc is not None and not isinstance(doc, dict):
         what = "a list (YAML sequence)" if isinstance(doc, list) else "a single value (YAML scalar)"
         raise InputError(
-            f"{_place(segment)}: the document is {what}, not a Kubernetes object; every document in the "
+            f"{place(segment)}: the document is {what}, not a Kubernetes object; every document in the "
             "stream must be a mapping with apiVersion and kind (Helm and kubectl reject it too)"
         )
     return doc, duplicates
@@ -368,9 +479,8 @@ def load(text: str) -> tuple[Any, list[str]]:
 def plain_yaml(text: str) -> bool:
     """Whether a document's text uses only plain YAML: nothing that only building objects refuses or expands.
 
-    That leaves out tags, anchors and aliases, ``<<`` merges, the ``=`` value
-    key, collection keys and numbers like ``0x_`` (each where a YAML token can
-    start, so ``#!/bin/sh`` or ``a=b`` do not count). Plain YAML can be checked
+    That leaves out tags, anchors and aliases, ``<<`` merges and collection
+    keys (each where a YAML token can start, so ``#!/bin/sh`` does not count). Plain YAML can be checked
     by libyaml's parser alone and built without PyYAML's general constructor.
     """
     return _NEEDS_OBJECTS_RE.search(text) is None
@@ -387,7 +497,7 @@ def sketch(segment: Segment, paths: set[tuple[str, ...]]) -> dict[str, Any] | No
         paths {("metadata",), ("spec", "template", "metadata")} of a Deployment
         -> {"metadata": {...}, "spec": {"template": {"metadata": {...}}}}
     """
-    text = segment.text
+    text = segment.source
     if not plain_yaml(text) or not _nesting_ok(text):
         return None
     reader = _Sketch(Loader(text), paths)
@@ -495,7 +605,7 @@ class _DuplicateKeys(Exception):
     """A mapping of a plain document repeats a key."""
 
 
-def _place(segment: Segment) -> str:
+def place(segment: Segment) -> str:
     """``document 3 (ConfigMap/x) at line 40``: the document, with its kind and name when the text shows them."""
     kind, name = identity_hint(segment.text)
     return f"{where(segment.index, kind, name)} at line {segment.line}"
@@ -609,12 +719,12 @@ def check(segment: Segment) -> None:
     """Prove a segment is what ``parse`` accepts, without keeping (or mostly building) the document.
 
     Unless the text uses a feature that only building the Python objects can
-    refuse or expand (tags, anchors and aliases, ``<<`` merges, the ``=`` value
-    key, collection keys, numbers like ``0x_``), libyaml's parser alone checks
+    refuse or expand (tags, anchors and aliases, ``<<`` merges, collection
+    keys), libyaml's parser alone checks
     it: several times cheaper than ``parse``. Problems are reported by
     ``parse``, in the same words as always.
     """
-    text = segment.text
+    text = segment.source
     if plain_yaml(text) and _nesting_ok(text):
         parser = _EventParser(text)
         try:
@@ -629,63 +739,6 @@ def check(segment: Segment) -> None:
         except yaml.YAMLError:
             pass
     parse(segment)
-
-
-def indents_sequences(text: str) -> bool:
-    """Whether a document writes block sequences indented under their key (``key:\n  - a``)."""
-    indented = _INDENTED_SEQ_RE.search(text)
-    compact = _COMPACT_SEQ_RE.search(text)
-    if indented is None:
-        return False
-    return compact is None or indented.start() < compact.start()
-
-
-def dump(doc: Any, indent_sequences: bool = False) -> str:
-    """Serialise one document: key order kept, block scalars for multi-line text."""
-    text: str = yaml.dump(
-        doc, Dumper=Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1_000_000
-    )
-    return _indent_sequences(text) if indent_sequences else text
-
-
-def _indent_sequences(text: str) -> str:
-    """Indent every block sequence that is a mapping value by two more spaces (``key:\n  - a``).
-
-    The C emitter always writes such sequences level with their key. Its own
-    output is parsed back (events only) to find their lines; every line of one
-    (scalar continuation lines included, empty lines excepted) moves right, so
-    the document means the same and reads like the pure-Python emitter's output.
-    """
-    shifts: list[tuple[int, int]] = []
-    open_nodes: list[tuple[bool, int, int]] = []  # (is a sequence, column, first line if indentless else -1)
-    last = 0  # the last line holding content so far
-    parser = _EventParser(text)
-    while (event := parser.get_event()) is not None:
-        kind = type(event)
-        if kind is yaml.ScalarEvent:
-            end = event.end_mark
-            last = end.line - 1 if end.column == 0 and end.line > event.start_mark.line else end.line
-        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-            column = event.start_mark.column
-            indentless = (
-                kind is yaml.SequenceStartEvent and not event.flow_style and bool(open_nodes)
-                and not open_nodes[-1][0] and open_nodes[-1][1] == column
-            )  # fmt: skip
-            open_nodes.append((kind is yaml.SequenceStartEvent, column, event.start_mark.line if indentless else -1))
-            if event.flow_style:
-                last = event.end_mark.line
-        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-            first = open_nodes.pop()[2]
-            if first >= 0:
-                shifts.append((first, last))
-    if not shifts:
-        return text
-    depth = [0] * (text.count("\n") + 1)
-    for first, final in shifts:
-        for line in range(first, final + 1):
-            depth[line] += 2
-    lines = text.split("\n")
-    return "\n".join(" " * d + line if d and line else line for d, line in zip(depth, lines, strict=True))
 
 
 def _leading(text: str) -> tuple[str, bool]:
@@ -707,42 +760,20 @@ def _leading(text: str) -> tuple[str, bool]:
     return text[:pos], marker
 
 
-def rewrite(segment: Segment, doc: Any) -> str:
-    """Return the segment's text with its document replaced by ``doc``."""
-    prefix, marker = _leading(segment.text)
-    if not marker and segment.index > 1:
-        prefix += "---\n"
-    if prefix and not prefix.endswith("\n"):
-        prefix += "\n"
-    body = dump(doc, indents_sequences(segment.text))
-    if re.search(r"^\.\.\.(?=[ \t\r\n]|\Z)", segment.text[len(prefix) :], re.MULTILINE):
-        body += "...\n"
-    text = prefix + body
-    if segment.newline == "\r\n":
-        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
-    return text
+def has_source_line(segment: Segment) -> bool:
+    """Whether a segment starts with Helm 3's ``# Source:`` line among its leading comments."""
+    return _SOURCE_RE.search(_leading(segment.text)[0]) is not None
+
+
+def is_helm4(doc: Any) -> bool:
+    """Whether a document carries Helm 4's filename annotation."""
+    metadata = doc.get("metadata") if isinstance(doc, dict) else None
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    return isinstance(annotations, dict) and HELM4_FILENAME in annotations
 
 
 def detect_format(segments: list[Segment], docs: Iterator[Any] | list[Any]) -> str:
     """Tell a Helm 3 stream (``# Source:`` lines), a Helm 4 stream (filename annotation) or plain YAML."""
-    for segment in segments:
-        if _SOURCE_RE.search(_leading(segment.text)[0]):
-            return "helm3"
-    for doc in docs:
-        annotations = ((doc or {}).get("metadata") or {}).get("annotations") if isinstance(doc, dict) else None
-        if isinstance(annotations, dict) and HELM4_FILENAME in annotations:
-            return "helm4"
-    return "plain"
-
-
-def new_document(doc: dict[str, Any], filename: str, fmt: str, newline: str = "\n") -> str:
-    """Serialise a document olrender adds, with provenance that fits the stream's format."""
-    if fmt == "helm4":
-        metadata = doc.setdefault("metadata", {})
-        metadata.setdefault("annotations", {})[HELM4_FILENAME] = filename
-        text = "---\n" + dump(doc)
-    elif fmt == "helm3":
-        text = f"---\n# Source: {filename}\n" + dump(doc)
-    else:
-        text = "---\n" + dump(doc)
-    return text.replace("\n", newline) if newline != "\n" else text
+    if any(has_source_line(segment) for segment in segments):
+        return "helm3"
+    return "helm4" if any(is_helm4(doc) for doc in docs) else "plain"

@@ -28,18 +28,19 @@ into the stream as a ConfigMap unless the user manages it.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 
-from postrenderer.errors import ConfigError
-from postrenderer.methods import GENERATED_BY, Injection, Method, NewDocument, sha256_hex
+from postrenderer.errors import ConfigError, where
+from postrenderer.injection import GENERATED_BY, Injection, Method, NewDocument, sha256_hex
+from postrenderer.vault_settings import CONFIG_FILE, CONFIG_FILE_DELIVERY, ENV_FILE, FILE_KEY_REF, VaultConfig
+from postrenderer.vaultcheck import key_file_readable, run_as, runs_vault_agent
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from typing import Any
 
     from postrenderer.discovery import Component
-    from postrenderer.methods import Repairable
+    from postrenderer.injection import Repairable
 
 INIT_CONTAINER = "vault-openlineage"
 CONFIG_VOLUME = "vault-config"
@@ -49,219 +50,97 @@ CONFIG_DIR = "/vault/config"
 SECRETS_DIR = "/vault/secrets"
 HOME_DIR = "/home/vault"
 AGENT_FILE = "agent.hcl"
-ENV_FILE = "openlineage.env"
-CONFIG_FILE = "openlineage.yml"
 KEY_ENV = "OPENLINEAGE_API_KEY"
 CONFIG_ENVS = ("OPENLINEAGE_CONFIG", "AIRFLOW__OPENLINEAGE__CONFIG_PATH")
 CHECKSUM_ANNOTATION = "checksum/vault-agent-config"
 
-DEFAULT_IMAGE = "hashicorp/vault:2.0.4"
-DEFAULT_AUTH_PATH = "auth/kubernetes"
-DEFAULT_CONFIG_MAP = "vault-agent-config"
-DEFAULT_KUBE_VERSION = "1.35"
-FILE_KEY_REF = "file-key-ref"
-CONFIG_FILE_DELIVERY = "config-file"
-DELIVERIES = (FILE_KEY_REF, CONFIG_FILE_DELIVERY)
-FILE_KEY_REF_SINCE = (1, 35)
 ENV_FILE_PERMS = "0400"  # only the kubelet reads it
-CONFIG_FILE_PERMS = "0440"  # the agent container reads it through the pod's fsGroup
+CONFIG_FILE_PERMS = "0440"  # the agent container reads it: as its owner, or through the pod's fsGroup
+TEMPLATE_RETRIES = 3  # a missing or forbidden secret fails after about 2 s (the default 12 retries: 304 s)
 
 RUN_AS_USER = 100  # the vault user of the official image, as HashiCorp's injector runs it
 RUN_AS_GROUP = 1000
 RESOURCES = {"requests": {"cpu": "250m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}}
 
-# values key -> (option name, expected type)
-VALUES_KEYS: dict[str, tuple[str, type]] = {
-    "addr": ("vault_addr", str),
-    "authPath": ("vault_auth_path", str),
-    "role": ("vault_role", str),
-    "secretPath": ("vault_secret_path", str),
-    "secretField": ("vault_secret_field", str),
-    "image": ("vault_image", str),
-    "configMap": ("vault_config_map", str),
-    "delivery": ("vault_delivery", str),
-    "kubeVersion": ("kube_version", str),
-    "createConfigMap": ("no_vault_config_map", bool),
-}
-
-_KUBE_VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?$")
-_VAULT_PATH_RE = re.compile(r"^[A-Za-z0-9_.@=+-]+(?:/[A-Za-z0-9_.@=+-]+)+$")
-_AUTH_PATH_RE = re.compile(r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*$")
-_FIELD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_DNS_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-
-
-class VaultConfig:
-    """Where the agent finds Vault and the key, and how the key reaches the container."""
-
-    __slots__ = ("addr", "auth_path", "config_map", "create_config_map", "delivery", "image", "kube_version",
-                 "role", "secret_field", "secret_path")
-
-    def __init__(
-        self, addr: str, role: str, secret_path: str, secret_field: str, auth_path: str = DEFAULT_AUTH_PATH,
-        image: str = DEFAULT_IMAGE, config_map: str = DEFAULT_CONFIG_MAP, kube_version: str = DEFAULT_KUBE_VERSION,
-        delivery: str = FILE_KEY_REF, create_config_map: bool = True,
-    ) -> None:
-        self.addr, self.role, self.secret_path, self.secret_field = addr, role, secret_path, secret_field
-        self.auth_path, self.image, self.config_map, self.kube_version = auth_path, image, config_map, kube_version
-        self.delivery, self.create_config_map = delivery, create_config_map
-
-    @property
-    def secret_file(self) -> str:
-        """The file the agent renders, relative to the shared volume."""
-        return ENV_FILE if self.delivery == FILE_KEY_REF else CONFIG_FILE
-
-
-def parse_kube_version(text: str, setting: str = "--kube-version") -> tuple[int, int]:
-    """``1.35``, ``v1.35`` or ``1.35.2`` as (major, minor)."""
-    match = _KUBE_VERSION_RE.match(text.strip())
-    if not match:
-        raise ConfigError(f"{setting} {text!r}: expected a Kubernetes version such as 1.35")
-    return int(match[1]), int(match[2])
-
-
-def choose_delivery(kube: tuple[int, int], forced: str | None, kube_text: str) -> str:
-    """How the key reaches the container for this Kubernetes version (or the forced way)."""
-    if forced is None:
-        return FILE_KEY_REF if kube >= FILE_KEY_REF_SINCE else CONFIG_FILE_DELIVERY
-    if forced not in DELIVERIES:
-        raise ConfigError(f"--vault-delivery {forced}: choose one of {', '.join(DELIVERIES)}")
-    if forced == FILE_KEY_REF and kube < FILE_KEY_REF_SINCE:
-        raise ConfigError(
-            f"--vault-delivery {FILE_KEY_REF} needs Kubernetes 1.35 or later, but --kube-version is "
-            f"{kube_text}: valueFrom.fileKeyRef is dropped by older API servers (1.34 has it only "
-            f"behind the alpha EnvFiles gate, with another file format). Use --vault-delivery "
-            f"{CONFIG_FILE_DELIVERY} or target 1.35+"
-        )
-    return forced
-
-
-def vault_config(
-    options: Mapping[str, Any], block: Any, url: str | None
-) -> VaultConfig:
-    """Build the Vault settings from options (None = not given) and the ``openLineage.vault`` block."""
-    if block is None:
-        block = {}
-    if not isinstance(block, Mapping):
-        raise ConfigError(f"openLineage.vault must be a mapping, got {type(block).__name__}")
-    for key, value in block.items():
-        if key not in VALUES_KEYS:
-            raise ConfigError(
-                f"openLineage.vault.{key} is not a Vault setting (known: {', '.join(VALUES_KEYS)})"
-            )
-        expected = VALUES_KEYS[key][1]
-        if value is not None and not isinstance(value, expected):
-            hint = ' (quote it: "1.35")' if key == "kubeVersion" else ""
-            want = "true or false" if expected is bool else "a string"
-            raise ConfigError(f"openLineage.vault.{key} must be {want}, got {value!r}{hint}")
-
-    def pick(key: str, default: str | None = None) -> str | None:
-        option = VALUES_KEYS[key][0]
-        given = options.get(option)
-        if given is not None:
-            return str(given)
-        value = block.get(key)
-        return value if isinstance(value, str) else default
-
-    def need(key: str) -> str:
-        value = pick(key)
-        if value is None or not value.strip():
-            flag = "--" + VALUES_KEYS[key][0].replace("_", "-")
-            raise ConfigError(f"the vault method needs {flag} (or openLineage.vault.{key})")
-        return value.strip()
-
-    addr = need("addr")
-    if not re.match(r"^https?://[^\s/]", addr):
-        raise ConfigError(f"--vault-addr {addr!r}: expected an http(s):// address")
-    role = need("role")
-    secret_path = need("secretPath").strip("/")
-    if not _VAULT_PATH_RE.match(secret_path):
-        raise ConfigError(
-            f"--vault-secret-path {secret_path!r}: expected a Vault path such as secret/data/openlineage/api-key"
-        )
-    secret_field = need("secretField")
-    if not _FIELD_RE.match(secret_field):
-        raise ConfigError(
-            f"--vault-secret-field {secret_field!r}: expected a field name made of letters, digits and _"
-        )
-    auth_path = (pick("authPath", DEFAULT_AUTH_PATH) or "").strip("/")
-    if not _AUTH_PATH_RE.match(auth_path):
-        raise ConfigError(f"--vault-auth-path {auth_path!r}: expected an auth mount such as auth/kubernetes")
-    image = (pick("image", DEFAULT_IMAGE) or "").strip()
-    if not image or any(ch.isspace() for ch in image):
-        raise ConfigError(f"--vault-image {image!r}: expected an image reference such as {DEFAULT_IMAGE}")
-    config_map = (pick("configMap", DEFAULT_CONFIG_MAP) or "").strip()
-    if len(config_map) > 253 or not _DNS_SUBDOMAIN_RE.match(config_map):
-        raise ConfigError(f"--vault-config-map {config_map!r}: not a valid ConfigMap name")
-    kube_text = (pick("kubeVersion", DEFAULT_KUBE_VERSION) or DEFAULT_KUBE_VERSION).strip()
-    kube = parse_kube_version(kube_text)
-    delivery = choose_delivery(kube, pick("delivery"), kube_text)
-    if delivery == CONFIG_FILE_DELIVERY and not url:
-        raise ConfigError(
-            f"--vault-delivery {CONFIG_FILE_DELIVERY} writes the whole OpenLineage transport into a file "
-            "and needs the OpenLineage URL: set --url or openLineage.url"
-        )
-    create = True
-    if options.get("no_vault_config_map"):
-        create = False
-    elif isinstance(block.get("createConfigMap"), bool):
-        create = bool(block["createConfigMap"])
-    return VaultConfig(
-        addr=addr, role=role, secret_path=secret_path, secret_field=secret_field, auth_path=auth_path,
-        image=image, config_map=config_map, kube_version=f"{kube[0]}.{kube[1]}", delivery=delivery,
-        create_config_map=create,
-    )
-
-
 def _hcl_string(value: str) -> str:
-    """A double-quoted HCL string literal (no interpolation)."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return '"' + escaped.replace("${", "$${").replace("%{", "%%{") + '"'
+    """A double-quoted string of HCL version 1, the language Vault and OpenBao read agent configurations in.
+
+    HCL 1 unescapes only backslash sequences in quoted strings; ``${`` and ``%{`` are
+    kept literally (``$${`` would stay ``$${``), so nothing else is escaped.
+    """
+    if any(ch < " " for ch in value):
+        raise ValueError(f"control character in an agent.hcl string: {value!r}")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _hcl_heredoc(text: str) -> str:
-    """An HCL heredoc holding text literally (template sequences escaped)."""
-    body = text.replace("${", "$${").replace("%{", "%%{")
-    return "<<EOT\n" + body + ("" if body.endswith("\n") else "\n") + "EOT"
+    """An HCL version 1 heredoc: the lines up to ``EOT`` are taken literally, without any escapes."""
+    if any(line == "EOT" for line in text.splitlines()):
+        raise ValueError("a heredoc line equal to its terminator")
+    return "<<EOT\n" + text + ("" if text.endswith("\n") else "\n") + "EOT"
 
 
-def secret_expression(vault: VaultConfig, pipe: str = "") -> str:
-    """The Consul Template expression that reads the key (KV v2 when the path has ``/data/``)."""
-    parts = vault.secret_path.split("/")
-    data = ".Data.data" if len(parts) > 2 and parts[1] == "data" else ".Data"
-    return (
-        f'{{{{ with secret "{vault.secret_path}" }}}}'
-        f"{{{{ {data}.{vault.secret_field}{pipe} }}}}{{{{ end }}}}"
-    )
+def key_pattern(vault: VaultConfig) -> str:
+    """The RE2 pattern a key must match to be written in this delivery's file format.
+
+    Printable ASCII, because the client sends the key in an HTTP header; the env file of
+    ``fileKeyRef`` (Kubernetes 1.35: ``KEY='value'``, no escapes) cannot hold ``'`` either.
+    """
+    return "^[ -&(-~]+$" if vault.delivery == FILE_KEY_REF else "^[ -~]+$"
 
 
 def template_contents(vault: VaultConfig, url: str | None, endpoint: str | None) -> str:
-    """What the agent writes into the shared volume."""
+    """What the agent writes into the shared volume: the key, checked, in the delivery's format.
+
+    A key the format cannot carry stops the template (``parseInt`` of a sentence fails),
+    so the agent exits non-zero and writes nothing; the key itself is never in the message.
+    """
+    data = ".Data.data" if vault.kv_version == 2 else ".Data"
+    where = f"{vault.secret_path} field {vault.secret_field}"
+    refusal = (
+        f"olrender: the OpenLineage API key at {where} holds a character that "
+        + ("the env file of valueFrom.fileKeyRef cannot carry (allowed: printable ASCII except ')"
+           if vault.delivery == FILE_KEY_REF else "an HTTP header cannot carry (allowed: printable ASCII)")
+    )
+    head = (
+        f'{{{{- with secret "{vault.secret_path}" }}}}\n'
+        f"{{{{- $key := {data}.{vault.secret_field} }}}}\n"
+        f'{{{{- if not (regexMatch "{key_pattern(vault)}" $key) }}}}{{{{ parseInt "{refusal}" }}}}{{{{ end -}}}}\n'
+    )
     if vault.delivery == FILE_KEY_REF:
-        return f"{KEY_ENV}='{secret_expression(vault)}'\n"
+        return head + f"{KEY_ENV}='{{{{ $key }}}}'\n{{{{ end -}}}}\n"
     for name, value in (("url", url), ("endpoint", endpoint)):
         if value and ("{{" in value or "}}" in value):
             raise ConfigError(f"OpenLineage {name} {value!r}: must not contain '{{{{' or '}}}}'")
     lines = ["transport:", "  type: http", f"  url: {json.dumps(url)}"]
     if endpoint:
         lines.append(f"  endpoint: {json.dumps(endpoint)}")
-    lines += ["  auth:", "    type: api_key", f"    apiKey: {secret_expression(vault, ' | toJSON')}"]
-    return "\n".join(lines) + "\n"
+    lines += ["  auth:", "    type: api_key", "    apiKey: {{ $key | toJSON }}"]
+    return head + "\n".join(lines) + "\n{{ end -}}\n"
 
 
 def render_agent_hcl(vault: VaultConfig, url: str | None = None, endpoint: str | None = None) -> str:
-    """The agent configuration: log in with the pod's service account, render once, exit."""
+    """The agent configuration: log in with the pod's service account, render once, exit; fail fast."""
     perms = ENV_FILE_PERMS if vault.delivery == FILE_KEY_REF else CONFIG_FILE_PERMS
     contents = template_contents(vault, url, endpoint)
     return f"""\
 # Generated by olrender: Vault Agent as an init container. It logs in with the pod's
-# service account, renders the OpenLineage API key once, and exits.
+# service account, renders the OpenLineage API key once and exits 0; if Vault is
+# unreachable, the login is refused or the secret, its field or a usable key is
+# missing, it exits non-zero within seconds and writes nothing.
 exit_after_auth = true
 pid_file        = {_hcl_string(HOME_DIR + "/.pid")}
 
+vault {{
+  retry {{
+    num_retries = {TEMPLATE_RETRIES}
+  }}
+}}
+
 auto_auth {{
   method "kubernetes" {{
-    mount_path = {_hcl_string(vault.auth_path)}
+    mount_path  = {_hcl_string(vault.auth_path)}
+    exit_on_err = true
     config = {{
       role = {_hcl_string(vault.role)}
     }}
@@ -306,13 +185,6 @@ def _volumes(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [v for v in volumes if isinstance(v, dict)] if isinstance(volumes, list) else []
 
 
-def _runs_vault_agent(container: Mapping[str, Any]) -> bool:
-    """Whether an init container runs ``vault agent`` (directly or through a shell)."""
-    words = [str(w) for key in ("command", "args") if isinstance(container.get(key), list) for w in container[key]]
-    text = " ".join(words)
-    return "vault agent" in text or (words[:2] == ["vault", "agent"])
-
-
 class VaultMethod(Method):
     """Inject a Vault Agent init container and hand the key to the main container."""
 
@@ -352,7 +224,32 @@ class VaultMethod(Method):
             secret_volume = {**reused, "emptyDir": {**empty_dir, "medium": "Memory"}}
         return config_volume, secret_volume
 
-    def init_container(self, config_volume: str, secret_volume: str) -> dict[str, Any]:
+    def agent_identity(self, component: Component) -> tuple[int, int]:
+        """The uid and gid the agent runs as: the image's vault user, unless the main container could not read.
+
+        A config file is read by the main container: without an fsGroup the agent runs as
+        that container's runAsUser (and runAsGroup), so that it owns the file it reads.
+        """
+        spec = component.workload.pod_spec
+        spec = spec if isinstance(spec, dict) else {}
+        main = spec.get("containers", [])[component.container_index]
+        if self.vault.delivery != CONFIG_FILE_DELIVERY or key_file_readable(RUN_AS_USER, RUN_AS_GROUP, main, spec):
+            return RUN_AS_USER, RUN_AS_GROUP
+        uid, gid = run_as(main, spec)
+        if uid is not None and uid != 0:
+            return uid, RUN_AS_GROUP if gid is None else gid
+        workload = component.workload
+        raise ConfigError(
+            f"{where(workload.doc_index, workload.kind, workload.name)}: --vault-delivery {CONFIG_FILE_DELIVERY}: "
+            f"the pod has no securityContext.fsGroup and container {component.container_name!r} no runAsUser, so "
+            "nothing makes the OpenLineage config file the Vault Agent writes readable by that container. Set "
+            "the pod's fsGroup (the chart's podSecurityContext has fsGroup: 50000) or the container's runAsUser, "
+            "or target Kubernetes 1.35+ (--kube-version 1.35), where the kubelet reads the key through "
+            "valueFrom.fileKeyRef"
+        )
+
+    def init_container(self, config_volume: str, secret_volume: str,
+                       identity: tuple[int, int] = (RUN_AS_USER, RUN_AS_GROUP)) -> dict[str, Any]:
         """The Vault Agent init container: exec form, hardened, exits after rendering."""
         return {
             "name": INIT_CONTAINER,
@@ -361,8 +258,8 @@ class VaultMethod(Method):
             "env": [{"name": "VAULT_ADDR", "value": self.vault.addr}],
             "resources": {k: dict(v) for k, v in RESOURCES.items()},
             "securityContext": {
-                "runAsUser": RUN_AS_USER,
-                "runAsGroup": RUN_AS_GROUP,
+                "runAsUser": identity[0],
+                "runAsGroup": identity[1],
                 "runAsNonRoot": True,
                 "readOnlyRootFilesystem": True,
                 "allowPrivilegeEscalation": False,
@@ -396,7 +293,8 @@ class VaultMethod(Method):
         return Injection(
             env=[*self.config.plain_env(), *self.key_env(secret_name)],
             annotations=annotations,
-            init_containers=[self.init_container(str(config_volume["name"]), secret_name)],
+            init_containers=[self.init_container(str(config_volume["name"]), secret_name,
+                                                 self.agent_identity(component))],
             volumes=[config_volume, secret_volume, home],
             volume_mounts=mounts,
             repairable=self.repair_reason(secret_name),
@@ -407,7 +305,7 @@ class VaultMethod(Method):
         delivery = self.vault.delivery
 
         def reason(what: str, item: dict[str, Any]) -> str | None:
-            if what == "init container" and item.get("name") == INIT_CONTAINER and _runs_vault_agent(item):
+            if what == "init container" and item.get("name") == INIT_CONTAINER and runs_vault_agent(item):
                 command = item.get("command")
                 if isinstance(command, list) and command[:1] == ["vault"]:
                     return "updated to the current Vault settings"

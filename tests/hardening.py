@@ -6,7 +6,7 @@ own peak resident memory, so that limits can be asserted per run. The peak is
 ``VmHWM`` read as the process exits: ``wait4``'s ``ru_maxrss`` would also count
 the memory of the (large) test process the child was forked from.
 
-    >>> run = run_measured([], b"", {"OPENLINEAGE_API_KEY": "sk-test-doc"})
+    >>> run = run_measured([], b"", {"OPENLINEAGE_API_KEY": "sk-test-doc-000001"})
     >>> run.returncode, run.stdout[:10]
     (0, b'# olrender')
 
@@ -182,7 +182,35 @@ def measure() -> list[tuple[str, Measured]]:
         ("alias bomb, 10^9 nodes when expanded (refused)", alias_bomb),
         ("nesting 100,000 levels deep (refused)", HELM3 + deep),
     ]
-    return [(label, run_measured([], data, key, timeout=600)) for label, data in inputs]
+    runs = [(label, run_measured([], data, key, timeout=600)) for label, data in inputs]
+    return runs + measure_files(key, corpus)
+
+
+def measure_files(key: dict[str, str], corpus: Path) -> list[tuple[str, Measured]]:
+    """The rows on names, key files, values files and FIFOs."""
+    hostile = (corpus / "backtracking-name.yaml").read_bytes()
+    folder = Path(tempfile.mkdtemp(prefix="olrender-measure-"))
+    line = "  key-{:08d}: " + "v" * 80 + "\n"
+    head = "openLineage:\n  url: https://o11y.astronomer.io\nextra:\n"
+    count = (16 * 2**20 - len(head) - 100) // len(line.format(0))
+    (folder / "values.yaml").write_text(head + "".join(line.format(i) for i in range(count)))
+    (folder / "key").write_text("k" * (64 * 1024 - 1))
+    (folder / "key").chmod(0o600)
+    os.mkfifo(folder / "fifo")
+    pattern = "-worker-[a-z0-9]([-a-z0-9]*[a-z0-9])?$|-triggerer$"
+    inputs = [
+        ("one workload name of 180 KB, default rules", [], hostile),
+        ("the same name with --component-name", ["--component-name", pattern], hostile),
+        ("--api-key-file /dev/zero (refused)", ["--api-key-file", "/dev/zero"], HELM3),
+        ("-f /dev/zero (refused)", ["-f", "/dev/zero"], HELM3),
+        ("a FIFO as key file (refused)", ["--api-key-file", str(folder / "fifo")], HELM3),
+        ("a FIFO as values file (refused)", ["-f", str(folder / "fifo")], HELM3),
+        ("a FIFO as log file (refused)", ["--log-file", str(folder / "fifo")], HELM3),
+        ("a 16 MiB values file, 173,000 keys (accepted)", ["-f", str(folder / "values.yaml"), "--allow-no-match"],
+         HELM3),
+        ("a 64 KiB key file (accepted)", ["--api-key-file", str(folder / "key")], HELM3),
+    ]
+    return [(label, run_measured(args, data, key, timeout=600)) for label, args, data in inputs]
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from postrenderer.vault import VaultConfig
+from postrenderer.vault_settings import VaultConfig
 from postrenderer.workloads import POD_TEMPLATE_PATHS
 
 # the Vault method's settings, delivered by fileKeyRef (Kubernetes 1.35) and by a config file (1.33)

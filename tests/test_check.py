@@ -29,6 +29,11 @@ METHODS = {
 COMPONENTS = 4
 
 
+def plaintext(data: bytes) -> list[str]:
+    """The --forbid-plaintext findings of a whole stream."""
+    return check.check_stream(data, ComponentRules.build(None, ".", None), forbid_plaintext=True).policy
+
+
 def stream_of(*docs: dict[str, Any]) -> bytes:
     """A plain multi-document stream."""
     return yaml.safe_dump_all(docs, sort_keys=False).encode()
@@ -166,12 +171,12 @@ def test_plaintext_in_olrender_secret_output() -> None:
     """The secret method's own Secret is plaintext in the release; existing-secret and vault are not."""
     data = (STREAMS / "helm3.yaml").read_bytes()
     secret = pipeline.render(data, Settings(openlineage=METHODS["secret"])).output
-    found = check.scan_plaintext(secret)
+    found = plaintext(secret)
     assert len(found) == 1 and "Secret/openlineage-api-key-secret" in found[0] and "api-key" in found[0]
     assert KEY not in found[0]
     for method in ("existing-secret", "vault-file-key-ref", "vault-config-file"):
-        assert check.scan_plaintext(pipeline.render(data, Settings(openlineage=METHODS[method])).output) == []
-    assert check.scan_plaintext(data) == []
+        assert plaintext(pipeline.render(data, Settings(openlineage=METHODS[method])).output) == []
+    assert plaintext(data) == []
 
 
 def test_plaintext_by_reference_config_map_and_literal() -> None:
@@ -182,7 +187,7 @@ def test_plaintext_by_reference_config_map_and_literal() -> None:
                   "data": {"OPENLINEAGE_API_KEY": "sk-test-cm"}}
     env = [{"name": "OPENLINEAGE_API_KEY", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "lineage"}}}]
     literal = [{"name": "OPENLINEAGE_API_KEY", "value": "sk-test-literal"}]
-    found = check.scan_plaintext(stream_of(referenced, config_map, deployment("astro-agent-worker-a", env),
+    found = plaintext(stream_of(referenced, config_map, deployment("astro-agent-worker-a", env),
                                            deployment("astro-agent-worker-b", literal)))
     assert len(found) == 3
     assert "Secret data lineage looks like" in found[0]

@@ -56,7 +56,7 @@ def test_environment_configures_everything() -> None:
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout.decode()
     assert "name: mine" in out
-    assert out.count("value: https://env.example") == 4
+    assert out.count("value: \"https://env.example\"") == 4
 
 
 def test_command_line_beats_environment() -> None:
@@ -140,7 +140,7 @@ def test_a_run_leaves_no_reference_cycles(stream_name: str, options: dict[str, o
     reporter = cli.Reporter(None)
     base = {"overwrite": True, "allow_no_match": True, "url": "https://o11y.astronomer.io", "namespace": "uv-6870"}
     if options.get("check"):  # what --check sees in CI: a rendered stream
-        data = cli.run(base, data, reporter)
+        data = b"".join(cli.run(base, data, reporter))
     options = {**base, **options}
     cli.run(options, data, reporter)  # a first run loads what it needs on demand (modules, caches)
     gc.collect()
@@ -155,3 +155,27 @@ def test_a_run_leaves_no_reference_cycles(stream_name: str, options: dict[str, o
     assert output
     writes_json = bool(options.get("emit_patches") or options.get("report_format") == "json")
     assert found == (encoder if writes_json else 0)
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_usage_errors_reach_the_log_file(how: str, tmp_path: Path) -> None:
+    """Helm 4 discards stderr: a mistyped option is also written to the log file, in the usual error form."""
+    log = tmp_path / "olrender.log"
+    args, env = (["--log-file", str(log)], {}) if how == "option" else ([], {"OLRENDER_LOG_FILE": str(log)})
+    proc = olrender("--halp", *args, env={"OPENLINEAGE_API_KEY": KEY, **env})
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert "No such option '--halp'" in proc.stderr.decode()
+    (line,) = log.read_text().splitlines()
+    assert line.endswith("olrender: error: invalid config: No such option '--halp'. Did you mean '--help'? "
+                         "(see olrender --help)")
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("is 'https://user:pass@o11y.example/api'", "is 'https://<redacted>@o11y.example/api'"),
+    ("https://o11y.example/a@b and mailto:x@y", "https://o11y.example/a@b and mailto:x@y"),  # @ after the host
+    ("a://b://c@d, x://y@z", "a://b://<redacted>@d, x://<redacted>@z"),
+    ("already https://<redacted>@host", "already https://<redacted>@host"),
+])
+def test_url_credentials_are_hidden(text: str, shown: str) -> None:
+    """The credentials part of every URL in a message is replaced, nothing else."""
+    assert cli.hide_url_credentials(text) == shown

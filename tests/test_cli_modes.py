@@ -76,10 +76,17 @@ def test_check_passes_on_olrender_output_and_hands_it_back(method: list[str], da
     assert "check passed: 4 agent component(s)" in proc.stderr.decode()
 
 
-def test_check_ignores_key_settings() -> None:
-    """--check needs no key and reads none: an unreadable --api-key-file is not even opened."""
+def test_check_needs_no_key_but_reads_a_configured_one(tmp_path: Path) -> None:
+    """--check needs no key; a configured --api-key-file is read (its key is scrubbed), so it must be readable."""
     rendered = render("--api-key-secret=mine")
+    assert olrender("--check", data=rendered).returncode == 0
     proc = olrender("--check", "--api-key-file=/nonexistent/key", "--method=secret", data=rendered)
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert "--api-key-file /nonexistent/key: cannot read (No such file or directory)" in proc.stderr.decode()
+    key = tmp_path / "key"
+    key.write_text("sk-test-modes-check-0001\n")
+    key.chmod(0o600)
+    proc = olrender("--check", f"--api-key-file={key}", data=rendered)
     assert proc.returncode == 0, proc.stderr.decode()
 
 
@@ -126,7 +133,8 @@ def test_check_catches_the_silent_transport_override() -> None:
 def test_render_warns_about_the_transport_override(tmp_path: Path) -> None:
     """Render mode still renders, and the warning reaches stderr and the log file."""
     data = HELM3.replace(b"            - name: TZ\n", b"            - name: AIRFLOW__OPENLINEAGE__TRANSPORT\n"
-                         b"              value: '{\"type\": \"console\"}'\n            - name: TZ\n", 1)
+                         b"              value: '{\"type\": \"http\", \"url\": \"https://lineage.example.com\"}'\n"
+                         b"            - name: TZ\n", 1)
     log = tmp_path / "olrender.log"
     proc = olrender("--api-key-secret=mine", f"--log-file={log}", data=data)
     assert proc.returncode == 0
@@ -152,7 +160,7 @@ def test_diff_without_secrets() -> None:
     proc = olrender("--diff", env={"OPENLINEAGE_API_KEY": KEY})
     assert proc.returncode == 0, proc.stderr.decode()
     assert proc.stdout.startswith(b"--- a/astro-remote-execution-agent/templates/dag-processor-deployment.yaml")
-    assert b"+  api-key: <redacted>" in proc.stdout
+    assert b"+  api-key: \"<redacted>\"" in proc.stdout
     assert_no_secret(proc.stdout, proc.stderr)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -25,3 +26,48 @@ def test_mypy() -> None:
     """mypy --strict passes on the package."""
     proc = run("mypy")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> package modules it imports anywhere: at the top, in functions, under TYPE_CHECKING."""
+    package = ROOT / "postrenderer"
+    graph: dict[str, set[str]] = {}
+    for path in package.glob("*.py"):
+        module = f"postrenderer.{path.stem}"
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "postrenderer":
+                found |= {f"postrenderer.{a.name}" for a in node.names if (package / f"{a.name}.py").exists()}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("postrenderer."):
+                found.add(str(node.module))
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names if a.name.startswith("postrenderer.")}
+        graph[module] = found - {module}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> set[tuple[str, ...]]:
+    """Every elementary import cycle, each as a tuple starting at its smallest module name."""
+    found: set[tuple[str, ...]] = set()
+
+    def walk(path: list[str]) -> None:
+        for nxt in sorted(graph.get(path[-1], ())):
+            if nxt in path:
+                cycle = path[path.index(nxt):]
+                start = cycle.index(min(cycle))
+                found.add(tuple(cycle[start:] + cycle[:start]))
+            else:
+                walk([*path, nxt])
+
+    for module in sorted(graph):
+        walk([module])
+    return found
+
+
+def test_no_import_cycles() -> None:
+    """No module imports itself through others, counting function-level and TYPE_CHECKING imports."""
+    graph = import_graph()
+    assert "postrenderer.vault" in graph["postrenderer.methods"], "the graph must see function-level imports"
+    assert cycles(graph) == set()

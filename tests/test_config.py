@@ -65,14 +65,14 @@ def test_both_key_settings_is_an_error() -> None:
 
 def test_key_precedence_file_then_env_then_values() -> None:
     """--api-key-file beats OPENLINEAGE_API_KEY beats openLineage.apiKey."""
-    values = {"openLineage": {"apiKey": "from-values"}}
-    env = {"OPENLINEAGE_API_KEY": "from-env"}
-    s, _ = settings({"api_key_file": "k"}, values, env, {"k": "from-file\n"})
-    assert s.openlineage.api_key == ApiKey("from-file")
+    values = {"openLineage": {"apiKey": "sk-test-from-values"}}
+    env = {"OPENLINEAGE_API_KEY": "sk-test-from-env-0001"}
+    s, _ = settings({"api_key_file": "k"}, values, env, {"k": "sk-test-from-file-0001\n"})
+    assert s.openlineage.api_key == ApiKey("sk-test-from-file-0001")
     s, _ = settings({}, values, env)
-    assert s.openlineage.api_key == ApiKey("from-env")
+    assert s.openlineage.api_key == ApiKey("sk-test-from-env-0001")
     s, _ = settings({}, values, {})
-    assert s.openlineage.api_key == ApiKey("from-values")
+    assert s.openlineage.api_key == ApiKey("sk-test-from-values")
 
 
 def test_cli_beats_values() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 
 import pytest
@@ -47,3 +48,17 @@ def test_golden(case: Case) -> None:
     again = run_olrender(case.args(), proc.stdout, case.env(), case.path)
     assert again.returncode == 0, again.stderr.decode()
     assert again.stdout == proc.stdout, "a second run must change nothing"
+
+
+SUCCEEDING = [c for c in ALL if (c.path / "expected.yaml").exists()]
+
+
+@pytest.mark.parametrize("case", SUCCEEDING, ids=[c.name for c in SUCCEEDING])
+def test_expected_output_only_adds_lines(case: Case) -> None:
+    """Every expectation is its input plus inserted lines, unless the case overwrites or repairs entries."""
+    before = case.input().decode().splitlines(keepends=True)
+    after = (case.path / "expected.yaml").read_bytes().decode().splitlines(keepends=True)
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    changed = {tag for tag, *_ in matcher.get_opcodes()} - {"equal"}
+    replaces = "--overwrite" in case.args() or "fileRef:" in case.input().decode()  # (the vendor's example)
+    assert changed <= ({"insert", "replace", "delete"} if replaces else {"insert"}), changed

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pty
+import resource
 import signal
 import subprocess
 import sys
@@ -27,9 +28,9 @@ COMMAND = [sys.executable, "-m", "postrenderer"]
 BIG = HELM3 + b"".join(configmap(f"pad-{i}", 50_000) for i in range(40))  # ~2 MB of output
 
 
-def expected_output() -> bytes:
-    """What olrender writes for the fixture stream, read in one go."""
-    proc = subprocess.run(COMMAND, input=HELM3, capture_output=True, env=ENV, timeout=60, check=True)
+def expected_output(data: bytes = HELM3) -> bytes:
+    """What olrender writes for a stream, read in one go."""
+    proc = subprocess.run(COMMAND, input=data, capture_output=True, env=ENV, timeout=60, check=True)
     return proc.stdout
 
 
@@ -87,26 +88,54 @@ def test_sigint_while_reading_exits_130(tmp_path: Path) -> None:
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
     assert out == b""
-    assert err.decode().strip() == "olrender: error: interrupted"
-    assert "interrupted" in log.read_text()
+    assert err.decode().strip() == "olrender: error: interrupted (SIGINT); nothing written to stdout"
+    assert "olrender: error: interrupted (SIGINT); nothing written to stdout" in log.read_text()
 
 
-def test_sigint_while_working_leaves_no_partial_output() -> None:
-    """Ctrl-C in the middle of a long run (a large component): exit 130 and an empty stdout."""
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_while_working_leaves_no_partial_output(signum: int, tmp_path: Path) -> None:
+    """Ctrl-C or SIGTERM in the middle of a long run (a large component): exit 130, an empty stdout, logged."""
     data = component(8 * 2**20)
-    proc = subprocess.Popen(COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=ENV, preexec_fn=default_sigint)
+    log = tmp_path / "olrender.log"
+    proc = subprocess.Popen([*COMMAND, "--log-file", str(log)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=ENV, preexec_fn=default_sigint)
     assert proc.stdin
     proc.stdin.write(data)  # returns once all but the last pipe buffer is read
     proc.stdin.close()
     proc.stdin = None
     time.sleep(0.5)
     assert proc.poll() is None, "the run must still be working for this test to mean anything"
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert out == b""
-    assert "Traceback" not in err.decode()
+    message = f"olrender: error: interrupted ({signal.Signals(signum).name}); nothing written to stdout"
+    assert err.decode().strip() == message
+    assert message in log.read_text()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_during_the_write_still_delivers_the_whole_stream(signum: int, tmp_path: Path) -> None:
+    """A signal while a slow reader takes the output: the whole stream arrives, then exit 130, logged."""
+    log = tmp_path / "olrender.log"
+    buffered = {k: v for k, v in ENV.items() if k != "PYTHONUNBUFFERED"}
+    proc = subprocess.Popen([*COMMAND, "--log-file", str(log)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=buffered, preexec_fn=default_sigint)
+    assert proc.stdin and proc.stdout and proc.stderr
+    writer = threading.Thread(target=lambda: (proc.stdin.write(BIG), proc.stdin.close()))  # type: ignore[union-attr]
+    writer.start()
+    first = proc.stdout.read(64 * 1024)  # the write has begun; the rest (2 MB) waits in olrender
+    proc.send_signal(signum)
+    chunks = [first]
+    while chunk := proc.stdout.read(64 * 1024):
+        chunks.append(chunk)
+        time.sleep(0.01)
+    writer.join()
+    assert proc.wait(timeout=60) == 130
+    assert b"".join(chunks) == expected_output(BIG), "stdout holds the whole stream"
+    message = f"olrender: error: interrupted ({signal.Signals(signum).name}) after writing the whole stream to stdout"
+    assert proc.stderr.read().decode().strip() == message
+    assert message in log.read_text()
 
 
 def test_terminal_on_stdin_gets_usage_instead_of_hanging() -> None:
@@ -228,6 +257,34 @@ def test_closed_stderr_still_logs_and_exits_with_the_code(tmp_path: Path) -> Non
                           check=False)
     assert proc.returncode == 3 and proc.stdout == b""
     assert "malformed YAML" in log.read_text()
+
+
+def test_log_file_that_cannot_be_written_is_a_configuration_error(tmp_path: Path) -> None:
+    """A log file that stops taking writes (here: over the file size limit) is exit 2 with one message, no output."""
+    log = tmp_path / "olrender.log"
+    log.write_bytes(b"x" * 4096)
+    log.chmod(0o600)
+
+    def limit_file_size() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # (else the write kills the process)
+
+    proc = subprocess.run([*COMMAND, "--log-file", str(log)], input=HELM3, capture_output=True, env=ENV,
+                          timeout=60, check=False, preexec_fn=limit_file_size)
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert proc.stderr.decode().splitlines() == [
+        f"olrender: error: invalid config: --log-file {log}: cannot write (File too large)"]
+
+
+def test_directory_on_stdin_is_refused_by_python_itself(tmp_path: Path) -> None:
+    """``olrender < folder``: the interpreter stops before any olrender code runs, exit 1 (docs/reliability.md)."""
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        proc = subprocess.run(COMMAND, stdin=fd, capture_output=True, env=ENV, timeout=60, check=False)
+    finally:
+        os.close(fd)
+    assert proc.returncode == 1 and proc.stdout == b""
+    assert "Fatal Python error: init_sys_streams: <stdin> is a directory, cannot continue" in proc.stderr.decode()
 
 
 def test_full_disk_is_a_clean_error() -> None:

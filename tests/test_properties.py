@@ -26,7 +26,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from postrenderer import config, pipeline, stream
+from postrenderer import config, edit, pipeline, stream
 from postrenderer.report import patches
 from postrenderer.workloads import POD_TEMPLATE_PATHS
 from tests.manifests import with_template
@@ -150,7 +150,7 @@ def configurations(draw: Any) -> config.Settings:
                           "secretPath": "secret/data/openlineage", "secretField": "key"}
     elif method == "disabled":
         block["enabled"] = False
-    values = config.load_values([("values.yaml", yaml.safe_dump({"openLineage": block}))])
+    values = config.load_values([("values.yaml", edit.document({"openLineage": block}))])  # (quoted as Helm needs)
     settings_, _ = config.resolve(  # (a stream may hold no component)
         {"allow_no_match": True}, values, {"OPENLINEAGE_API_KEY": KEY}, lambda path: "")
     return settings_

@@ -49,7 +49,7 @@ def replay(data: bytes, config: OpenLineageConfig, rules: ComponentRules | None 
     result = pipeline.analyse(data, settings_)
     emitted = report.patches(result, config.method, redact=False)
     output = pipeline.apply(result)
-    documents = {s.index: stream.parse(s)[0] for s in result.segments}
+    documents = {s.index: stream.parse(s)[0] for s in stream.split(data.decode())}
     for entry in emitted["documents"]:
         documents[entry["index"]] = jsonpatch.apply_patch(documents[entry["index"]], entry["patch"])
     replayed = [d for _, d in sorted(documents.items()) if d is not None]
@@ -106,7 +106,7 @@ def test_patches_replay_on_generated_workloads(env: list[dict[str, Any]] | None,
     container: dict[str, Any] = {"name": "agent", "image": "a"}
     if env is not None:
         container["env"] = env
-    template: dict[str, Any] = {"spec": {"containers": [container]}}
+    template: dict[str, Any] = {"spec": {"securityContext": {"fsGroup": 50000}, "containers": [container]}}
     if annotated:
         template["metadata"] = {"annotations": {"a": "b"}}
     doc = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x-worker-a"},
@@ -174,7 +174,7 @@ def test_diff_shows_the_change_with_provenance_and_no_secrets() -> None:
     assert ("--- a/astro-remote-execution-agent/templates/dag-processor-deployment.yaml "
             "(document 12, Deployment astro-agent-dag-processor)") in text
     assert "+++ b/olrender/openlineage-api-key-secret.yaml (added, Secret openlineage-api-key-secret)" in text
-    assert "+  api-key: <redacted>" in text
+    assert "+  api-key: \"<redacted>\"" in text
     changed = [line for line in text.splitlines() if line.startswith(("+", "-"))
                and not line.startswith(("+++", "---"))]
     assert changed and all(line.startswith("+") for line in changed), "a fresh stream only gains lines"
@@ -186,7 +186,7 @@ def test_diff_marks_changed_secret_values_without_showing_them() -> None:
     """A replaced Secret value shows as ``<redacted>`` -> ``<redacted, changed>``; literal tokens stay hidden."""
     result = pipeline.analyse(secret_stream(), Settings(openlineage=CONFIGS["secret"], overwrite=True))
     text = report.diff(result)
-    assert "-  api-key: <redacted>\n+  api-key: <redacted, changed>\n" in text
+    assert "-  api-key: \"<redacted>\"\n+  api-key: \"<redacted, changed>\"\n" in text
     assert "sk-test-literal-token" not in text and "MY_API_TOKEN" in text
     for secret in (*SECRETS, base64.b64encode(b"sk-test-old-key").decode()):
         assert secret not in text

@@ -9,6 +9,7 @@ searches everything olrender wrote for it, plain and base64.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import stat
 import subprocess
@@ -246,3 +247,125 @@ def test_forbid_plaintext_names_keys_without_showing_them(tmp_path: Path) -> Non
     assert proc.returncode == 6 and proc.stdout == b""
     assert "openlineage-api-key-secret" in proc.stderr.decode()
     assert leaks(proc.stderr) == [] and leaks((tmp_path / "log").read_text()) == []
+
+
+# --- the key in escaped forms --------------------------------------------------------------------
+# A key with every character that escaping changes: backslash, both quotes, a non-ASCII letter. If any
+# spelling of it (raw, repr'd, JSON or YAML escaped, escaped twice) were printed, its plain ASCII ends
+# would be: they are searched for, not the forms olrender knows, so the test does not share its blind spots.
+ODD_KEY = "sk-test-esc\\ape\"qu'ote-\u00e9-7f3a9c"
+ODD_ENDS = ("sk-test-esc", "7f3a9c", base64.b64encode(ODD_KEY.encode()).decode()[:16])
+URL_WITH_KEY = HELM3.replace(
+    b'value: "https://o11y.astronomer.io"', b"value: " + json.dumps(f"https://{ODD_KEY}@o11y.example").encode(), 1
+)
+
+
+def odd_leaks(*texts: str | bytes) -> list[str]:
+    """Which recognisable ends of ODD_KEY appear in any of the texts."""
+    joined = "".join(t.decode() if isinstance(t, bytes) else t for t in texts)
+    return [end for end in ODD_ENDS if end in joined]
+
+
+def odd_key_file(tmp_path: Path) -> Path:
+    """A private key file holding ODD_KEY."""
+    path = tmp_path / "odd.key"
+    path.write_text(ODD_KEY + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+@pytest.mark.parametrize("extra", [[], ["--debug"], ["--explain"], ["--report-format", "json"], ["--diff"],
+                                   ["--emit-patches"]], ids=["render", "debug", "explain", "json", "diff", "patches"])
+def test_key_in_a_conflicting_value_is_redacted_in_every_escaped_form(extra: list[str], tmp_path: Path) -> None:
+    """The chart rendered the key inside OPENLINEAGE_URL; the conflict message quotes that value (repr, JSON)."""
+    assert odd_leaks(URL_WITH_KEY)  # the stream really carries it
+    log, report = tmp_path / "olrender.log", tmp_path / "report.out"
+    proc = olrender(["--api-key-file", str(odd_key_file(tmp_path)), "--url", "https://o11y.astronomer.io",
+                     "--log-file", str(log), "--report", str(report), *extra], URL_WITH_KEY)
+    assert proc.returncode == 4 and proc.stdout == b"", proc.stderr
+    assert "env OPENLINEAGE_URL is already set" in proc.stderr.decode()
+    assert "<redacted>" in proc.stderr.decode() and "<redacted>" in report.read_text()
+    assert odd_leaks(proc.stderr, log.read_text(), report.read_text()) == []
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_check_reads_the_key_file_to_keep_the_key_out_of_its_findings(fmt: str, tmp_path: Path) -> None:
+    """--check: a URL holding the key (https://KEY@host) is quoted by the URL finding, redacted."""
+    log, report = tmp_path / "olrender.log", tmp_path / "report.out"
+    proc = olrender(["--check", "--api-key-file", str(odd_key_file(tmp_path)), "--url", "https://o11y.astronomer.io",
+                     "--log-file", str(log), "--report", str(report), "--report-format", fmt], URL_WITH_KEY)
+    assert proc.returncode == 6, proc.stderr
+    assert "OPENLINEAGE_URL: is 'https://<redacted>@o11y.example'" in proc.stderr.decode()
+    assert odd_leaks(proc.stderr, log.read_text(), report.read_text()) == []
+
+
+def test_key_from_the_environment_in_escaped_forms(tmp_path: Path) -> None:
+    """The same through OPENLINEAGE_API_KEY, with --explain and a JSON report (non-ASCII as \\u00e9)."""
+    report = tmp_path / "report.json"
+    proc = olrender(["--url", "https://o11y.astronomer.io", "--explain", "--report", str(report),
+                     "--report-format", "json"], URL_WITH_KEY, {"OPENLINEAGE_API_KEY": ODD_KEY})
+    assert proc.returncode == 4
+    assert odd_leaks(proc.stderr, report.read_text()) == []
+    assert "<redacted>" in report.read_text()
+
+
+def test_report_is_replaced_atomically_and_private(tmp_path: Path) -> None:
+    """--report writes a new 0600 file and renames it over the old one: another name of the old file keeps its text."""
+    report = tmp_path / "report.txt"
+    report.write_text("old report\n")
+    report.chmod(0o644)
+    other_name = tmp_path / "hard-link.txt"
+    os.link(report, other_name)
+    proc = subprocess.run([sys.executable, "-m", "postrenderer", "--report", str(report)], input=HELM3,
+                          capture_output=True, env=clean_env({"OPENLINEAGE_API_KEY": KEY}), timeout=60,
+                          check=False, preexec_fn=lambda: os.umask(0))
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600
+    assert "component" in report.read_text()
+    assert other_name.read_text() == "old report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hard-link.txt", "report.txt"]  # no temporary left
+
+
+def test_readable_log_file_warns(tmp_path: Path) -> None:
+    """An existing log file others can read draws a warning (in the log too); olrender never changes its mode."""
+    log = tmp_path / "olrender.log"
+    log.write_text("")
+    log.chmod(0o644)
+    proc = olrender(["--log-file", str(log)], env={"OPENLINEAGE_API_KEY": KEY})
+    assert proc.returncode == 0
+    warning = f"olrender: warning: --log-file {log} is readable by other users; chmod 600 it"
+    assert warning in proc.stderr.decode() and warning in log.read_text()
+    assert stat.S_IMODE(log.stat().st_mode) == 0o644
+
+
+def test_log_file_with_another_name_is_refused(tmp_path: Path) -> None:
+    """A log file with a second hard link is refused: appending would write into that other file too."""
+    log = tmp_path / "olrender.log"
+    log.write_text("")
+    os.link(log, tmp_path / "elsewhere")
+    proc = olrender(["--log-file", str(log)], env={"OPENLINEAGE_API_KEY": KEY})
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert "the file has other names (hard links)" in proc.stderr.decode()
+    assert log.read_text() == ""
+
+
+def test_url_credentials_are_redacted_even_when_the_key_is_not_configured(tmp_path: Path) -> None:
+    """--check with no key given: olrender cannot know the key, but what stands before a URL's @ is never shown."""
+    log = tmp_path / "olrender.log"
+    proc = olrender(["--check", "--url", "https://o11y.astronomer.io", "--log-file", str(log)], URL_WITH_KEY)
+    assert proc.returncode == 6
+    assert "OPENLINEAGE_URL: is 'https://<redacted>@o11y.example'" in proc.stderr.decode()
+    assert odd_leaks(proc.stderr, log.read_text()) == []
+
+
+def test_key_file_through_a_symbolic_link_is_read(tmp_path: Path) -> None:
+    """A mounted Secret is a chain of symbolic links (..data/key): key files, unlike log and report, follow them."""
+    (tmp_path / "..2026_12_01").mkdir()
+    target = tmp_path / "..2026_12_01" / "api-key"
+    target.write_text(KEY)
+    target.chmod(0o600)
+    (tmp_path / "..data").symlink_to("..2026_12_01")
+    (tmp_path / "api-key").symlink_to("..data/api-key")
+    proc = olrender(["--api-key-file", str(tmp_path / "api-key")])
+    assert proc.returncode == 0, proc.stderr
+    secret_data_only(proc.stdout)

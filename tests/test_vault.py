@@ -1,9 +1,10 @@
-"""Tests for postrenderer.vault: settings, agent.hcl, delivery choice, injection and vendor repairs."""
+"""Tests for postrenderer.vault: agent.hcl, injection and vendor repairs (settings: test_vault_settings.py)."""
 
 from __future__ import annotations
 
 import copy
 import re
+from pathlib import Path
 from typing import Any
 
 import hcl2
@@ -11,22 +12,19 @@ import jsonpatch
 import pytest
 import yaml
 
-from postrenderer.config import OpenLineageConfig, Settings, resolve
+from postrenderer.config import OpenLineageConfig, Settings
 from postrenderer.errors import ConfigError, InputError
 from postrenderer.methods import method_for
 from postrenderer.plan import build_plan
 from postrenderer.vault import (
     CHECKSUM_ANNOTATION,
-    CONFIG_FILE_DELIVERY,
-    FILE_KEY_REF,
     INIT_CONTAINER,
-    VaultConfig,
     VaultMethod,
-    choose_delivery,
-    parse_kube_version,
+    _hcl_heredoc,
+    _hcl_string,
     render_agent_hcl,
-    vault_config,
 )
+from postrenderer.vault_settings import VaultConfig, vault_config
 
 HCL = hcl2.SerializationOptions(
     with_comments=False, explicit_blocks=False, preserve_heredocs=False, strip_string_quotes=True
@@ -62,158 +60,46 @@ def parse(text: str) -> dict[str, Any]:
     return dict(hcl2.loads(text, serialization_options=HCL))
 
 
-# --- settings -------------------------------------------------------------------------------
-
-
-def test_defaults() -> None:
-    """Defaults: auth/kubernetes, documented image, vault-agent-config, Kubernetes 1.35 -> fileKeyRef."""
-    cfg = vcfg()
-    assert (cfg.auth_path, cfg.image, cfg.config_map) == ("auth/kubernetes", "hashicorp/vault:2.0.4",
-                                                          "vault-agent-config")
-    assert (cfg.kube_version, cfg.delivery, cfg.create_config_map) == ("1.35", FILE_KEY_REF, True)
-
-
-@pytest.mark.parametrize("missing", sorted(REQUIRED))
-def test_required_settings_are_named(missing: str) -> None:
-    """Each required setting missing is an error naming its flag and values key."""
-    options = {k: v for k, v in REQUIRED.items() if k != missing}
-    with pytest.raises(ConfigError, match="invalid config: the vault method needs --" + missing.replace("_", "-")):
-        vault_config(options, None, URL)
-
-
-def test_values_block_and_precedence() -> None:
-    """camelCase values keys are read; an option beats the values file."""
-    block = {"addr": "https://from-values:8200", "role": "r", "secretPath": "kv/app/key", "secretField": "f",
-             "authPath": "/auth/k8s/", "kubeVersion": "1.33", "createConfigMap": False, "configMap": "cm"}
-    cfg = vault_config({"vault_addr": "https://from-cli:8200"}, block, URL)
-    assert cfg.addr == "https://from-cli:8200" and cfg.role == "r" and cfg.auth_path == "auth/k8s"
-    assert (cfg.delivery, cfg.create_config_map, cfg.config_map) == (CONFIG_FILE_DELIVERY, False, "cm")
-
-
-@pytest.mark.parametrize(
-    ("block", "message"),
-    [
-        ({"adress": "x"}, "openLineage.vault.adress is not a Vault setting"),
-        ({"kubeVersion": 1.35}, 'openLineage.vault.kubeVersion must be a string, got 1.35 (quote it: "1.35")'),
-        ({"createConfigMap": "no"}, "openLineage.vault.createConfigMap must be true or false"),
-        ({"role": ["a"]}, "openLineage.vault.role must be a string"),
-    ],
-)
-def test_values_types(block: dict[str, Any], message: str) -> None:
-    """Unknown keys and wrong types are refused, naming the setting."""
-    with pytest.raises(ConfigError, match="invalid config: " + message.replace("(", r"\(").replace(")", r"\)")):
-        vault_config(REQUIRED, block, URL)
-
-
-def test_block_must_be_a_mapping() -> None:
-    """openLineage.vault: true is refused."""
-    with pytest.raises(ConfigError, match=r"openLineage\.vault must be a mapping"):
-        vault_config(REQUIRED, True, URL)
-
-
-@pytest.mark.parametrize(
-    ("option", "value", "message"),
-    [
-        ("vault_addr", "vault.example.com", "--vault-addr"),
-        ("vault_secret_path", 'secret/"x"', "--vault-secret-path"),
-        ("vault_secret_path", "onlyone", "--vault-secret-path"),
-        ("vault_secret_field", "api-key", "--vault-secret-field"),
-        ("vault_config_map", "Vault_Config", "--vault-config-map"),
-        ("vault_image", "hashicorp/vault 1.0", "--vault-image"),
-        ("kube_version", "latest", "--kube-version"),
-    ],
-)
-def test_bad_values(option: str, value: str, message: str) -> None:
-    """Malformed settings are refused with the flag's name."""
-    with pytest.raises(ConfigError, match=message):
-        vcfg(**{option: value})
-
-
-@pytest.mark.parametrize(
-    ("text", "parsed"), [("1.35", (1, 35)), ("v1.33", (1, 33)), ("1.34.2", (1, 34)), (" 1.36 ", (1, 36))]
-)
-def test_parse_kube_version(text: str, parsed: tuple[int, int]) -> None:
-    """MAJOR.MINOR with an optional v and patch."""
-    assert parse_kube_version(text) == parsed
-
-
-@pytest.mark.parametrize(
-    ("kube", "forced", "delivery"),
-    [
-        ((1, 29), None, CONFIG_FILE_DELIVERY),
-        ((1, 33), None, CONFIG_FILE_DELIVERY),
-        ((1, 34), None, CONFIG_FILE_DELIVERY),  # alpha gate, other file format
-        ((1, 35), None, FILE_KEY_REF),
-        ((1, 38), None, FILE_KEY_REF),
-        ((1, 33), CONFIG_FILE_DELIVERY, CONFIG_FILE_DELIVERY),
-        ((1, 35), CONFIG_FILE_DELIVERY, CONFIG_FILE_DELIVERY),
-        ((1, 35), FILE_KEY_REF, FILE_KEY_REF),
-        ((2, 0), FILE_KEY_REF, FILE_KEY_REF),
-    ],
-)
-def test_delivery_matrix(kube: tuple[int, int], forced: str | None, delivery: str) -> None:
-    """The delivery follows the Kubernetes version unless forced."""
-    assert choose_delivery(kube, forced, f"{kube[0]}.{kube[1]}") == delivery
-
-
-@pytest.mark.parametrize("kube", ["1.33", "1.34"])
-def test_impossible_delivery_is_a_clear_error(kube: str) -> None:
-    """fileKeyRef forced on a cluster older than 1.35 is refused, saying what to do instead."""
-    with pytest.raises(ConfigError, match=f"file-key-ref needs Kubernetes 1.35 or later, but --kube-version is {kube}"
-                       ".*Use --vault-delivery config-file"):
-        vcfg(kube_version=kube, vault_delivery=FILE_KEY_REF)
-
-
-def test_config_file_delivery_needs_the_url() -> None:
-    """The config file holds the whole transport, so it needs the URL."""
-    with pytest.raises(ConfigError, match=re.escape("needs the OpenLineage URL: set --url or openLineage.url")):
-        vcfg(kube_version="1.33", url=None)
-
-
-def test_resolve_selects_vault_from_the_values_block() -> None:
-    """An openLineage.vault block selects the method; values settings reach VaultConfig."""
-    values = {"openLineage": {"url": URL, "vault": {
-        "addr": "https://v:8200", "role": "r", "secretPath": "secret/data/x", "secretField": "k"}}}
-    settings, warnings = resolve({}, values, {}, lambda _: "")
-    assert settings.openlineage.method == "vault" and warnings == []
-    assert isinstance(settings.openlineage.vault, VaultConfig) and settings.openlineage.vault.role == "r"
-    assert isinstance(method_for(settings.openlineage), VaultMethod)
-
-
-def test_resolve_warns_about_an_ignored_key() -> None:
-    """A plaintext key in the values file is ignored by the vault method, with a warning."""
-    values = {"openLineage": {"apiKey": "sk-test-vault-0001"}}
-    settings, warnings = resolve({"method": "vault", **REQUIRED}, values, {}, lambda _: "")
-    assert settings.openlineage.api_key is None
-    assert any("ignored: the vault method" in w for w in warnings)
-    assert not any("sk-test-vault-0001" in w for w in warnings)
-
-
-def test_resolve_disabled_needs_no_vault_settings() -> None:
-    """openLineage.enabled: false with a vault block disables lineage without asking for Vault settings."""
-    settings, _ = resolve({}, {"openLineage": {"enabled": False, "vault": {}}}, {}, lambda _: "")
-    assert settings.openlineage.enabled is False and settings.openlineage.vault is None
-
-
 # --- agent.hcl --------------------------------------------------------------------------------
 
 
 def test_agent_hcl_file_key_ref() -> None:
-    """Parses as HCL; exits after auth and on retry failure; env-file template, tight perms."""
+    """Parses as HCL; exits after auth, on auth errors and on retry failure; env-file template, tight perms."""
     text = render_agent_hcl(vcfg())
     assert "exit_after_auth = true" in text
     parsed = parse(text)
     assert parsed["exit_after_auth"] is True
     assert parsed["template_config"] == [{"exit_on_retry_failure": True}]
+    assert parsed["vault"] == [{"retry": [{"num_retries": 3}]}]
     method_block = parsed["auto_auth"][0]["method"][0]["kubernetes"]
-    assert method_block == {"mount_path": "auth/kubernetes", "config": {"role": "astro-agent"}}
+    assert method_block == {"mount_path": "auth/kubernetes", "exit_on_err": True, "config": {"role": "astro-agent"}}
     assert parsed["auto_auth"][0]["sink"][0]["file"]["config"]["path"] == "/home/vault/.vault-token"
     (template,) = parsed["template"]
     assert template["destination"] == "/vault/secrets/openlineage.env"
     assert (template["perms"], template["error_on_missing_key"]) == ("0400", True)
-    assert template["contents"].startswith("OPENLINEAGE_API_KEY='{{ with secret")
-    assert "OPENLINEAGE_API_KEY='{{ with secret \"secret/data/openlineage/api-key\" }}" \
-           "{{ .Data.data.key }}{{ end }}'\nEOT" in text
+    assert template["contents"] == (
+        '{{- with secret "secret/data/openlineage/api-key" }}\n'
+        "{{- $key := .Data.data.key }}\n"
+        '{{- if not (regexMatch "^[ -&(-~]+$" $key) }}{{ parseInt "olrender: the OpenLineage API key at '
+        "secret/data/openlineage/api-key field key holds a character that the env file of valueFrom.fileKeyRef "
+        "cannot carry (allowed: printable ASCII except ')\" }}{{ end -}}\n"
+        "OPENLINEAGE_API_KEY='{{ $key }}'\n"
+        "{{ end -}}"  # (python-hcl2 leaves out the heredoc's last line break)
+    )
+
+
+def test_docs_show_the_generated_agent_hcl() -> None:
+    """The agent.hcl of docs/vault.md is what olrender renders for the quick start's settings."""
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "vault.md").read_text()
+    shown = docs.split("```hcl\n", 1)[1].split("```", 1)[0]
+    assert shown == render_agent_hcl(vcfg())
+
+
+def config_file_body(text: str) -> dict[str, Any]:
+    """The YAML a config-file template writes, with its template actions as placeholder strings."""
+    body = text.split("<<EOT\n", 1)[1].split("\nEOT", 1)[0]
+    lines = [line for line in body.splitlines() if not line.startswith("{{")]
+    return dict(yaml.safe_load("\n".join(lines).replace("{{ $key | toJSON }}", "KEY")))
 
 
 def test_agent_hcl_config_file() -> None:
@@ -222,26 +108,39 @@ def test_agent_hcl_config_file() -> None:
     (template,) = parse(text)["template"]
     assert template["destination"] == "/vault/secrets/openlineage.yml"
     assert template["perms"] == "0440"
-    body = text.split("<<EOT\n", 1)[1].split("\nEOT", 1)[0]
-    config = yaml.safe_load(body.replace("{{", "'{{").replace("}}", "}}'"))
-    assert config["transport"]["type"] == "http"
-    assert config["transport"]["url"] == URL
-    assert config["transport"]["endpoint"] == "/api/v1/lineage?ASTRO_DEPLOYMENT_ID=x"
-    assert config["transport"]["auth"]["type"] == "api_key"
-    assert ".Data.data.key | toJSON" in config["transport"]["auth"]["apiKey"]
+    assert template["contents"].startswith('{{- with secret "secret/data/openlineage/api-key" }}\n')
+    assert '{{- if not (regexMatch "^[ -~]+$" $key) }}' in template["contents"]
+    assert config_file_body(text) == {"transport": {
+        "type": "http", "url": URL, "endpoint": "/api/v1/lineage?ASTRO_DEPLOYMENT_ID=x",
+        "auth": {"type": "api_key", "apiKey": "KEY"}}}
 
 
 def test_kv_version_one_path() -> None:
-    """A path without /data/ reads a KV v1 secret."""
-    text = render_agent_hcl(vcfg(vault_secret_path="kv/openlineage"))
-    assert '{{ with secret "kv/openlineage" }}{{ .Data.key }}{{ end }}' in text
+    """--vault-kv-version 1 reads .Data.<field>, whatever the path looks like (it may contain data)."""
+    text = render_agent_hcl(vcfg(vault_secret_path="kv/data/openlineage", vault_kv_version="1"))
+    assert '{{- with secret "kv/data/openlineage" }}\n{{- $key := .Data.key }}\n' in text
 
 
-def test_hcl_strings_are_escaped() -> None:
-    """Quotes and HCL template sequences in settings cannot break or inject into agent.hcl."""
-    text = render_agent_hcl(vcfg(vault_role='a"b ${c} %{d}', vault_auth_path="auth/k8s"))
-    role = parse(text)["auto_auth"][0]["method"][0]["kubernetes"]["config"]["role"]
-    assert role == 'a"b $${c} %%{d}'  # one literal; $${ and %%{ are HCL's escapes for ${ and %{
+def test_kv_version_two_nested_mount() -> None:
+    """A nested KV v2 mount (team/kv) reads .Data.data.<field>."""
+    text = render_agent_hcl(vcfg(vault_secret_path="team/kv/data/openlineage"))
+    assert '{{- with secret "team/kv/data/openlineage" }}\n{{- $key := .Data.data.key }}\n' in text
+
+
+def test_hcl_strings_are_hcl_version_1() -> None:
+    """Agent configurations are HCL 1: quotes and backslashes are escaped, ${ and %{ are kept (they are literal)."""
+    assert _hcl_string('a"b\\c ${d} %{e}') == '"a\\"b\\\\c ${d} %{e}"'
+    with pytest.raises(ValueError, match="control character"):
+        _hcl_string("auth/kubernetes\n")
+    assert _hcl_heredoc("x: ${y}\n") == "<<EOT\nx: ${y}\nEOT"
+    with pytest.raises(ValueError, match="terminator"):
+        _hcl_heredoc("a\nEOT\nb")
+
+
+def test_a_url_cannot_end_the_heredoc() -> None:
+    """A URL is written as a JSON string: a line break in it cannot end the heredoc early."""
+    text = render_agent_hcl(vcfg(kube_version="1.33"), "https://x/\nEOT\nexit_after_auth = false", None)
+    assert text.count("\nEOT\n") == 1 and "\nexit_after_auth = false" not in text
 
 
 def test_template_braces_in_url_are_refused() -> None:
@@ -261,7 +160,8 @@ def deployment(spec_extra: dict[str, Any] | None = None, container_extra: dict[s
     container.update(container_extra or {})
     pod: dict[str, Any] = {
         "metadata": {"labels": {"app": "astro-agent", "component": "worker"}},
-        "spec": {"containers": [container, {"name": "vector-logging-sidecar", "image": "v:1"}],
+        "spec": {"securityContext": {"fsGroup": 50000, "runAsNonRoot": True, "runAsUser": 50000},  # the chart's
+                 "containers": [container, {"name": "vector-logging-sidecar", "image": "v:1"}],
                  **(spec_extra or {})},
     }
     spec: dict[str, Any] = {"template": pod}

@@ -22,15 +22,8 @@ import pytest
 import yaml
 
 from postrenderer.discovery import ComponentRules, find_component
-from postrenderer.vault import (
-    CHECKSUM_ANNOTATION,
-    CONFIG_ENVS,
-    CONFIG_FILE,
-    DEFAULT_KUBE_VERSION,
-    ENV_FILE,
-    INIT_CONTAINER,
-    SECRETS_DIR,
-)
+from postrenderer.vault import CHECKSUM_ANNOTATION, CONFIG_ENVS, INIT_CONTAINER, SECRETS_DIR
+from postrenderer.vault_settings import CONFIG_FILE, DEFAULT_KUBE_VERSION, ENV_FILE
 from postrenderer.workloads import Workload, iter_workloads
 from tests.golden import CASES, Case
 
@@ -82,6 +75,11 @@ def find_key(obj: Any, key: str) -> bool:
 def hcl_text(value: str) -> str:
     """A string as python-hcl2 serialises it (quotes stripped, escapes kept)."""
     return value.replace("\\n", "\n").replace('\\"', '"')
+
+
+def written_lines(contents: str) -> list[str]:
+    """The lines a template writes: its text without the lines that are only template actions."""
+    return [line for line in hcl_text(contents).splitlines() if not line.startswith("{{")]
 
 
 def agent_configs(docs: list[dict[str, Any]]) -> dict[tuple[str | None, str], dict[str, Any]]:
@@ -189,8 +187,8 @@ def check_pod(workload: Workload, container_index: int, configs: dict[Any, Any],
         assert posixpath.join(writer["mountPath"], path) in destinations, "env file is not where the agent writes"
         if parsed is not None:
             (template,) = parsed["template"]
-            contents = hcl_text(template["contents"])
-            assert contents.startswith("OPENLINEAGE_API_KEY='") and contents.rstrip("\n").endswith("'")
+            written = written_lines(template["contents"])
+            assert written == ["OPENLINEAGE_API_KEY='{{ $key }}'"], "the env file is one KEY='value' line"
         for name in CONFIG_ENVS:
             assert name not in by_name
     else:
@@ -205,10 +203,12 @@ def check_pod(workload: Workload, container_index: int, configs: dict[Any, Any],
         assert writer is not None and writer["mountPath"] == reader["mountPath"]
         if parsed is not None:
             (template,) = parsed["template"]
-            config = yaml.safe_load(hcl_text(template["contents"]).replace("{{", "'{{").replace("}}", "}}'"))
+            config = yaml.safe_load("\n".join(written_lines(template["contents"])).replace("{{", "'{{").replace(
+                "}}", "}}'"))
             transport = config["transport"]
             assert transport["type"] == "http" and transport["url"] == by_name["OPENLINEAGE_URL"]["value"]
-            assert transport["auth"]["type"] == "api_key" and "secret" in transport["auth"]["apiKey"]
+            assert transport["auth"] == {"type": "api_key", "apiKey": "{{ $key | toJSON }}"}
+            assert template["contents"].startswith("{{- with secret "), "the key comes from a Vault secret"
 
 
 @pytest.mark.parametrize("expected", EXPECTED, ids=[p.parent.name for p in EXPECTED])

@@ -23,8 +23,9 @@ from postrenderer.stream import decode, split
 ROOT = Path(__file__).resolve().parent.parent.parent
 FIXTURE_STREAM = ROOT / "fixtures" / "streams" / "helm3.yaml"
 
-SIZES = {"M": 1_000, "L": 10_000}
+SIZES = {"M": 1_000, "L": 10_000, "WM": 1_000, "WL": 10_000}
 AGENT_EVERY = 1_000  # one agent (four components) per this many documents
+WORKLOAD_AGENTS = 9  # W streams: 36 agent components whatever their size ("a few dozen")
 ROLES = ("worker-default", "worker-gpu", "dag-processor", "triggerer")
 
 VALUES = """\
@@ -149,6 +150,10 @@ spec:
         agent: agent-{a:02d}-{role}
     spec:
       serviceAccountName: agent-{a:02d}-astro-agent-{role}
+      securityContext:
+        fsGroup: 50000
+        runAsNonRoot: true
+        runAsUser: 50000
       containers:
         - name: agent
           image: images.astronomer.cloud/baseimages/astro-remote-execution-agent:3.1-1-python-3.12-astro-agent-1.8.2
@@ -190,22 +195,50 @@ def _deployment(n: int) -> str:
     )
 
 
+_ENV_ENTRY = """\
+            - name: {name}
+              value: "{value}"
+"""
+
+
+def _busy_deployment(n: int) -> str:
+    """An application Deployment with about ten env entries (the W streams)."""
+    entries = "".join(
+        _ENV_ENTRY.format(name=name, value=value)
+        for name, value in (
+            ("APP_ENV", "production"), ("LOG_FORMAT", "json"), ("HTTP_PORT", str(8000 + n % 100)),
+            ("DB_HOST", f"db-{n % 40:02d}.team-{n % 40:02d}.svc"), ("DB_POOL", str(5 + n % 20)),
+            ("CACHE_TTL", "300s"), ("FEATURE_FLAGS", "a,b,c"), ("TZ", "UTC"),
+            ("OTEL_SERVICE_NAME", f"app-{n:05d}"), ("JAVA_OPTS", "-XX:MaxRAMPercentage=75"),
+        )
+    )
+    return _deployment(n).replace("""                  key: LOG_LEVEL
+""", """                  key: LOG_LEVEL
+""" + entries, 1)
+
+
 def _agent(a: int, role: str) -> str:
     """One component Deployment of agent number a."""
     component = "worker" if role.startswith("worker") else role
     return _AGENT.format(a=a, role=role, component=component)
 
 
-def components(count: int) -> int:
+def components(count: int, workload_heavy: bool = False) -> int:
     """How many agent components a generated stream of count documents holds."""
-    return len(ROLES) * max(1, count // AGENT_EVERY)
+    return len(ROLES) * (WORKLOAD_AGENTS if workload_heavy else max(1, count // AGENT_EVERY))
 
 
-def generate(count: int) -> bytes:
-    """A Helm 3 stream of exactly count documents (at least four)."""
-    agents = components(count) // len(ROLES)
+def generate(count: int, workload_heavy: bool = False) -> bytes:
+    """A Helm 3 stream of exactly count documents (at least four).
+
+    Its other documents are ConfigMaps, Services and Deployments in equal parts or, workload_heavy,
+    half Deployments with about ten env entries each, and ConfigMaps and Services for the rest.
+    """
+    agents = components(count, workload_heavy) // len(ROLES)
     stride = count // (agents * len(ROLES))
     slots = {stride // 2 + k * stride: k for k in range(agents * len(ROLES))}
+    makers = (_busy_deployment, _configmap, _busy_deployment, _service) if workload_heavy else (
+        _configmap, _service, _deployment)
     parts: list[str] = []
     app = 0
     for i in range(count):
@@ -213,22 +246,21 @@ def generate(count: int) -> bytes:
         if k is not None:
             parts.append(_agent(k // len(ROLES), ROLES[k % len(ROLES)]))
             continue
-        maker = (_configmap, _service, _deployment)[app % 3]
-        parts.append(maker(app // 3))
+        parts.append(makers[app % len(makers)](app // len(makers)))
         app += 1
     return "".join(parts).encode()
 
 
 def stream(name: str) -> bytes:
-    """The named benchmark stream: S (the fixture), M or L."""
+    """The named benchmark stream: S (the fixture), M, L, or the workload-heavy WM and WL."""
     if name == "S":
         return FIXTURE_STREAM.read_bytes()
-    return generate(SIZES[name])
+    return generate(SIZES[name], workload_heavy=name.startswith("W"))
 
 
 def expected_components(name: str) -> int:
     """How many agent components olrender must find in the named stream."""
-    return 4 if name == "S" else components(SIZES[name])
+    return 4 if name == "S" else components(SIZES[name], workload_heavy=name.startswith("W"))
 
 
 def document_count(data: bytes) -> int:

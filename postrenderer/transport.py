@@ -1,0 +1,413 @@
+"""The transport the agent's OpenLineage client builds from a container's environment.
+
+``resolve(env, read)`` follows, step by step, what the Airflow provider and the
+OpenLineage client inside the agent do when they start, and returns the
+transport they end up with: its kind, and for HTTP transports which variable
+(or file) gives the URL, the endpoint and the API key. For example:
+
+    OPENLINEAGE_URL=https://o11y.astronomer.io  OPENLINEAGE_API_KEY=<Secret>
+    OPENLINEAGE__TRANSPORT__TYPE=composite
+    -> composite [http url OPENLINEAGE_URL key OPENLINEAGE_API_KEY]
+       (the client copies the URL and key into a transport named default_http)
+
+    ... and OPENLINEAGE__TRANSPORT__TYPE=http, OPENLINEAGE__TRANSPORT__URL=https://x
+    -> http url OPENLINEAGE__TRANSPORT__URL, no key (OPENLINEAGE_API_KEY is ignored)
+
+The rules are those of openlineage-python 1.54.0 (``client.py``: ``_alias_env_vars``,
+``config``, ``_resolve_transport``; ``transport/factory.py``, ``http.py``,
+``async_http.py``, ``composite.py``; ``utils.deep_merge_dicts``) and of
+apache-airflow-providers-openlineage 2.20.3 (``conf.py``: ``is_disabled``;
+``plugins/adapter.py``: ``get_openlineage_config``), and tests/test_transport.py
+checks them case by case against both real programs.
+
+Values are tagged with the variable they came from (``Sourced``); a value
+olrender cannot see (a Secret, a file outside the stream) is ``Unseen``, and a
+decision that depends on one gives the kind ``unseen``. A configuration the
+client or Airflow fails on gives the kind ``error``. Only the transport is
+modelled: the other sections of the configuration (facets, filters, tags) are not
+read.
+"""
+
+from __future__ import annotations
+
+import json
+
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any, TypeAlias
+
+    # path (tagged with the variable that names it) -> the file's text (or its parsed, tagged content),
+    # Unseen, or None when it does not exist
+    Reader: TypeAlias = Callable[["Sourced"], "str | dict[str, Any] | Unseen | None"]
+
+URL_VAR = "OPENLINEAGE_URL"
+KEY_VAR = "OPENLINEAGE_API_KEY"
+ENDPOINT_VAR = "OPENLINEAGE_ENDPOINT"
+CLIENT_DISABLED_VAR = "OPENLINEAGE_DISABLED"
+CLIENT_CONFIG_VAR = "OPENLINEAGE_CONFIG"
+AIRFLOW_DISABLED_VAR = "AIRFLOW__OPENLINEAGE__DISABLED"
+AIRFLOW_TRANSPORT_VAR = "AIRFLOW__OPENLINEAGE__TRANSPORT"
+AIRFLOW_CONFIG_VAR = "AIRFLOW__OPENLINEAGE__CONFIG_PATH"
+AIRFLOW_CONNECTION_VAR = "AIRFLOW__OPENLINEAGE__CONFIG_CONN_ID"
+DYNAMIC_PREFIX = "OPENLINEAGE__"
+TRANSPORT_PREFIX = "OPENLINEAGE__TRANSPORT"
+TYPE_VAR = "OPENLINEAGE__TRANSPORT__TYPE"
+DEFAULT_HTTP = "OPENLINEAGE__TRANSPORT__TRANSPORTS__DEFAULT_HTTP"
+HTTP_KINDS = ("http", "async_http")
+# the transport types the client registers (transport/__init__.py)
+KINDS = frozenset({
+    "composite", "http", "async_http", "kafka", "msk_iam", "console", "noop", "file", "transform",
+    "amazon_datazone", "datadog", "gcplineage",
+})
+DEFAULT_ENDPOINT = "api/v1/lineage"
+
+
+class Sourced(str):
+    """A text of the configuration, with the variable it came from."""
+
+    source: str
+
+    def __new__(cls, text: str, source: str) -> Sourced:
+        """Tag ``text`` with ``source``."""
+        self = super().__new__(cls, text)
+        self.source = source
+        return self
+
+
+class Unseen:
+    """A value olrender cannot see: ``source`` is the variable, ``what`` says where the value lives."""
+
+    __slots__ = ("source", "what")
+
+    def __init__(self, source: str, what: str) -> None:
+        self.source, self.what = source, what
+
+
+class Resolved:
+    """The transport the client builds: its kind, the variable that chose it, and where its settings come from."""
+
+    __slots__ = ("by", "children", "endpoint", "key", "kind", "no_url", "problem", "url")
+
+    def __init__(
+        self, kind: str, by: str | None = None, *, url: str | None = None, endpoint: str | None = None,
+        key: str | None = None, children: list[Resolved] | None = None, problem: str = "", no_url: bool = False,
+    ) -> None:
+        self.kind, self.by, self.problem, self.no_url = kind, by, problem, no_url
+        self.url, self.endpoint, self.key = url, endpoint, key
+        self.children = children or []
+
+    def sinks(self) -> list[Resolved]:
+        """The HTTP transports lineage is sent through (a composite's, recursively)."""
+        if self.kind in HTTP_KINDS:
+            return [self]
+        return [sink for child in self.children for sink in child.sinks()]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The transport as JSON-ready data (variable names only, never values)."""
+        data: dict[str, Any] = {"kind": self.kind, "by": self.by}
+        if self.kind in HTTP_KINDS:
+            data.update(url=self.url, endpoint=self.endpoint, key=self.key)
+        if self.children:
+            data["children"] = [child.to_dict() for child in self.children]
+        if self.problem:
+            data["problem"] = self.problem
+        return data
+
+
+class CannotTell(Exception):
+    """The transport depends on a value olrender cannot see."""
+
+    def __init__(self, value: Unseen) -> None:
+        super().__init__(value.what)
+        self.value = value
+
+
+class Broken(Exception):
+    """The client (or Airflow) fails on the configuration."""
+
+    def __init__(self, by: str, problem: str, no_url: bool = False) -> None:
+        super().__init__(problem)
+        self.by, self.problem, self.no_url = by, problem, no_url
+
+
+def _source(value: object, default: str) -> str:
+    """The variable a value came from."""
+    return value.source if isinstance(value, (Sourced, Unseen)) else default
+
+
+def _seen(value: object) -> object:
+    """The value itself, or CannotTell when olrender cannot see it."""
+    if isinstance(value, Unseen):
+        raise CannotTell(value)
+    return value
+
+
+def _tag(value: object, source: str) -> object:
+    """A parsed JSON or YAML value with every text tagged with its source."""
+    if isinstance(value, str):
+        return Sourced(value, source)
+    if isinstance(value, dict):
+        return {key: _tag(item, source) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_tag(item, source) for item in value]
+    return value
+
+
+def _merge(low: dict[Any, Any], high: dict[Any, Any]) -> dict[Any, Any]:
+    """``deep_merge_dicts``: ``high`` wins, and two mappings under one key are merged."""
+    merged = dict(low)
+    for key, value in high.items():
+        if key in merged and isinstance(value, dict) and isinstance(merged[key], dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _valid_url(url: str) -> bool:
+    """Whether the client accepts a URL (it needs a scheme and a host)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return bool(parts.scheme and parts.netloc)
+
+
+def _aliased(env: Mapping[str, object]) -> dict[str, object]:
+    """The environment after the client copies ``OPENLINEAGE_URL`` and the key into ``default_http``."""
+    env = dict(env)
+    url, key, endpoint = env.get(URL_VAR), env.get(KEY_VAR), env.get(ENDPOINT_VAR)
+    if not url or any(name.startswith(DEFAULT_HTTP) for name in env):
+        return env
+    auth = {"type": "api_key", "apiKey": key}
+    env[DEFAULT_HTTP + "__TYPE"] = Sourced("http", URL_VAR)
+    env[DEFAULT_HTTP + "__URL"] = url
+    if key:
+        env[DEFAULT_HTTP + "__AUTH"] = auth
+    if endpoint:
+        env[DEFAULT_HTTP + "__ENDPOINT"] = endpoint
+    if _seen(env.get(TYPE_VAR)) == "async_http":  # "seamless switch to async": the URL and key go there too
+        for name, value in (("URL", url), ("AUTH", auth if key else None), ("ENDPOINT", endpoint)):
+            if value and not env.get(f"{TRANSPORT_PREFIX}__{name}"):
+                env[f"{TRANSPORT_PREFIX}__{name}"] = value
+    return env
+
+
+def _dynamic_config(env: Mapping[str, object]) -> dict[str, Any]:
+    """The configuration of the ``OPENLINEAGE__*`` variables (longer names first, so shorter ones win)."""
+    config: dict[str, Any] = {}
+    for name in sorted((n for n in env if n.startswith(DYNAMIC_PREFIX)), reverse=True):
+        value = env[name]
+        if isinstance(value, Sourced):
+            try:
+                value = _tag(json.loads(value), value.source)
+            except ValueError:
+                value = env[name]  # not JSON: the text itself
+        *path, last = name[len(DYNAMIC_PREFIX):].lower().split("__")
+        node = config
+        for key in path:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                raise Broken(name, f"{name} sets a field inside a value that is not a mapping")
+        node[last] = value
+    return config
+
+
+def _file_config(path: Sourced, read: Reader, strict: bool) -> object:
+    """The parsed config file (``strict``: Airflow's reading, which fails on a missing or broken file)."""
+    import yaml
+
+    text = _seen(read(path))
+    if text is None:
+        if strict:
+            raise Broken(path.source, f"{path.source} names {path}, which does not exist")
+        return None  # the client then looks for ./openlineage.yml and ~/.openlineage/openlineage.yml (the image's)
+    if isinstance(text, dict):
+        return text
+    assert isinstance(text, str)
+    try:
+        return _tag(yaml.safe_load(text), path.source)
+    except yaml.YAMLError:
+        if strict:
+            raise Broken(path.source, f"the config file {path} is not valid YAML") from None
+        return None  # the client logs the error and reads nothing
+
+
+def _token(auth: object, by: str) -> str | None:
+    """The variable whose API key the transport sends (``create_token_provider``), or None."""
+    auth = _seen(auth)
+    if isinstance(auth, str) and "type" not in auth:
+        return None
+    if not isinstance(auth, dict):
+        raise Broken(by, "the transport's auth is not a mapping")
+    if "type" not in auth:
+        return None
+    kind = _seen(auth["type"])
+    if kind == "api_key":
+        key = auth.get("apiKey") or auth.get("apikey") or auth.get("api_key")
+        if not key:
+            raise Broken(_source(kind, by), "the transport's auth type is api_key but it has no apiKey")
+        return _source(key, _source(kind, by))
+    if kind in ("jwt", "oauth2"):  # a token from a token endpoint, not the API key
+        needs = (("apiKey", "apikey", "api_key"),) if kind == "jwt" else (("clientId", "client_id"),
+                                                                          ("clientSecret", "client_secret"))
+        for names in (*needs, ("token_endpoint", "tokenEndpoint")):
+            if not any(auth.get(name) for name in names):
+                raise Broken(_source(kind, by), f"the transport's {kind} auth has no {names[0]}")
+        return None
+    if kind == "airflow_connection_api_key":  # the provider fetches the key from an Airflow connection
+        raise CannotTell(Unseen(_source(kind, by), "the Airflow connection that holds the key"))
+    if isinstance(kind, str) and "." in kind:
+        raise CannotTell(Unseen(_source(kind, by), f"the token provider class {kind}"))
+    raise Broken(_source(kind, by), f"the transport's auth type {kind!r} is not one the client knows")
+
+
+def _build(config: object, by: str) -> Resolved:
+    """The transport the client's factory builds from one transport configuration."""
+    config = _seen(config)
+    if not config:
+        return Resolved("console", by)
+    if not isinstance(config, dict):
+        raise Broken(by, "a transport configuration is not a mapping")
+    if "type" not in config:
+        raise Broken(by, "a transport has no type")
+    kind = _seen(config["type"])
+    by = _source(kind, by)
+    try:
+        int(_seen(config.get("priority", 0)))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise Broken(by, "the transport's priority is not a number") from None
+    if not isinstance(kind, str):
+        raise Broken(by, f"the transport type {kind!r} is not a name")
+    if kind in HTTP_KINDS:
+        if "url" not in config:
+            raise Broken(by, f"the {kind} transport has no URL", no_url=True)
+        url = config["url"]
+        if not isinstance(url, Unseen) and not (isinstance(url, str) and _valid_url(url)):
+            raise Broken(_source(url, by), f"the {kind} transport's URL is not a URL with a scheme and a host")
+        compression = config.get("compression")
+        if compression and _seen(compression) != "gzip":
+            raise Broken(_source(compression, by), f"the {kind} transport's compression is not gzip")
+        endpoint = config.get("endpoint")
+        return Resolved(kind, by, url=_source(url, by), key=_token(config.get("auth", {}), by),
+                        endpoint=None if "endpoint" not in config else _source(endpoint, by))
+    if kind == "composite":
+        if "transports" not in config:
+            raise Broken(by, "the composite transport has no transports")
+        transports = _seen(config["transports"])
+        if isinstance(transports, dict):
+            children = [_build(child, by) for child in transports.values() if _seen(child)]
+        elif isinstance(transports, list):
+            children = [_build(child, by) for child in transports]
+        else:
+            raise Broken(by, "the composite transport's transports are neither a list nor a mapping")
+        if not children:
+            raise Broken(by, "the composite transport has no transports")
+        return Resolved(kind, by, children=children)
+    if kind in KINDS:
+        return Resolved(kind, by)
+    if "." in kind:
+        raise CannotTell(Unseen(by, f"the transport class {kind}"))
+    raise Broken(by, f"the transport type {kind!r} is not one the client knows")
+
+
+def _client(env: Mapping[str, object], user: dict[str, Any] | None, read: Reader) -> Resolved:
+    """What ``OpenLineageClient(config=user)`` builds."""
+    if str(env.get(CLIENT_DISABLED_VAR, "")).lower().strip() == "true":
+        return Resolved("disabled", CLIENT_DISABLED_VAR)
+    env = _aliased(env)
+    config: dict[str, Any] = dict(user or {})
+    dynamic = _dynamic_config(env)
+    path = _seen(env.get(CLIENT_CONFIG_VAR))
+    if path:
+        assert isinstance(path, Sourced)
+        content = _file_config(path, read, strict=False)
+        if content and not isinstance(content, dict):
+            if config or dynamic or not isinstance(content, list):  # a list merges with nothing
+                raise Broken(path.source, f"the config file {path} is not a YAML mapping")
+            content = None
+        if isinstance(content, dict) and content:
+            config = _merge(content, config)
+    if dynamic:
+        config = _merge(dynamic, config)
+    transport = _seen(config.get("transport"))
+    if transport:
+        if not isinstance(transport, dict):
+            raise Broken(_source(transport, TRANSPORT_PREFIX), "the transport configuration is not a mapping")
+        if _seen(transport.get("type")):
+            return _build(transport, TRANSPORT_PREFIX)
+    url = env.get(URL_VAR)
+    if not url:
+        return Resolved("console")
+    if isinstance(url, str) and not _valid_url(url):
+        raise Broken(URL_VAR, f"{URL_VAR} is not a URL with a scheme and a host")
+    return Resolved("http", url=URL_VAR, key=KEY_VAR if env.get(KEY_VAR) else None,
+                    endpoint=ENDPOINT_VAR if ENDPOINT_VAR in env else None)
+
+
+def _airflow_disabled(env: Mapping[str, object]) -> Resolved | None:
+    """Whether the provider switches lineage off (``conf.is_disabled``): by a setting, or for want of any."""
+    value = env.get(AIRFLOW_DISABLED_VAR)
+    if isinstance(value, str):
+        word = value.lower().strip().split("#")[0].strip()
+        if word in ("t", "true", "1"):
+            return Resolved("disabled", AIRFLOW_DISABLED_VAR)
+        if word not in ("f", "false", "0"):
+            raise Broken(AIRFLOW_DISABLED_VAR, f"{AIRFLOW_DISABLED_VAR} is not a boolean Airflow can read")
+    if str(env.get(CLIENT_DISABLED_VAR, "")).lower().strip() in ("true", "1", "t"):
+        return Resolved("disabled", CLIENT_DISABLED_VAR)
+    configured = (
+        env.get(AIRFLOW_CONNECTION_VAR) or _airflow_transport(env) or env.get(AIRFLOW_CONFIG_VAR)
+        or env.get(CLIENT_CONFIG_VAR) or env.get(URL_VAR)
+        or any(name.startswith(TRANSPORT_PREFIX) and value for name, value in env.items())
+    )
+    return None if configured else Resolved("disabled", problem="nothing configures a transport")
+
+
+def _airflow_transport(env: Mapping[str, object]) -> object:
+    """``[openlineage] transport``: the JSON of ``AIRFLOW__OPENLINEAGE__TRANSPORT``, or None."""
+    value = _seen(env.get(AIRFLOW_TRANSPORT_VAR))
+    if not value:
+        return None
+    assert isinstance(value, Sourced)
+    try:
+        transport = _tag(json.loads(value), value.source)
+    except ValueError:
+        raise Broken(value.source, f"{value.source} is not valid JSON") from None
+    if not isinstance(transport, dict):
+        raise Broken(value.source, f"{value.source} is not a JSON object")
+    return transport
+
+
+def _airflow_config(env: Mapping[str, object], read: Reader) -> dict[str, Any] | None:
+    """The configuration the provider hands the client (``get_openlineage_config``)."""
+    connection = env.get(AIRFLOW_CONNECTION_VAR)
+    if connection:
+        raise CannotTell(Unseen(_source(connection, AIRFLOW_CONNECTION_VAR), "the Airflow connection it names"))
+    path = _seen(env.get(AIRFLOW_CONFIG_VAR))
+    if path:
+        assert isinstance(path, Sourced)
+        content = _file_config(path, read, strict=True)
+        if content is not None and not isinstance(content, dict):
+            raise Broken(path.source, f"the config file {path} is not a YAML mapping")
+        return content or None
+    transport = _airflow_transport(env)
+    return {"transport": transport} if transport else None
+
+
+def resolve(env: Mapping[str, str | Unseen], read: Reader, airflow: bool = True) -> Resolved:
+    """The transport the agent builds (``airflow``: the provider's view; else ``OpenLineageClient()``'s)."""
+    tagged = {name: Sourced(value, name) if isinstance(value, str) else value for name, value in env.items()}
+    try:
+        if airflow:
+            off = _airflow_disabled(tagged)
+            if off is not None:
+                return off
+        return _client(tagged, _airflow_config(tagged, read) if airflow else None, read)
+    except CannotTell as exc:
+        return Resolved("unseen", exc.value.source, problem=exc.value.what)
+    except Broken as exc:
+        return Resolved("error", exc.by, problem=exc.problem, no_url=exc.no_url)
