@@ -140,6 +140,9 @@ OPTIONS: tuple[OptionSpec, ...] = (
           "Print the RFC 6902 patches olrender applies (JSON, secrets redacted) instead of the stream."),
     _flag("diff",
           "Print a unified diff of every changed or added document (secrets redacted) instead of the stream."),
+    _flag("emit-kustomize-patches",
+          "Print the change as kustomize patches (Flux postRenderers, kustomize patches:) and the objects the "
+          "method generates, instead of the stream (docs/flux.md)."),
     _flag("explain", "Explain on stderr and in --log-file why each workload was or was not changed."),
     _value("report", "Write that explanation to FILE.", "FILE"),
     _choice("report-format", ("text", "json"), "Format of --explain and --report.  [default: text]"),
