@@ -26,6 +26,7 @@ naming the anchor, instead of writing something Kubernetes reads differently.
 
 from __future__ import annotations
 
+import collections
 import json
 import re
 
@@ -269,39 +270,37 @@ def _same(node: _Node, value: Any) -> bool:
     return False  # an alias: never taken for equal
 
 
-def _anchors(root: _Node) -> tuple[set[str], set[str]]:
-    """The anchor names an alias refers to, and all anchor names of the document."""
+def _aliased(root: _Node) -> set[str]:
+    """The anchor names some alias of the document refers to."""
     used: set[str] = set()
-    defined: set[str] = set()
     todo = [root]
     while todo:
         node = todo.pop()
-        if node.anchor:
-            defined.add(node.anchor)
         if node.alias:
             used.add(node.alias)
         if node.kind == "map":
             todo.extend(n for pair in node.items for n in pair)
         elif node.kind == "seq":
             todo.extend(node.items)
-    return used, defined
+    return used
 
 
 def _style(root: _Node, text: str) -> Style:
     """The document's indentation step and sequence style, from its first nested block collections."""
     step = seq = None
-    todo = [root]
+    todo = collections.deque([root])  # breadth first: the outermost collections decide
     while todo and (step is None or seq is None):
-        node = todo.pop(0)
+        node = todo.popleft()
         if node.kind == "map" and not node.flow:
             for key, value in node.items:
                 if value.kind == "map" and not value.flow and value.items and step is None:
                     step = _column(text, value.items[0][0].start) - _column(text, key.start)
                 if value.kind == "seq" and not value.flow and value.items and seq is None:
                     seq = _column(text, value.start) - _column(text, key.start)
-                todo.append(value)
+                if value.collection:
+                    todo.append(value)
         elif node.kind == "seq":
-            todo.extend(node.items)
+            todo.extend(item for item in node.items if item.collection)
     step = step if step and step > 0 else 2
     return Style(step, seq if seq is not None and seq >= 0 else 0)
 
@@ -405,7 +404,7 @@ class _Editor:
     def __init__(self, text: str, newline: str, first_line: int = 1) -> None:
         self.text, self.newline, self.first_line = text, newline, first_line
         self.root = outline(text)
-        self.used, _ = _anchors(self.root)
+        self.used = _aliased(self.root)
         self.style = _style(self.root, text)
         self.views: dict[int, _View] = {}
         self.order: list[_View] = []
@@ -552,10 +551,14 @@ class _Editor:
         for view in self.order:
             if view.removed or any(c.state != _ORIGINAL for c in view.children):
                 edits += self.flow_edits(view) if view.node.flow else self.block_edits(view)
-        text = self.text
-        for start, end, new in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
-            text = text[:start] + new + text[end:]
-        return text
+        parts, done = [], 0
+        # edits never overlap; at one position an insertion comes before a deletion, and an inner collection's
+        # insertion before an outer one's (views are listed outer first, so ties are taken in reverse)
+        for start, end, new in sorted(reversed(edits), key=lambda e: (e[0], e[1])):
+            parts += [self.text[done:start], new]
+            done = end
+        parts.append(self.text[done:])
+        return "".join(parts)
 
     def lines(self, lines: list[str]) -> str:
         """Lines joined with the document's line break, each ending with it."""
