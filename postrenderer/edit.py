@@ -164,8 +164,10 @@ def block_lines(value: Any, indent: int, style: Style) -> list[str]:
     return lines
 
 
-def document(doc: dict[str, Any], newline: str = "\n", style: Style | None = None) -> str:
-    """A whole new document (a mapping) as block YAML."""
+def document(doc: Any, newline: str = "\n", style: Style | None = None) -> str:
+    """A whole new document (a mapping or a sequence; an empty one or a scalar in flow style) as YAML."""
+    if not isinstance(doc, (dict, list)) or not doc:
+        return inline(doc) + newline
     return "".join(line + newline for line in block_lines(doc, 0, style or Style()))
 
 

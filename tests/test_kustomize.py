@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
-from postrenderer import kustomize
+from postrenderer import edit, kustomize
 from postrenderer.errors import InputError
 from postrenderer.stream import HELM4_FILENAME
 from tests.golden import Case, cases
@@ -227,7 +227,7 @@ def test_patch_values_are_read_back_as_written(kubectl: Path, tmp_path: Path) ->
     before = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "values"}, "data": {"kept": "x"}}
     after = {**before, "data": {"kept": "x", **{f"v{i}": value for i, value in enumerate(AMBIGUOUS)}}}
     patch = kustomize.object_patch(0, before, after, [])
-    built = kustomize_build(kubectl, tmp_path, yaml.safe_dump(before).encode(), kustomize.dump([patch]))
+    built = kustomize_build(kubectl, tmp_path, yaml.safe_dump(before).encode(), edit.document([patch]))
     assert built.returncode == 0, built.stderr
     (obj,) = decode(kubectl, built.stdout, tmp_path).values()
     assert obj["data"] == after["data"]
@@ -293,14 +293,6 @@ def test_list_items_get_patches_of_their_own() -> None:
     ops = [{"op": "add", "path": "/items/1/spec/template/spec/containers/1/env/-", "value": {"name": "B"}}]
     (patch,) = kustomize.document_patches(3, doc, ops)
     assert patch["target"]["name"] == "d"
-
-
-def test_dump_quotes_what_a_resolver_would_misread() -> None:
-    """Words stay plain; every string a YAML 1.1 resolver could read otherwise is quoted (kubectl checks above)."""
-    assert kustomize.dump(["agent", "/vault/config", "checksum/x-y"]) == "- agent\n- /vault/config\n- checksum/x-y\n"
-    for value in AMBIGUOUS:
-        assert kustomize.dump([value]).startswith(('- "', "- '")), value
-        assert yaml.safe_load(kustomize.dump([value])) == [value]
 
 
 # ----------------------------------------------------------------------------- the command line
