@@ -38,8 +38,9 @@ if TYPE_CHECKING:
 
 OBJECT_KINDS = frozenset({"ConfigMap", "Secret", "ServiceAccount"})
 MAX_COMPONENTS = 10_000  # agent components of one stream (an agent release renders a handful)
+MAX_COMPONENT_BYTES = 16 * 2**20  # their text, all together (the API server stores objects up to about 1.5 MiB)
 SKETCH_FROM = 1024  # characters: smaller workloads are parsed whole (a sketch costs as much, and a component
-#                     would be parsed again)
+#                     would be parsed again); so are likely components (ComponentRules.likely_component)
 
 
 class Analysis:
@@ -157,7 +158,9 @@ def _has_component(index: int, doc: Any, rules: ComponentRules) -> bool:
 
 def _read(segment: stream.Segment, kind: str | None, rules: ComponentRules, full: bool) -> tuple[Any, list[str], bool]:
     """A document, its duplicate keys and whether it holds a component; other workloads become outlines."""
-    if kind in POD_TEMPLATE_PATHS and not full and len(segment.text) >= SKETCH_FROM:
+    if kind in POD_TEMPLATE_PATHS and not full and len(segment.text) >= SKETCH_FROM and not rules.likely_component(
+        segment.text
+    ):
         sketched = stream.sketch(segment, outline_paths(kind))
         if sketched is not None:
             doc = outline(sketched)
@@ -185,7 +188,7 @@ def read(
     wanted = set(generated_names)
     deferred: list[tuple[stream.Segment, str]] = []
     helm3 = helm4 = False
-    components = 0
+    components = component_bytes = 0
     for segment in stream.segments(stream.decode(data), data):
         if segment.index == 1:
             analysis.newline = segment.newline
@@ -212,10 +215,17 @@ def read(
         if component:
             wanted |= references(doc)
             components += 1
+            component_bytes += len(segment.text)
             if components > MAX_COMPONENTS:
                 raise InputError(
                     f"{stream.place(segment)}: the stream holds more than {MAX_COMPONENTS:,} agent components, "
                     "olrender's limit (an agent release renders a handful)"
+                )
+            if component_bytes > MAX_COMPONENT_BYTES:
+                raise InputError(
+                    f"{stream.place(segment)}: the stream's agent components hold more than "
+                    f"{MAX_COMPONENT_BYTES // 2**20} MiB of text together, olrender's limit (the Kubernetes API "
+                    "stores an object of up to about 1.5 MiB; an agent release's components are a few KiB each)"
                 )
     for segment, kind in deferred:
         names = [name for k, name in wanted if k == kind]

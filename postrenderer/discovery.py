@@ -123,6 +123,17 @@ class ComponentRules:
         )
 
 
+    def likely_component(self, text: str) -> bool:
+        """A hint from a workload's text alone: does it show the default rules' label value or name endings?
+
+        Only a hint (every workload is still classified from its parsed metadata): a likely component
+        is parsed whole at once instead of being sketched first, which would read it twice.
+        """
+        if self.selector is not _DEFAULT_REQUIREMENTS or self.name_rule is not DEFAULT_RULE:
+            return False
+        return any(mark in text for mark in ("astro-agent", "-worker-", "-dag-processor", "-triggerer"))
+
+
 class Component:
     """A workload that gets the OpenLineage configuration."""
 

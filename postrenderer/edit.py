@@ -32,7 +32,7 @@ import re
 
 import yaml
 
-from postrenderer.stream import MERGE_TAG, plain_value, resolve_plain
+from postrenderer.stream import plain_value, resolve_plain
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -177,16 +177,15 @@ def document(doc: Any, newline: str = "\n", style: Style | None = None) -> str:
 class _Node:
     """One node as it occurs in the text (an alias is its own occurrence, pointing at its anchor's name)."""
 
-    __slots__ = ("alias", "anchor", "end", "flow", "items", "kind", "plain", "start", "style", "value")
+    __slots__ = ("alias", "anchor", "end", "flow", "items", "kind", "merges", "plain", "start", "style", "value")
 
     def __init__(self, kind: str, start: int, end: int, anchor: str | None) -> None:
         self.kind, self.start, self.end, self.anchor = kind, start, end, anchor
-        self.flow = False
-        self.plain = False
+        self.flow = self.plain = self.merges = False  # merges: a mapping with a << key
         self.style: str | None = None
         self.value = ""
         self.alias: str | None = None
-        self.items: list[Any] = []  # sequence: nodes; mapping: [key node, value node] pairs
+        self.items: list[Any] = []  # sequence: nodes; mapping: (key node, value node) pairs
 
     @property
     def collection(self) -> bool:
@@ -199,54 +198,56 @@ class _Node:
             return None
         return self.value if not self.plain or resolve_plain(self.value) == _STR_TAG else None
 
-    @property
-    def merge(self) -> bool:
-        """Whether this node is a ``<<`` merge key."""
-        return self.kind == "scalar" and self.plain and resolve_plain(self.value) == MERGE_TAG
 
-
-def outline(text: str) -> _Node:
-    """The document's nodes with their positions, read from libyaml's events."""
+def outline(text: str) -> tuple[_Node, set[str]]:
+    """The document's nodes with their positions, read from libyaml's events; and the anchors aliases use."""
     from postrenderer.stream import _EventParser
 
     parser = _EventParser(text)
     stack: list[_Node] = []
     root: _Node | None = None
+    aliased: set[str] = set()
+    scalar, alias = yaml.ScalarEvent, yaml.AliasEvent
+    mapping, sequence = yaml.MappingStartEvent, yaml.SequenceStartEvent
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    get = parser.get_event
     try:
-        while (event := parser.get_event()) is not None:
+        while (event := get()) is not None:
             kind = type(event)
-            node: _Node | None = None
-            if kind is yaml.ScalarEvent:
+            if kind is scalar:
                 node = _Node("scalar", event.start_mark.index, event.end_mark.index, event.anchor)
-                node.value, node.style = event.value, event.style or None  # (libyaml: "" for plain)
-                node.plain = bool(event.implicit[0]) and node.style is None
-            elif kind is yaml.AliasEvent:
-                node = _Node("alias", event.start_mark.index, event.end_mark.index, None)
-                node.alias = event.anchor
-            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                node = _Node("map" if kind is yaml.MappingStartEvent else "seq", event.start_mark.index, 0,
-                             event.anchor)
-                node.flow = bool(event.flow_style)
-            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                style = node.style = event.style or None  # (libyaml: "" for plain)
+                node.value = event.value
+                node.plain = style is None and event.implicit[0]
+            elif kind in ends:
                 done = stack.pop()
                 done.end = event.end_mark.index
                 if done.kind == "map":
-                    done.items = [done.items[i : i + 2] for i in range(0, len(done.items), 2)]
+                    items = done.items
+                    done.items = list(zip(items[::2], items[1::2], strict=True))
+                    done.merges = any(k.plain and k.value == "<<" for k in items[::2] if k.kind == "scalar")
                 continue
+            elif kind is alias:
+                node = _Node("alias", event.start_mark.index, event.end_mark.index, None)
+                node.alias = event.anchor
+                aliased.add(event.anchor)
+            elif kind is mapping or kind is sequence:
+                node = _Node("map" if kind is mapping else "seq", event.start_mark.index, 0, event.anchor)
+                node.flow = bool(event.flow_style)
             else:
                 continue
             if stack:
                 stack[-1].items.append(node)
             elif root is None:
                 root = node
-            if node.collection:
+            if node.kind == "map" or node.kind == "seq":
                 stack.append(node)
     finally:
         if hasattr(parser, "dispose"):
             parser.dispose()
     if root is None or root.kind != "map":
         raise EditError("the document is not a mapping")
-    return root
+    return root, aliased
 
 
 def _content_end(node: _Node) -> int:
@@ -270,21 +271,6 @@ def _same(node: _Node, value: Any) -> bool:
         return (isinstance(value, list) and len(value) == len(node.items)
                 and all(_same(n, v) for n, v in zip(node.items, value, strict=True)))
     return False  # an alias: never taken for equal
-
-
-def _aliased(root: _Node) -> set[str]:
-    """The anchor names some alias of the document refers to."""
-    used: set[str] = set()
-    todo = [root]
-    while todo:
-        node = todo.pop()
-        if node.alias:
-            used.add(node.alias)
-        if node.kind == "map":
-            todo.extend(n for pair in node.items for n in pair)
-        elif node.kind == "seq":
-            todo.extend(node.items)
-    return used
 
 
 def _style(root: _Node, text: str) -> Style:
@@ -330,28 +316,49 @@ def _line_end(text: str, position: int) -> int:
 _ORIGINAL, _NEW, _REPLACED = "original", "new", "replaced"
 
 
+_UNKNOWN: Any = object()
+
+
 class _Child:
     """One entry of a collection as the operations leave it."""
 
-    __slots__ = ("key", "key_node", "node", "state", "value")
+    __slots__ = ("_key", "key_node", "node", "state", "value")
 
-    def __init__(self, key: str | None, key_node: _Node | None, node: _Node | None, state: str,
-                 value: Any = None) -> None:
-        self.key, self.key_node, self.node, self.state, self.value = key, key_node, node, state, value
+    def __init__(self, key: Any, key_node: _Node | None, node: _Node | None, state: str, value: Any = None) -> None:
+        self._key, self.key_node, self.node, self.state, self.value = key, key_node, node, state, value
+
+    @property
+    def key(self) -> str | None:
+        """The entry's key (an original entry's is read from its node when first asked for)."""
+        if self._key is _UNKNOWN:
+            self._key = self.key_node.key() if self.key_node is not None else None
+        return self._key  # type: ignore[no-any-return]
 
 
 class _View:
     """An original collection and the entries it ends up with."""
 
-    __slots__ = ("children", "node", "parent_key", "removed")
+    __slots__ = ("children", "node", "parent_key", "removed", "spelled")
 
     def __init__(self, node: _Node, parent_key: _Node | None) -> None:
         self.node, self.parent_key = node, parent_key
         if node.kind == "map":
-            self.children = [_Child(k.key(), k, v, _ORIGINAL) for k, v in node.items]
+            self.children = [_Child(_UNKNOWN, k, v, _ORIGINAL) for k, v in node.items]
         else:
             self.children = [_Child(None, None, v, _ORIGINAL) for v in node.items]
         self.removed: list[_Child] = []
+        self.spelled: dict[str, list[_Child]] | None = None  # original entries by their key's text, when needed
+
+    def find(self, key: str) -> _Child | None:
+        """The live entry with this key (a mapping's)."""
+        if self.spelled is None:
+            self.spelled = {}
+            for child in self.children:
+                if child.key_node is not None:
+                    self.spelled.setdefault(child.key_node.value, []).append(child)
+        candidates = [c for c in self.spelled.get(key, []) if c.key == key]
+        candidates += [c for c in self.children if c.key_node is None and c.key == key]  # (entries added since)
+        return next((c for c in candidates if c in self.children), None) if candidates else None
 
 
 def _pointer(path: str) -> list[str]:
@@ -405,8 +412,7 @@ class _Editor:
 
     def __init__(self, text: str, newline: str, first_line: int = 1) -> None:
         self.text, self.newline, self.first_line = text, newline, first_line
-        self.root = outline(text)
-        self.used = _aliased(self.root)
+        self.root, self.used = outline(text)
         self.style = _style(self.root, text)
         self.views: dict[int, _View] = {}
         self.order: list[_View] = []
@@ -434,7 +440,7 @@ class _Editor:
             raise self.refuse(node, where, f"that path goes through the alias *{node.alias}")
         if node.anchor and node.anchor in self.used:
             raise self.refuse(node, where, f"that path goes through the anchor &{node.anchor}, used by an alias")
-        if node.kind == "map" and any(key.merge for key, _ in node.items):
+        if node.merges:
             raise self.refuse(node, where, "that mapping takes keys from a << merge key")
 
     def untouched_inside(self, node: _Node, where: str) -> None:
@@ -479,7 +485,7 @@ class _Editor:
                 return
             self.change(view, live[index], name, value, where)
             return
-        found = next((c for c in live if c.key == last), None)
+        found = view.find(last)
         if found is None:
             if name != "add":
                 raise ValueError(f"{op['path']}: no member {last!r}")
@@ -491,7 +497,7 @@ class _Editor:
         """The live child a pointer part names."""
         if view.node.kind == "seq":
             return view.children[_index(part, len(view.children), False)]
-        found = next((c for c in view.children if c.key == part), None)
+        found = view.find(part)
         if found is None:
             raise ValueError(f"no member {part!r}")
         return found
@@ -537,7 +543,7 @@ class _Editor:
         self.shared(child.node, where)
         view = self.view(child.node, child.key_node)
         for key, new in value.items():
-            found = next((c for c in view.children if c.key == key), None)
+            found = view.find(key)
             if found is None:
                 view.children.append(_Child(key, None, None, _NEW, new))
             else:
@@ -624,26 +630,26 @@ class _Editor:
             edits.append((start, end, ""))
         if not view.children:
             edits.append(self.emptied(view))
-        anchor: int | None = None  # where entries that follow an original one go
+        before: _Child | None = None  # the original entry that new entries follow
         pending: list[str] = []
         for child in view.children:
             if child.state == _NEW:
                 pending += self.entry_lines(child, column, gap, mapping)
                 continue
-            assert child.node is not None
             if pending:
-                edits.append(self.insert_at(anchor, first, pending))
+                edits.append(self.insert_at(before, first, pending))
                 pending = []
             if child.state == _REPLACED:
                 edits += self.replace_edits(child, column, gap, mapping)
-            anchor = _line_end(text, _content_end(child.node))
+            before = child
         if pending:
-            edits.append(self.insert_at(anchor, first, pending))
+            edits.append(self.insert_at(before, first, pending))
         return edits
 
-    def insert_at(self, anchor: int | None, first: _Child, lines: list[str]) -> tuple[int, int, str]:
-        """An insertion after an original entry (anchor) or before the first one."""
+    def insert_at(self, before: _Child | None, first: _Child, lines: list[str]) -> tuple[int, int, str]:
+        """An insertion after an original entry (before) or, when None, ahead of the first one."""
         text = self.text
+        anchor = None if before is None or before.node is None else _line_end(text, _content_end(before.node))
         if anchor is None:
             assert first.node is not None
             start = first.key_node.start if first.key_node is not None else self.dash(first.node)

@@ -140,17 +140,17 @@ def kind_may_hold_workloads(kind: str) -> bool:
 
 def outline_paths(kind: str) -> set[tuple[str, ...]]:
     """The key paths ``outline`` keeps of a workload kind's documents."""
-    return {("kind",), ("metadata",), (*POD_TEMPLATE_PATHS[kind], "metadata")}
+    return {("kind",), ("metadata",), (*POD_TEMPLATE_PATHS[kind], "metadata", "labels")}
 
 
 def outline(doc: Any) -> Any:
-    """What discovery reads of a workload document: kind, metadata and each pod template's metadata.
+    """What discovery reads of a workload that is no component: kind, metadata and each pod template's labels.
 
     A document with no agent component is kept only as its outline, so that a
     stream's thousands of workloads are never all in memory at once:
 
-        {kind: Deployment, metadata: {...}, spec: {replicas: 2, template: {metadata: {...}, spec: {...}}}}
-        -> {kind: Deployment, metadata: {...}, spec: {template: {metadata: {...}}}}
+        {kind: Deployment, metadata: {...}, spec: {replicas: 2, template: {metadata: {labels: ..., ...}, spec: ...}}}
+        -> {kind: Deployment, metadata: {...}, spec: {template: {metadata: {labels: ...}}}}
     """
     if not isinstance(doc, dict):
         return doc
@@ -163,9 +163,10 @@ def outline(doc: Any) -> Any:
     if not path:  # not a workload, or a Pod (its own template)
         return kept
     template = _walk(doc, path)
-    if isinstance(template, dict) and "metadata" in template:
+    metadata = template.get("metadata") if isinstance(template, dict) else None
+    if isinstance(metadata, dict) and "labels" in metadata:
         node = kept
         for part in path[:-1]:
             node = node.setdefault(part, {})
-        node[path[-1]] = {"metadata": template["metadata"]}
+        node[path[-1]] = {"metadata": {"labels": metadata["labels"]}}
     return kept

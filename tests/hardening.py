@@ -160,6 +160,11 @@ def nested(depth: int, flow: bool = True) -> str:
     return "\n" + "".join(" " * (10 + 2 * i) + "-\n" for i in range(depth - 1)) + " " * (10 + 2 * depth) + "- x"
 
 
+def worst_case() -> bytes:
+    """The costliest stream within every limit: a 16 MiB component (the most changed text) and 48 MiB more."""
+    return component(16 * 2**20 - 4096) + b"".join(configmap(f"big-{i}", 16 * 2**20 - 4096) for i in range(3))
+
+
 def pods(count: int) -> bytes:
     """count one-line agent components (the cheapest component: the most of them per MiB)."""
     return "".join(
@@ -193,8 +198,9 @@ def measure() -> list[tuple[str, Measured]]:
         ("16 MiB ConfigMap, one block scalar (passed through)",
          configmap("big", 16 * 2**20 - 4096, block=True) + HELM3),
         ("16 MiB agent component, 161,000 annotations (changed)", component(16 * 2**20 - 4096)),
-        ("64 MiB stream: 4 components of 16 MiB (changed)",
+        ("64 MiB stream: 4 components of 16 MiB (refused: 16 MiB of components at most)",
          b"".join(component(16 * 2**20 - 4096, f"agent-{i}-triggerer") for i in range(4))),
+        ("64 MiB stream: a 16 MiB component and 3 ConfigMaps of 16 MiB (changed: the worst case)", worst_case()),
         ("64 MiB stream: 4 ConfigMaps of 16 MiB (passed through)",
          b"".join(configmap(f"big-{i}", 16 * 2**20 - 4096) for i in range(4)) + HELM3),
         ("100 MB single document (refused: stream limit)", HELM3 + configmap("huge", 100_000_000)),

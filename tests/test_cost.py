@@ -14,7 +14,7 @@ import pstats
 
 from postrenderer import analysis, pipeline, stream
 from postrenderer.config import ApiKey, OpenLineageConfig, Settings
-from tests.hardening import aliases, component, many_documents, pods, run_measured
+from tests.hardening import aliases, component, many_documents, pods, run_measured, worst_case
 
 KEY = "sk-test-cost-model-0001"
 ENV = {"OPENLINEAGE_API_KEY": KEY}
@@ -91,3 +91,14 @@ def test_a_component_that_would_outgrow_the_limit_is_refused() -> None:
     assert first.returncode == 0, first.text
     second = run_measured([], first.stdout, ENV, timeout=180)
     assert second.returncode == 0 and second.stdout == first.stdout, second.text
+
+
+def test_components_hold_16_mib_at_most() -> None:
+    """Four 16 MiB components: refused at the second; one of them beside 48 MiB more is the worst case that passes."""
+    run = run_measured([], component(16 * 2**20 - 4096, "a-triggerer") + component(16 * 2**20 - 4096), ENV,
+                       timeout=180)
+    assert run.returncode == 3, run.text
+    assert f"agent components hold more than {analysis.MAX_COMPONENT_BYTES // 2**20} MiB of text together" in run.text
+    worst = run_measured([], worst_case(), ENV, timeout=300)
+    assert worst.returncode == 0, worst.text
+    assert worst.seconds < 120 and worst.max_rss_mb < 1024, (worst.seconds, worst.max_rss_mb)

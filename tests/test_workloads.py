@@ -59,12 +59,12 @@ def test_hook_detection() -> None:
 def seen_by_discovery(doc: object) -> list[tuple[object, ...]]:
     """Everything of a document's workloads that discovery reads."""
     return [(w.doc_index, w.base, w.kind, w.name, w.namespace, w.metadata, w.template_path,
-             w.template.get("metadata"), w.is_hook) for w in iter_workloads(1, doc)]
+             (w.template.get("metadata") or {}).get("labels"), w.is_hook) for w in iter_workloads(1, doc)]
 
 
 @pytest.mark.parametrize("kind", sorted(POD_TEMPLATE_PATHS))
 def test_outline_keeps_what_discovery_reads(kind: str) -> None:
-    """Kind, metadata and the template's metadata survive; the pod spec does not."""
+    """Kind, metadata and the template's labels survive; the pod spec and template annotations do not."""
     doc = holder(kind)
     doc["metadata"]["annotations"] = {"helm.sh/hook": "test"}
     small = outline(doc)
