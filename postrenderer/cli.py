@@ -551,16 +551,16 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes 
 
         return [reporter.scrub(diff(result)).encode()]
     parts = pipeline.output(result)
-    for report in result.plan.reports:
+    for report in result.plan.reports:  # one short line each: what, then why and what was done below it
         place = where(report.index, report.kind, report.name)
         if report.component:
-            reporter.info(
-                f"{place}: component {printable(report.role)} ({report.reason}); container "
-                f"{printable(report.container)} ({report.container_reason}); "
-                + ("; ".join(report.actions) or "nothing to do")
-            )
+            reporter.info("\n  ".join([
+                f"{place}: component {printable(report.role)}", f"why: {report.reason}",
+                f"container: {printable(report.container)} ({report.container_reason})",
+                *([str(action) for action in report.actions] or ["nothing to do"]),
+            ]))
         else:
-            reporter.info(f"{place}: skipped, {report.reason}")
+            reporter.info(f"{place}: skipped\n  why: {report.reason}")
     reporter.info(
         f"{len(result.plan.components)} component(s), {len(result.plan.ops)} document(s) changed, "
         f"{len(result.plan.new_documents)} added ({result.format} stream, method {method})"

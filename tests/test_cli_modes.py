@@ -210,7 +210,14 @@ def test_check_report_in_json(tmp_path: Path) -> None:
     assert data["mode"] == "check" and data["ok"] is False and data["failing"] == 4
     component = next(w for w in data["workloads"] if w["component"])
     assert component["evaluation"]["findings"][0]["code"] == "key-missing"
-    assert component["evaluation"]["url"] == "'https://o11y.astronomer.io'"
+    assert {key: component["findings"][0][key] for key in ("code", "container", "variable")} == {
+        "code": "key-missing", "container": "agent", "variable": "OPENLINEAGE_API_KEY"}
+    assert component["findings"][0]["message"].startswith("container 'agent': OPENLINEAGE_API_KEY: is not set")
+    url = component["evaluation"]["url"]
+    assert (url["variable"], url["value"]) == ("OPENLINEAGE_URL", "https://o11y.astronomer.io")  # no quotes inside
+    assert component["evaluation"]["key"] is None
+    namespace = component["evaluation"]["namespace"]
+    assert namespace is None or "'" not in namespace.get("value", "")
 
 
 def test_forbid_plaintext_refuses_the_secret_method() -> None:
