@@ -97,9 +97,11 @@ class Reporter:
         A value shorter than MIN_KEY_LENGTH is left alone: olrender refuses such a key, and scrubbing it
         would garble messages.
         """
+        if not isinstance(value, str):
+            return
         from postrenderer.config import MIN_KEY_LENGTH
 
-        if isinstance(value, str) and len(value.strip()) >= MIN_KEY_LENGTH:
+        if len(value.strip()) >= MIN_KEY_LENGTH:
             forms = set(self.secrets) | secret_forms(value.strip())
             self.secrets = sorted(forms, key=len, reverse=True)  # longest first: no form hides in another
 

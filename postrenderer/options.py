@@ -11,7 +11,10 @@ pass to the command, or None to let click decide (and report any error):
     >>> fast_parse(["--help"], {}) is None
     True
 
-This module imports nothing beyond ``os`` and ``stat`` at run time.
+It also knows which ``OLRENDER_*`` variables exist (``unknown_variables`` names the
+closest one for a misspelt variable) and how ``--help`` groups the options (``GROUPS``).
+This module imports nothing beyond ``os`` and ``stat`` at run time (``difflib`` only when
+an unknown variable needs a suggestion).
 """
 
 from __future__ import annotations
