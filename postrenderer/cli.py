@@ -642,6 +642,10 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes 
         from postrenderer.report import diff
 
         return [reporter.scrub(diff(result)).encode()]
+    if mode == "emit_kustomize_patches":  # stdout holds a generated Secret as rendering does: not scrubbed
+        from postrenderer.kustomize import emit
+
+        return [emit(result, method, data).encode()]
     parts = pipeline.output(result)
     for report in result.plan.reports:  # one short line each: what, then why and what was done below it
         place = where(report.index, report.kind, report.name)
@@ -681,7 +685,8 @@ def register_keys(options: dict[str, Any], values: dict[str, Any], reporter: Rep
             config.clean_key(value, source)
 
 
-MODES = {"check": "--check", "emit_patches": "--emit-patches", "diff": "--diff"}
+MODES = {"check": "--check", "emit_patches": "--emit-patches", "diff": "--diff",
+         "emit_kustomize_patches": "--emit-kustomize-patches"}
 FORBID_SECRET_METHOD = (
     "--forbid-plaintext refuses the secret method: it puts the plaintext key into a Secret of the Helm "
     "release. Reference a Secret created outside the release (--api-key-secret NAME) or use --method vault"

@@ -26,12 +26,13 @@ naming the anchor, instead of writing something Kubernetes reads differently.
 
 from __future__ import annotations
 
+import collections
 import json
 import re
 
 import yaml
 
-from postrenderer.stream import MERGE_TAG, resolve_plain
+from postrenderer.stream import MERGE_TAG, plain_value, resolve_plain
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -163,8 +164,10 @@ def block_lines(value: Any, indent: int, style: Style) -> list[str]:
     return lines
 
 
-def document(doc: dict[str, Any], newline: str = "\n", style: Style | None = None) -> str:
-    """A whole new document (a mapping) as block YAML."""
+def document(doc: Any, newline: str = "\n", style: Style | None = None) -> str:
+    """A whole new document (a mapping or a sequence; an empty one or a scalar in flow style) as YAML."""
+    if not isinstance(doc, (dict, list)) or not doc:
+        return inline(doc) + newline
     return "".join(line + newline for line in block_lines(doc, 0, style or Style()))
 
 
@@ -254,39 +257,52 @@ def _content_end(node: _Node) -> int:
     return node.end
 
 
-def _anchors(root: _Node) -> tuple[set[str], set[str]]:
-    """The anchor names an alias refers to, and all anchor names of the document."""
+def _same(node: _Node, value: Any) -> bool:
+    """Whether an original node already holds exactly value (types included: 1 is not true, nor 1.0)."""
+    if node.kind == "scalar":
+        have = plain_value(node.value) if node.plain else node.value
+        return type(have) is type(value) and have == value
+    if node.kind == "map":
+        keys = [key.key() for key, _ in node.items]
+        return (isinstance(value, dict) and len(value) == len(node.items) and None not in keys
+                and all(k in value and _same(v, value[k]) for k, (_, v) in zip(keys, node.items, strict=True)))
+    if node.kind == "seq":
+        return (isinstance(value, list) and len(value) == len(node.items)
+                and all(_same(n, v) for n, v in zip(node.items, value, strict=True)))
+    return False  # an alias: never taken for equal
+
+
+def _aliased(root: _Node) -> set[str]:
+    """The anchor names some alias of the document refers to."""
     used: set[str] = set()
-    defined: set[str] = set()
     todo = [root]
     while todo:
         node = todo.pop()
-        if node.anchor:
-            defined.add(node.anchor)
         if node.alias:
             used.add(node.alias)
         if node.kind == "map":
             todo.extend(n for pair in node.items for n in pair)
         elif node.kind == "seq":
             todo.extend(node.items)
-    return used, defined
+    return used
 
 
 def _style(root: _Node, text: str) -> Style:
     """The document's indentation step and sequence style, from its first nested block collections."""
     step = seq = None
-    todo = [root]
+    todo = collections.deque([root])  # breadth first: the outermost collections decide
     while todo and (step is None or seq is None):
-        node = todo.pop(0)
+        node = todo.popleft()
         if node.kind == "map" and not node.flow:
             for key, value in node.items:
                 if value.kind == "map" and not value.flow and value.items and step is None:
                     step = _column(text, value.items[0][0].start) - _column(text, key.start)
                 if value.kind == "seq" and not value.flow and value.items and seq is None:
                     seq = _column(text, value.start) - _column(text, key.start)
-                todo.append(value)
+                if value.collection:
+                    todo.append(value)
         elif node.kind == "seq":
-            todo.extend(node.items)
+            todo.extend(item for item in node.items if item.collection)
     step = step if step and step > 0 else 2
     return Style(step, seq if seq is not None and seq >= 0 else 0)
 
@@ -390,7 +406,7 @@ class _Editor:
     def __init__(self, text: str, newline: str, first_line: int = 1) -> None:
         self.text, self.newline, self.first_line = text, newline, first_line
         self.root = outline(text)
-        self.used, _ = _anchors(self.root)
+        self.used = _aliased(self.root)
         self.style = _style(self.root, text)
         self.views: dict[int, _View] = {}
         self.order: list[_View] = []
@@ -481,7 +497,14 @@ class _Editor:
         return found
 
     def change(self, view: _View, child: _Child, op: str, value: Any, where: str) -> None:
-        """Replace or remove one live child."""
+        """Replace or remove one live child (a mapping replaced by a mapping: only what differs)."""
+        node = child.node
+        if op != "remove" and child.state == _ORIGINAL and node is not None and not self.edited_inside(node):
+            if _same(node, value):
+                return
+            if node.kind == "map" and node.items and isinstance(value, dict) and value and self.mergeable(node, value):
+                self.merge(child, value, where)
+                return
         if child.state == _ORIGINAL:
             assert child.node is not None
             self.untouched_inside(child.node, where)
@@ -496,6 +519,32 @@ class _Editor:
             child.state = _REPLACED
         child.value = value
 
+    def edited_inside(self, node: _Node) -> bool:
+        """Whether earlier operations changed something within an original node."""
+        return any(node.start <= v.node.start and v.node.end <= node.end for v in self.order)
+
+    def mergeable(self, node: _Node, value: dict[str, Any]) -> bool:
+        """Whether the entries value drops can be deleted line by line (none shares a line with a ``-``)."""
+        text = self.text
+        return node.flow or all(
+            not text[_line_start(text, key.start) : key.start].strip(" ")
+            for key, _ in node.items if key.key() not in value
+        )
+
+    def merge(self, child: _Child, value: dict[str, Any], where: str) -> None:
+        """Make an original mapping hold exactly value, key by key, so that equal entries keep their text."""
+        assert child.node is not None
+        self.shared(child.node, where)
+        view = self.view(child.node, child.key_node)
+        for key, new in value.items():
+            found = next((c for c in view.children if c.key == key), None)
+            if found is None:
+                view.children.append(_Child(key, None, None, _NEW, new))
+            else:
+                self.change(view, found, "replace", new, where)
+        for old in [c for c in view.children if c.key not in value]:
+            self.change(view, old, "remove", None, where)
+
     # ------------------------------------------------------------------------------------------ to text
 
     def result(self) -> str:
@@ -504,10 +553,14 @@ class _Editor:
         for view in self.order:
             if view.removed or any(c.state != _ORIGINAL for c in view.children):
                 edits += self.flow_edits(view) if view.node.flow else self.block_edits(view)
-        text = self.text
-        for start, end, new in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
-            text = text[:start] + new + text[end:]
-        return text
+        parts, done = [], 0
+        # edits never overlap; at one position an insertion comes before a deletion, and an inner collection's
+        # insertion before an outer one's (views are listed outer first, so ties are taken in reverse)
+        for start, end, new in sorted(reversed(edits), key=lambda e: (e[0], e[1])):
+            parts += [self.text[done:start], new]
+            done = end
+        parts.append(self.text[done:])
+        return "".join(parts)
 
     def lines(self, lines: list[str]) -> str:
         """Lines joined with the document's line break, each ending with it."""

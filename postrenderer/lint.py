@@ -37,7 +37,7 @@ import posixpath
 from collections.abc import Mapping
 
 from postrenderer.transport import Resolved, Sourced, Unseen, resolve
-from postrenderer.vaultcheck import agent_problems
+from postrenderer.vaultcheck import agent_problems, mounts, runs_vault_agent
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -239,28 +239,12 @@ def _set(variable: Variable | None) -> bool:
     return variable is not None and not variable.empty
 
 
-def _mounts(container: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
-    """(mountPath, volume name, read-only) of a container's mounts."""
-    found = []
-    mounts = container.get("volumeMounts")
-    for mount in mounts if isinstance(mounts, list) else []:
-        if isinstance(mount, Mapping) and isinstance(mount.get("mountPath"), str):
-            found.append((mount["mountPath"].rstrip("/") or "/", str(mount.get("name")), bool(mount.get("readOnly"))))
-    return found
-
-
-def _runs_vault_agent(container: Mapping[str, Any]) -> bool:
-    """Whether a container runs ``vault agent`` (exec form or through a shell)."""
-    words = [str(w) for key in ("command", "args") if isinstance(container.get(key), list) for w in container[key]]
-    return words[:2] == ["vault", "agent"] or "vault agent" in " ".join(words)
-
-
 def _writers(pod_spec: Mapping[str, Any], volume: str) -> list[Mapping[str, Any]]:
     """Init containers that mount a volume writable."""
     init = pod_spec.get("initContainers")
     return [
         c for c in (init if isinstance(init, list) else [])
-        if isinstance(c, Mapping) and any(v == volume and not ro for _, v, ro in _mounts(c))
+        if isinstance(c, Mapping) and any(v == volume and not ro for _, v, ro in mounts(c))
     ]
 
 
@@ -298,7 +282,7 @@ class ConfigFiles:
             return Unseen(path.source, f"{where}, which is on no volume of the pod (a file of the image, if any)")
         base, mount = best
         volume_name = str(mount.get("name"))
-        agents = [c for c in _writers(self.pod_spec, volume_name) if _runs_vault_agent(c)]
+        agents = [c for c in _writers(self.pod_spec, volume_name) if runs_vault_agent(c)]
         if agents:
             what = f"{where} (rendered by Vault Agent init container {agents[0].get('name')!r})"
             self.described[path.source] = what

@@ -161,6 +161,9 @@ OPTIONS: tuple[OptionSpec, ...] = (
           "Print a unified diff of every changed or added document (secrets redacted) instead of the stream."),
     _flag("exit-code",
           "With --diff or --emit-patches: exit 7 when olrender would change or add something, 0 when not."),
+    _flag("emit-kustomize-patches",
+          "Print the change as kustomize patches (Flux postRenderers, kustomize patches:) and the objects the "
+          "method generates, instead of the stream (docs/flux.md)."),
     _flag("explain", "Explain on stderr and in --log-file why each workload was or was not changed."),
     _value("report", "Write that explanation to FILE.", "FILE"),
     _choice("report-format", ("text", "json"), "Format of --explain and --report.  [default: text]"),
@@ -180,8 +183,8 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
                       "vault_auth_path", "vault_image", "vault_config_map", "no_vault_config_map", "vault_delivery",
                       "kube_version")),
     ("Discovery", ("component_selector", "component_name", "container", "allow_no_match", "overwrite")),
-    ("CI modes", ("check", "forbid_plaintext", "diff", "emit_patches", "exit_code", "explain", "report",
-                  "report_format")),
+    ("CI modes", ("check", "forbid_plaintext", "diff", "emit_patches", "exit_code", "emit_kustomize_patches",
+                  "explain", "report", "report_format")),
     ("Output and logging", ("log_file", "debug", "help", "version")),
 )
 KEY_VARIABLE = "OPENLINEAGE_API_KEY"

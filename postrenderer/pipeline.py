@@ -146,6 +146,12 @@ def edit_documents(result: Result) -> None:
             result.texts[index] = text if bom < 0 else text[:bom] + "\ufeff" + text[bom:]  # (edits come after it)
         except edit.EditError as exc:
             raise InputError(f"{stream.place(segment)}: {exc}") from None
+        if len(result.texts[index]) > stream.MAX_DOCUMENT_BYTES:  # (else a second run would refuse the output)
+            raise InputError(
+                f"{stream.place(segment)}: with olrender's changes the document would be "
+                f"{len(result.texts[index]) / 2**20:.2f} MiB, over the {stream.MAX_DOCUMENT_BYTES // 2**20} MiB "
+                "olrender accepts"
+            )
 
 
 def new_document(new: NewDocument, fmt: str, newline: str = "\n") -> str:

@@ -304,6 +304,17 @@ def _identity(doc: Any) -> tuple[str, str, str | None] | None:
     return str(doc["kind"]), str(metadata.get("name")), namespace if isinstance(namespace, str) else None
 
 
+def _without_namespace(
+    existing: dict[tuple[str, str, str | None], tuple[int, dict[str, Any]]], identity: tuple[str, str, str | None]
+) -> tuple[int, dict[str, Any]] | None:
+    """The same-named object when one side has no namespace (it lands in the release's namespace: the same one)."""
+    kind, name, namespace = identity
+    for (k, n, ns), found in existing.items():
+        if k == kind and n == name and (ns is None or namespace is None):
+            return found
+    return None
+
+
 def plan_documents(
     method: Method,
     namespaces: list[str | None],
@@ -316,7 +327,7 @@ def plan_documents(
         for new in method.documents(namespace):
             identity = _identity(new.doc)
             assert identity is not None
-            found = existing.get(identity)
+            found = existing.get(identity) or _without_namespace(existing, identity)
             if found is None:
                 plan.new_documents.append(new)
                 continue

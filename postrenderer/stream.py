@@ -137,18 +137,18 @@ def _int(digits: str) -> int:
     return sign * int(digits, 0)
 
 
-def _construct_int(loader: Any, node: Any) -> int:
-    """An integer as Go reads it: ``_`` ignored, ``0b``/``0o``/``0x`` prefixes, a leading ``0`` for octal."""
-    return _int(node.value.replace("_", ""))
-
-
-def _construct_float(loader: Any, node: Any) -> float:
-    """A float as Go reads it (``.inf``, ``.nan`` and decimal notation, ``_`` ignored)."""
-    text = node.value.replace("_", "")
-    word = text.lower().lstrip("+")
-    if word in (".inf", "-.inf", ".nan"):
-        return float(word.replace(".", ""))
-    return float(text)
+def plain_value(text: str) -> Any:
+    """What Kubernetes reads a plain scalar as (``resolve_plain``, then the value): ``0o17`` -> 15, ``y`` -> True."""
+    tag = resolve_plain(text)
+    if tag == _INT_TAG:
+        return _int(text.replace("_", ""))
+    if tag == _FLOAT_TAG:
+        digits = text.replace("_", "")
+        word = digits.lower().lstrip("+")
+        return float(word.replace(".", "")) if word in (".inf", "-.inf", ".nan") else float(digits)
+    if tag == _BOOL_TAG:
+        return text in _TRUE_WORDS
+    return None if tag == _NULL_TAG else text  # (a "<<" value is the string "<<")
 
 
 class Loader(_BaseLoader):  # type: ignore[misc]
@@ -229,10 +229,8 @@ class Loader(_BaseLoader):  # type: ignore[misc]
         return dict(super().construct_mapping(node, deep=deep))
 
 
-Loader.add_constructor(_INT_TAG, _construct_int)
-Loader.add_constructor(_FLOAT_TAG, _construct_float)
-Loader.add_constructor(_BOOL_TAG, lambda loader, node: node.value in _TRUE_WORDS)
-Loader.add_constructor(MERGE_TAG, lambda loader, node: node.value)  # "<<" as a value: a string, as in Kubernetes
+for _tag in (_INT_TAG, _FLOAT_TAG, _BOOL_TAG, MERGE_TAG):  # ("<<" as a value: a string, as in Kubernetes)
+    Loader.add_constructor(_tag, lambda loader, node: plain_value(node.value))
 
 
 class TooLarge(Exception):
@@ -462,15 +460,23 @@ def load(text: str) -> tuple[Any, list[str]]:
     """Load one YAML document within olrender's limits; return it and its duplicate keys.
 
     Raises ``yaml.YAMLError`` for malformed YAML and ``TooLarge`` for a document
-    nested deeper than MAX_DEPTH or whose aliases or merge keys expand beyond
-    MAX_EXPANDED_NODES (checked before anything is expanded or copied).
+    nested deeper than MAX_DEPTH, whose merge keys copy more than MAX_EXPANDED_NODES
+    entries (checked before they are copied), or whose aliases expand to more than
+    MAX_EXPANDED_NODES nodes or MAX_DOCUMENT_BYTES of text (counted on the shared objects).
     """
     _check_depth(text)
     loader = Loader(text)
     try:
         doc = loader.get_single_data() if not plain_yaml(text) else _build(loader, loader.get_single_node())
-        if loader.aliases and _expanded_size(doc) > MAX_EXPANDED_NODES:
-            raise TooLarge(f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb?)")
+        if loader.aliases:
+            nodes, chars = _expanded_size(doc)
+            if nodes > MAX_EXPANDED_NODES:
+                raise TooLarge(f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb?)")
+            if chars > MAX_DOCUMENT_BYTES:
+                raise TooLarge(
+                    f"YAML aliases expand to {chars / 2**20:.0f} MiB of text, more than the "
+                    f"{MAX_DOCUMENT_BYTES // 2**20} MiB a document may hold (Kubernetes writes every alias out in full)"
+                )
         return doc, loader.duplicate_keys
     finally:
         loader.dispose()
@@ -678,20 +684,20 @@ def _nesting_ok(text: str) -> bool:
     return True
 
 
-def _expanded_size(doc: Any) -> int:
-    """Count the nodes a document has once every alias is expanded (shared nodes counted each time)."""
-    sizes: dict[int, int] = {}
+def _expanded_size(doc: Any) -> tuple[int, int]:
+    """The nodes and the characters of text a document has once every alias is expanded, as Kubernetes expands them."""
+    sizes: dict[int, tuple[int, int]] = {}
 
-    def size(obj: Any) -> int:
-        if isinstance(obj, dict):
-            children: Any = [*obj.keys(), *obj.values()]
-        elif isinstance(obj, list):
-            children = obj
-        else:
-            return 1
+    def size(obj: Any) -> tuple[int, int]:
+        if not isinstance(obj, (dict, list)):
+            return 1, len(obj) if isinstance(obj, str) else 1
         known = sizes.get(id(obj))
         if known is None:
-            known = sizes[id(obj)] = 1 + sum(size(child) for child in children)
+            nodes, chars = 1, 0
+            for child in [*obj.keys(), *obj.values()] if isinstance(obj, dict) else obj:
+                more, text = size(child)
+                nodes, chars = nodes + more, chars + text
+            known = sizes[id(obj)] = (nodes, chars)
         return known
 
     return size(doc)

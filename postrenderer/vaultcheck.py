@@ -92,7 +92,7 @@ def key_file_readable(agent_uid: int | None, agent_gid: int | None, main: Mappin
     return uid == 0 and not dropped & {"ALL", "DAC_OVERRIDE", "DAC_READ_SEARCH"}
 
 
-def _mounts(container: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
+def mounts(container: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
     """(mountPath, volume, read-only) of a container's mounts."""
     found = []
     mounts = container.get("volumeMounts")
@@ -104,7 +104,7 @@ def _mounts(container: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
 
 def _token_problem(agent: Mapping[str, Any], pod_spec: Mapping[str, Any], lookup: Lookup) -> str | None:
     """Why the agent gets no service-account token to log in with, or None."""
-    if any(path == TOKEN_DIR for path, _, _ in _mounts(agent)):
+    if any(path == TOKEN_DIR for path, _, _ in mounts(agent)):
         return None  # a token volume mounted explicitly
     if pod_spec.get(AUTOMOUNT) is False:
         return f"the pod sets {AUTOMOUNT}: false"
@@ -133,7 +133,7 @@ def agent_problems(
                 f"remove {AUTOMOUNT}: false from the pod (or set it to true there), or mount a projected "
                 f"serviceAccountToken volume at {TOKEN_DIR} in the init container",
             ))
-        written = {volume for _, volume, read_only in _mounts(agent) if not read_only}
+        written = {volume for _, volume, read_only in mounts(agent) if not read_only}
         agent_uid, agent_gid = run_as(agent, pod_spec)
         agent_uid = AGENT_IMAGE_USER[0] if agent_uid is None else agent_uid
         agent_gid = AGENT_IMAGE_USER[1] if agent_gid is None else agent_gid
@@ -145,7 +145,7 @@ def agent_problems(
             if not isinstance(value, str) or not value.startswith("/"):
                 continue
             path = posixpath.normpath(value)
-            holders = [(mp, vol) for mp, vol, _ in _mounts(container) if path.startswith(mp.rstrip("/") + "/")]
+            holders = [(mp, vol) for mp, vol, _ in mounts(container) if path.startswith(mp.rstrip("/") + "/")]
             if not holders or max(holders, key=lambda h: len(h[0]))[1] not in written:
                 continue
             if not key_file_readable(agent_uid, agent_gid, container, pod_spec):

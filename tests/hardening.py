@@ -160,6 +160,26 @@ def nested(depth: int, flow: bool = True) -> str:
     return "\n" + "".join(" " * (10 + 2 * i) + "-\n" for i in range(depth - 1)) + " " * (10 + 2 * depth) + "- x"
 
 
+def pods(count: int) -> bytes:
+    """count one-line agent components (the cheapest component: the most of them per MiB)."""
+    return "".join(
+        f"---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}-worker-a}}\nspec: {{containers: [{{name: c}}]}}\n"
+        for i in range(count)
+    ).encode()
+
+
+def many_documents() -> bytes:
+    """200,000 documents (the document limit): half of them empty, half ConfigMaps, and four components."""
+    config_maps = b"".join(b"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c%d}\n" % i for i in range(99_996))
+    return b"---\n" * 100_000 + config_maps + pods(4)
+
+
+def aliases(size: int, count: int) -> bytes:
+    """An agent component whose args hold one string of size characters and count aliases of it."""
+    return ("apiVersion: v1\nkind: Pod\nmetadata: {name: a-worker-b}\nspec:\n  containers:\n  - name: c\n"
+            f"    args: [&a \"{'x' * size}\"" + ", *a" * count + "]\n").encode()
+
+
 def measure() -> list[tuple[str, Measured]]:
     """Run the inputs behind the figures in docs/reliability.md (``python -m tests.hardening``)."""
     key = {"OPENLINEAGE_API_KEY": "sk-test-measure-0001"}
@@ -180,6 +200,12 @@ def measure() -> list[tuple[str, Measured]]:
         ("100 MB single document (refused: stream limit)", HELM3 + configmap("huge", 100_000_000)),
         ("17 MiB document (refused: document limit)", HELM3 + configmap("big", 17 * 2**20)),
         ("alias bomb, 10^9 nodes when expanded (refused)", alias_bomb),
+        ("201 aliases of a 1 MiB string (refused: 201 MiB expanded)", aliases(2**20, 200)),
+        ("10,000 one-line agent components (the component limit, changed)", pods(10_000)),
+        ("100,000 one-line agent components (refused: component limit)", pods(100_000)),
+        ("200,000 documents: empty ones, ConfigMaps, 4 components", many_documents()),
+        ("64 MiB of empty documents and a component (refused: document limit)",
+         b"---\n" * (16 * 2**20 - 40) + pods(1)),
         ("nesting 100,000 levels deep (refused)", HELM3 + deep),
     ]
     runs = [(label, run_measured([], data, key, timeout=600)) for label, data in inputs]

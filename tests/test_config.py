@@ -168,3 +168,11 @@ def test_all_bad_names_are_reported_at_once() -> None:
     message = str(caught.value)
     assert message.startswith("invalid config: 2 names are invalid:\n  - --api-key-secret")
     assert "\n  - --secret-name '-x'" in message
+
+
+def test_values_files_are_read_as_helm_reads_them() -> None:
+    """``=`` and ``<<`` values and merge keys are what Helm makes of them (they were refused before); ``y`` is true."""
+    values = load_values([("v.yaml", "workers:\n- env: [{name: SEP, value: =}]\nother: <<\n"
+                                             "merged: {<<: {a: 1}, b: 2}\nopenLineage:\n  enabled: y\n")])
+    assert values == {"workers": [{"env": [{"name": "SEP", "value": "="}]}], "other": "<<",
+                      "merged": {"a": 1, "b": 2}, "openLineage": {"enabled": True}}

@@ -243,3 +243,22 @@ def test_unreadable_text_is_not_guessed() -> None:
         edit.apply("- a\n", [{"op": "add", "path": "/0", "value": 1}])
     with pytest.raises(yaml.YAMLError):
         edit.apply("a: [\n", [{"op": "add", "path": "/b", "value": 1}])
+
+
+def test_replacing_a_mapping_rewrites_only_what_differs() -> None:
+    """--overwrite of an env entry keeps its name line, its comments and its quoting; only the value changes."""
+    text = ("kind: Pod\nspec:\n  env:\n    - name: OPENLINEAGE_URL   # from the chart\n"
+            "      value: 'https://old.example'  # old\n    - {name: B, value: 'b'}\n")
+    ops = [{"op": "replace", "path": "/spec/env/0", "value": {"name": "OPENLINEAGE_URL", "value": "https://new"}},
+           {"op": "replace", "path": "/spec/env/1", "value": {"name": "B", "value": "b"}}]
+    out = edit.apply(text, ops)
+    assert out == text.replace("'https://old.example'", '"https://new"')
+    assert load(out) == jsonpatch.apply_patch(load(text), ops)
+
+
+def test_an_edit_then_a_replace_of_its_container_follows_json_patch() -> None:
+    """A replace after an edit inside the same node wins, also when it restores the original."""
+    text = "kind: Pod\nspec:\n  env:\n    - name: A\n      value: a\n"
+    ops = [{"op": "add", "path": "/spec/env/0/extra", "value": "x"},
+           {"op": "replace", "path": "/spec/env/0", "value": {"name": "A", "value": "a"}}]
+    assert load(edit.apply(text, ops)) == jsonpatch.apply_patch(load(text), ops)

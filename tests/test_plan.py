@@ -204,3 +204,14 @@ def test_without_repairs_a_difference_stays_a_conflict() -> None:
                        False, report, conflicts, lambda what, item: None, [])
     assert ops == [] and len(conflicts) == 1
     assert method_for(settings().openlineage).injection(None).repairable is None  # type: ignore[arg-type]
+
+
+def test_a_chart_secret_in_a_namespace_meets_components_without_one() -> None:
+    """Components without a namespace land in the release's: a same-named chart Secret there is the same object."""
+    doc = worker()
+    secret = plan_for(doc).new_documents[0].doc
+    in_default = {**secret, "metadata": {**secret["metadata"], "namespace": "default"}}
+    plan = plan_for(doc, in_default)
+    assert plan.new_documents == [] and plan.conflicts == []
+    other = {**in_default, "data": {"api-key": base64.b64encode(b"another-key-0123456789").decode()}}
+    assert plan_for(doc, other).conflicts, "a different key in it is a conflict, not a second Secret"

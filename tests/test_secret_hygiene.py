@@ -28,7 +28,8 @@ KEY = "sk-test-hygiene-5e1f0c"
 OLD_KEY = "sk-test-hygiene-old-77d2"  # a key already rendered into the stream by the chart
 FORMS = (KEY, base64.b64encode(KEY.encode()).decode(), OLD_KEY, base64.b64encode(OLD_KEY.encode()).decode())
 MODES = {"render": [], "explain": ["--explain"], "debug": ["--debug"], "diff": ["--diff"],
-         "emit-patches": ["--emit-patches"], "check": ["--check"]}
+         "emit-patches": ["--emit-patches"], "check": ["--check"], "kustomize": ["--emit-kustomize-patches"]}
+PRINTS_THE_SECRET = ("render", "explain", "debug", "kustomize")  # the modes whose output holds the generated Secret
 
 
 def olrender(args: list[str], data: bytes = HELM3, env: dict[str, str] | None = None,
@@ -63,7 +64,7 @@ def secret_data_only(stdout: bytes) -> None:
     encoded = base64.b64encode(KEY.encode()).decode()
     assert KEY.encode() not in stdout
     assert stdout.count(encoded.encode()) == 1
-    (secret,) = [d for d in yaml.safe_load_all(stdout) if d and d.get("kind") == "Secret"
+    (secret,) = [d for d in yaml.safe_load_all(stdout) if isinstance(d, dict) and d.get("kind") == "Secret"
                  and d["metadata"]["name"] == "openlineage-api-key-secret"]
     assert secret["data"] == {"api-key": encoded}
 
@@ -77,7 +78,7 @@ def test_key_appears_only_in_the_secret(how: str, mode: str, tmp_path: Path) -> 
     proc = olrender([*args, *MODES[mode], "--log-file", str(log)], env=env)
     assert proc.returncode == (6 if mode == "check" else 0), proc.stderr
     assert leaks(proc.stderr) == [] and leaks(log.read_text()) == []
-    if mode in ("render", "explain", "debug"):
+    if mode in PRINTS_THE_SECRET:
         secret_data_only(proc.stdout)
     else:
         assert leaks(proc.stdout) == []

@@ -5,7 +5,8 @@
 Every figure is a whole process (wall time from spawn to exit, peak RSS from
 ``wait4``), run several times round-robin with the other commands of the same
 stream (so background load hits all of them alike), after one unmeasured
-warm-up run; the median is reported. The streams are S, M and L from
+warm-up run; the median is reported. The streams are S, M and L, and the
+workload-heavy WM and WL (half Deployments with ten env entries each), from
 ``tests.benchmarks.streams``. Commands:
 
 - ``olrender``: the secret method, ``olrender --values=values.yaml`` with the key
@@ -15,7 +16,7 @@ warm-up run; the median is reported. The streams are S, M and L from
   on a directory holding the stream, the Secret and one JSON6902 patch that adds
   ``OPENLINEAGE_ENDPOINT`` and ``OPENLINEAGE_API_KEY`` to every agent component
   (label selector ``app=astro-agent,component in (worker,dag-processor,triggerer)``).
-  Not run on L by default: it is quadratic (minutes per run); ``--kustomize-l`` runs it once;
+  Not run on L and WL by default: it is quadratic (minutes per run); ``--kustomize-l`` runs it once;
 - ``start-up floor``: ``python -c "import yaml, click, jsonpatch"`` with the same interpreter;
 - ``libyaml round-trip``: ``yaml.load_all`` + ``yaml.dump_all`` with the C loader and dumper;
 - ``olrender (checkout)``: S only, ``python -m postrenderer`` from this checkout with the
@@ -88,8 +89,9 @@ data:
   api-key: c2stdGVzdC1iZW5jaC0wMDAx
 """
 
-RUNS = {"S": 21, "M": 7, "L": 5}
-QUICK_RUNS = {"S": 7, "M": 3, "L": 1}
+RUNS = {"S": 21, "M": 7, "L": 5, "WM": 7, "WL": 5}
+QUICK_RUNS = {"S": 7, "M": 3, "L": 1, "WM": 3, "WL": 1}
+LARGE = ("L", "WL")  # kustomize is quadratic: not run on these unless --kustomize-l
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,9 @@ TARGETS = (
     Target("L: olrender / libyaml round-trip (wall)", 1.0, "x"),
     Target("L: olrender peak RSS", 60.0, "MiB"),
     Target("linear: olrender L / M (wall)", 12.0, "x"),
+    Target("WM: olrender / kustomize (wall)", 0.15, "x"),
+    Target("WL: olrender / libyaml round-trip (wall)", 1.0, "x"),
+    Target("WL: olrender peak RSS", 60.0, "MiB"),
 )
 
 
@@ -256,14 +261,14 @@ def prepare(
         expected = streams.expected_components(name)
         facts[name] = {"bytes": len(data), "documents": streams.document_count(data), "components": expected}
         commands = [Command("olrender", [str(bindir / "olrender"), f"--values={values}"], path, expected)]
-        if name != "L" or kustomize_l:
+        if name not in LARGE or kustomize_l:
             kdir = work / f"kustomize-{name}"
             kdir.mkdir()
             (kdir / "stream.yaml").write_bytes(data)
             (kdir / "secret.yaml").write_text(SECRET)
             (kdir / "kustomization.yaml").write_text(KUSTOMIZATION)
             commands.append(Command("kustomize", [str(kubectl), "kustomize", str(kdir)], None, expected,
-                                    once=name == "L"))
+                                    once=name in LARGE))
         if name == "S":
             commands.append(Command("start-up floor", [python, "-c", FLOOR_CODE]))
             commands.append(Command(
@@ -329,6 +334,7 @@ def evaluate(plan: dict[str, list[Command]]) -> list[Verdict]:
         return statistics.median(first.times) / statistics.median(second.times)
 
     large = find("L", "olrender")
+    busy = find("WL", "olrender")
     figures = [
         ratio("S", "olrender", "S", "kustomize"),
         ratio("S", "olrender", "S", "start-up floor"),
@@ -336,6 +342,9 @@ def evaluate(plan: dict[str, list[Command]]) -> list[Verdict]:
         ratio("L", "olrender", "L", "libyaml round-trip"),
         max(large.rss) if large else None,
         ratio("L", "olrender", "M", "olrender"),
+        ratio("WM", "olrender", "WM", "kustomize"),
+        ratio("WL", "olrender", "WL", "libyaml round-trip"),
+        max(busy.rss) if busy else None,
     ]
     return [Verdict(t, f) for t, f in zip(TARGETS, figures, strict=True)]
 
@@ -390,13 +399,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"fewer runs ({QUICK_RUNS}) instead of {RUNS}")
     parser.add_argument("--runs", type=int, help="runs per command for every stream")
-    parser.add_argument("--streams", default="S,M,L", help="which streams (default S,M,L)")
-    parser.add_argument("--kustomize-l", action="store_true", help="also time kustomize on L (minutes per run)")
+    parser.add_argument("--streams", default="S,M,L,WM,WL", help="which streams (default S,M,L,WM,WL)")
+    parser.add_argument("--kustomize-l", action="store_true", help="also time kustomize on L and WL (minutes per run)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the figures as JSON here")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.streams.split(",") if n.strip()]
-    if not set(names) <= {"S", "M", "L"}:
-        parser.error("--streams takes S, M and/or L")
+    if not set(names) <= set(RUNS):
+        parser.error(f"--streams takes {', '.join(RUNS)}")
     runs = {n: args.runs or (QUICK_RUNS if args.quick else RUNS)[n] for n in names}
 
     log: list[str] = []

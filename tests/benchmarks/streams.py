@@ -246,7 +246,7 @@ def generate(count: int, workload_heavy: bool = False) -> bytes:
         if k is not None:
             parts.append(_agent(k // len(ROLES), ROLES[k % len(ROLES)]))
             continue
-        parts.append(makers[app % len(makers)](app // len(makers)))
+        parts.append(makers[app % len(makers)](app if workload_heavy else app // len(makers)))  # (unique names)
         app += 1
     return "".join(parts).encode()
 

@@ -143,6 +143,10 @@ class Client:
         """Run documented shell commands (``sh -e``) with this client on PATH."""
         return self._spawn(("sh", "-ec", script), cwd, env)
 
+    def bash(self, script: str, cwd: Path, env: Mapping[str, str] | None = None) -> Run:
+        """Run documented bash commands (``bash -e``: they use ``set -o pipefail``) with this client on PATH."""
+        return self._spawn(("bash", "-ec", script), cwd, env)
+
     def _spawn(self, argv: tuple[str, ...], cwd: Path | None, env: Mapping[str, str] | None) -> Run:
         """Run ``argv`` in the client's environment (plus ``env``) and collect its output."""
         proc = subprocess.run(
@@ -204,11 +208,11 @@ def install_plugin(client: Client) -> Client:
     return client
 
 
-def doc_block(marker: str) -> str:
-    """Return the fenced code block that follows ``<!-- marker -->`` in docs/helm.md."""
-    match = re.search(rf"^<!-- {re.escape(marker)} -->\n```[a-z]*\n(.*?)^```$", HELM_DOC.read_text(),
+def doc_block(marker: str, doc: Path = HELM_DOC) -> str:
+    """Return the fenced code block that follows ``<!-- marker -->`` in docs/helm.md (or another page)."""
+    match = re.search(rf"^<!-- {re.escape(marker)} -->\n```[a-z]*\n(.*?)^```$", doc.read_text(),
                       re.MULTILINE | re.DOTALL)
-    assert match, f"docs/helm.md has no code block marked <!-- {marker} -->"
+    assert match, f"{doc.relative_to(REPO)} has no code block marked <!-- {marker} -->"
     return match.group(1)
 
 

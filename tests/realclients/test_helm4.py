@@ -11,9 +11,7 @@ is asserted on what Helm itself prints::
 
 from __future__ import annotations
 
-import shutil
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
@@ -25,7 +23,6 @@ from tests.realclients.clients import (
     MAIN_CONTAINER,
     METHODS,
     RELEASE,
-    REPO,
     SECRET_SOURCE,
     SHOW_ONLY_WORKERS,
     Client,
@@ -34,12 +31,9 @@ from tests.realclients.clients import (
     assert_injected,
     assert_key_not_leaked,
     by_key,
-    doc_block,
     install_sections,
-    make_client,
     parse_documents,
 )
-from tests.tools.pytest_realtools import RealTool
 
 pytestmark = pytest.mark.realclient
 
@@ -176,21 +170,3 @@ def test_check_passes_a_chart_that_renders_the_key_itself(runs: Runs) -> None:
     """`--check` on a fully configured chart succeeds and changes nothing."""
     checked = parse_documents(runs["check-configured"].ok().stdout)
     assert checked == parse_documents(runs["baseline-configured"].ok().stdout)
-
-
-def test_plugin_tarball_needs_verify_false(helm4: Client, real_tool: RealTool,
-                                           tmp_path: Path, methods: dict[str, MethodCase]) -> None:
-    """The documented tarball: refused without a .prov file, installed with `--verify=false`."""
-    client = make_client(real_tool, tmp_path / "home", helm4.tool)
-    clone = tmp_path / "clone"
-    clone.mkdir()
-    shutil.copy2(REPO / "plugin.yaml", clone / "plugin.yaml")
-    packaged = client.shell(doc_block("plugin-package"), cwd=clone).ok()
-    assert f"dist/olrender-{__version__}.tgz" in packaged.stdout
-    refused = client.run("plugin", "install", f"dist/olrender-{__version__}.tgz", cwd=clone).failed()
-    assert ".prov" in refused.stderr
-    client.shell(doc_block("plugin-install-tarball"), cwd=clone).ok()
-    rendered = client.run("template", RELEASE, str(CHART), *RENDER,
-                          *methods["existing-secret"].post_renderer_args()).ok()
-    baseline = client.run("template", RELEASE, str(CHART)).ok()
-    assert_injected(parse_documents(rendered.stdout), parse_documents(baseline.stdout), "existing-secret")

@@ -1,0 +1,252 @@
+"""The plan as kustomize patches: ``--emit-kustomize-patches``, for Flux and kustomize users.
+
+Flux's ``HelmRelease.spec.postRenderers`` runs kustomize patches only, never a
+program. This module compiles olrender's plan (RFC 6902 operations per document,
+and the documents the method generates) into patches that the real kustomize
+applies with the same result, so no olrender runs in the cluster:
+
+    - target: {group: apps, version: v1, kind: Deployment, name: astro-agent-triggerer}
+      patch: |
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: astro-agent-triggerer
+        spec:
+          template:
+            spec:
+              containers:
+              - name: agent
+                env:
+                - name: TZ                         # entries before the new ones, by name only
+                - name: OPENLINEAGE_API_KEY
+                  valueFrom: {secretKeyRef: {name: openlineage-api-key-secret, key: api-key}}
+
+Each changed object gets a strategic merge patch: containers, init containers,
+volumes and env entries are merged by name, volume mounts by mount path, so a
+chart upgrade that reorders or adds entries does not misplace the change.
+kustomize puts the entries a patch names first (kubernetes-sigs/kustomize#5904),
+so a patch also names, by their key alone, the entries that come before the last
+one it changes: the order comes out as olrender writes it. Where a strategic
+merge patch cannot say what the plan does (duplicate names, a value set to
+null, a list kustomize replaces whole) the object gets the plan's own RFC 6902
+operations instead, guarded by ``test`` operations on the names of the list
+items they address, so a chart that moved them makes kustomize fail instead of
+patching the wrong container.
+
+The documents the method generates (the Secret, the Vault agent ConfigMap)
+follow the list as separate documents: a post-renderer's patches cannot add
+objects, so they belong in the user's own Flux Kustomization or ``resources:``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+from postrenderer import __version__
+from postrenderer.edit import document
+from postrenderer.errors import InputError, where
+
+TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from postrenderer.pipeline import Result
+
+# Lists Kubernetes merges by a key (x-kubernetes-patch-merge-key): the lists of a pod template the plan changes.
+MERGE_KEYS = {
+    "containers": "name", "initContainers": "name", "volumes": "name", "env": "name", "volumeMounts": "mountPath",
+}
+ATOMIC = frozenset({"command", "args", "add", "drop"})  # lists Kubernetes replaces whole: a container's, capabilities'
+ITEM_KEYS = ("name", "mountPath")  # what a JSON-patch test operation checks on an addressed list item
+# A string YAML 1.1 resolvers (PyYAML's and Kubernetes') both read as a string when written plain.
+_REGEX_SPECIAL = re.compile(r"([\\.+*?()|\[\]{}^$])")
+
+
+class _NeedsJsonPatch(Exception):
+    """A change a strategic merge patch cannot express."""
+
+
+def _merge_patch(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The strategic merge patch that turns mapping before into after."""
+    patch: dict[str, Any] = {}
+    for key, value in after.items():
+        if value is None and before.get(key, 0) is not None:
+            raise _NeedsJsonPatch(f"{key} set to null")
+        if key not in before:
+            patch[key] = copy.deepcopy(value)
+        elif before[key] != value:
+            patch[key] = _value_patch(key, before[key], value)
+    patch.update((key, None) for key in before if key not in after)  # null deletes the key
+    return patch
+
+
+def _value_patch(key: str, before: Any, after: Any) -> Any:
+    """The patch for one changed value."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        return _merge_patch(before, after)
+    if isinstance(before, list) and isinstance(after, list) and key not in ATOMIC:
+        if key not in MERGE_KEYS:
+            raise _NeedsJsonPatch(f"{key} is a list kustomize replaces whole")
+        return _list_patch(MERGE_KEYS[key], before, after)
+    return copy.deepcopy(after)
+
+
+def _keys(items: list[Any], key: str) -> list[Any]:
+    """The merge keys of a list's items, which must be mappings with distinct keys."""
+    if not all(isinstance(item, dict) and key in item for item in items):
+        raise _NeedsJsonPatch(f"an item without {key}")
+    keys = [item[key] for item in items]
+    if len(set(map(repr, keys))) != len(keys):
+        raise _NeedsJsonPatch(f"two items with the same {key}")
+    return keys
+
+
+def _list_patch(key: str, before: list[Any], after: list[Any]) -> list[Any]:
+    """The patch for a list merged by key: every item up to the last changed one (the rest by key only), deletions."""
+    old, new = _keys(before, key), _keys(after, key)
+    old_items = dict(zip(map(repr, old), before, strict=True))
+    entries: list[dict[str, Any]] = []
+    last = -1
+    for i, item in enumerate(after):
+        previous = old_items.get(repr(item[key]))
+        if previous is None:
+            entries.append(copy.deepcopy(item))
+        elif previous != item:
+            entries.append({key: item[key], **_merge_patch(previous, item)})
+        else:
+            entries.append({key: item[key]})
+            continue
+        last = i
+    named = entries[: last + 1]
+    deleted = [k for k in old if k not in new]
+    # kustomize's result: the named items in patch order, then the others in their old order
+    listed = {repr(entry[key]) for entry in named}
+    result = [entry[key] for entry in named] + [k for k in old if repr(k) not in listed and k in new]
+    if result != new:
+        raise _NeedsJsonPatch("an order a strategic merge patch cannot produce")
+    return named + [{key: k, "$patch": "delete"} for k in deleted]
+
+
+def _parts(pointer: str) -> list[str]:
+    """The reference tokens of an RFC 6901 pointer."""
+    return [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+
+
+def _pointer(parts: list[str]) -> str:
+    """An RFC 6901 pointer from reference tokens."""
+    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _guards(doc: Any, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``test`` operations on the name (or mount path) of every list item the operations address by index."""
+    tests: dict[str, dict[str, Any]] = {}
+    for op in ops:
+        node, parts = doc, _parts(op["path"])
+        for depth, part in enumerate(parts):
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+                key = next((k for k in ITEM_KEYS if isinstance(node, dict) and k in node), None)
+                if key is not None:
+                    path = _pointer([*parts[: depth + 1], key])
+                    tests.setdefault(path, {"op": "test", "path": path, "value": node[key]})
+            elif isinstance(node, dict) and part in node:
+                node = node[part]
+            else:
+                break
+    return list(tests.values())
+
+
+def _identity(doc: Any, index: int) -> dict[str, Any]:
+    """The kustomize target of a document: group, version, kind, name, namespace (name as an exact regex)."""
+    metadata = doc.get("metadata") if isinstance(doc, dict) else None
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    kind, api_version = (doc.get("kind"), doc.get("apiVersion")) if isinstance(doc, dict) else (None, None)
+    if not isinstance(name, str) or not isinstance(kind, str) or not isinstance(api_version, str):
+        raise InputError(
+            f"{where(index, kind, name)}: a kustomize patch selects its object by apiVersion, kind and "
+            "metadata.name, and this changed object lacks one of them"
+        )
+    group, _, version = api_version.rpartition("/")
+    target: dict[str, Any] = {"group": group} if group else {}
+    target.update(version=version, kind=kind, name=_REGEX_SPECIAL.sub(r"\\\1", name))
+    namespace = metadata.get("namespace") if isinstance(metadata, dict) else None
+    if isinstance(namespace, str):
+        target["namespace"] = _REGEX_SPECIAL.sub(r"\\\1", namespace)
+    return target
+
+
+def object_patch(index: int, before: Any, after: Any, ops: list[dict[str, Any]]) -> dict[str, Any]:
+    """One kustomize patch turning object before into after: strategic merge, or the guarded RFC 6902 ops."""
+    target = _identity(before, index)
+    try:
+        changes = _merge_patch(before, after)
+    except _NeedsJsonPatch:
+        return {"target": target, "patch": document([*_guards(before, ops), *ops])}
+    head = {"apiVersion": before["apiVersion"], "kind": before["kind"], "metadata": {
+        "name": before["metadata"]["name"],
+        **({"namespace": before["metadata"]["namespace"]} if "namespace" in target else {}),
+    }}
+    head["metadata"].update(changes.pop("metadata", {}))
+    return {"target": target, "patch": document({**head, **changes})}
+
+
+def _item_ops(ops: list[dict[str, Any]], item: int) -> list[dict[str, Any]]:
+    """The operations on one item of a ``kind: List``, with paths relative to the item."""
+    prefix = f"/items/{item}/"
+    return [{**op, "path": op["path"][len(prefix) - 1:]} for op in ops if op["path"].startswith(prefix)]
+
+
+def document_patches(index: int, before: Any, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The patches for one changed document; kustomize (like kubectl) takes a List's items as objects of their own."""
+    import jsonpatch  # deferred: only this mode and changed documents need it
+
+    after = jsonpatch.apply_patch(before, ops, in_place=False)
+    kind = before.get("kind") if isinstance(before, dict) else None
+    if not (isinstance(kind, str) and kind.endswith("List")):  # (as workloads.iter_workloads reads Lists)
+        return [object_patch(index, before, after, ops)]
+    if any(not op["path"].startswith("/items/") for op in ops) or len(before["items"]) != len(after["items"]):
+        raise InputError(f"{where(index, kind)}: olrender changes the List itself, which kustomize does not keep")
+    return [
+        object_patch(index, old, new, _item_ops(ops, i))
+        for i, (old, new) in enumerate(zip(before["items"], after["items"], strict=True)) if old != new
+    ]
+
+
+def generated_objects(result: Result) -> list[dict[str, Any]]:
+    """The objects the method adds, as they must be applied (without Helm 4's filename annotation)."""
+    return [copy.deepcopy(new.doc) for new in result.plan.new_documents]
+
+
+def patches(result: Result) -> list[dict[str, Any]]:
+    """Every patch of the plan, in document order."""
+    out: list[dict[str, Any]] = []
+    for index in sorted(result.plan.ops):
+        out.extend(document_patches(index, result.documents[index], result.plan.ops[index]))
+    return out
+
+
+def emit(result: Result, method: str | None, data: bytes) -> str:
+    """The ``--emit-kustomize-patches`` output: the patch list, then each generated object as its own document."""
+    if not data.strip():  # an empty list would silently drop the whole change
+        raise InputError("--emit-kustomize-patches: the manifest stream on stdin is empty (did helm template fail? "
+                         "pipe it with set -o pipefail)")
+    found = patches(result)
+    objects = generated_objects(result)
+    lines = [
+        f"# olrender {__version__} --emit-kustomize-patches: {len(found)} patch(es), method {method}, "
+        f"{result.format} stream.",
+        "# Use this list as spec.postRenderers[].kustomize.patches of a Flux HelmRelease, or as patches: of a",
+        "# kustomization (docs/flux.md).",
+    ]
+    if objects:
+        lines.append(f"# The {len(objects)} document(s) after it are objects olrender generates: apply them yourself.")
+    parts = ["\n".join(lines) + "\n" + document(found)]
+    for new, doc in zip(result.plan.new_documents, objects, strict=True):
+        note = [f"# Generated by olrender ({new.filename}): a post-renderer's patches cannot add objects; put this",
+                "# one in your own Flux Kustomization or in the resources: of a kustomization."]
+        if new.secret:
+            note.append("# It holds the API key (base64): encrypt it (e.g. SOPS) before committing it, or prefer "
+                        "--api-key-secret or --method vault.")
+        parts.append("---\n" + "\n".join(note) + "\n" + document(doc))
+    return "".join(parts)

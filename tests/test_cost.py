@@ -1,0 +1,93 @@
+"""The cost model: every stream within the documented limits costs time and memory in proportion to its size.
+
+The limits (docs/reliability.md) are refused with exit 3 and the number as soon
+as they are passed; inputs at the limits finish within the bound. Linearity is
+shown by counting work (function calls under cProfile), never by timing; the
+real-process runs only check generous time and memory ceilings, so that a
+hang or an explosion fails the suite instead of stalling it.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+
+from postrenderer import analysis, pipeline, stream
+from postrenderer.config import ApiKey, OpenLineageConfig, Settings
+from tests.hardening import aliases, component, many_documents, pods, run_measured
+
+KEY = "sk-test-cost-model-0001"
+ENV = {"OPENLINEAGE_API_KEY": KEY}
+SETTINGS = Settings(openlineage=OpenLineageConfig(api_key=ApiKey(KEY), url="https://o11y.astronomer.io",
+                                                  namespace="ultraviolet-corona-6870"))
+
+
+def calls(data: bytes) -> int:
+    """The Python function calls a whole in-process render of data makes."""
+    profile = cProfile.Profile()
+    profile.runcall(pipeline.render, data, SETTINGS)
+    return int(pstats.Stats(profile).total_calls)  # type: ignore[attr-defined]
+
+
+def test_work_grows_linearly_with_components() -> None:
+    """Ten times the components, ten times the work (within 5 %): no step is quadratic."""
+    small, large = calls(pods(300)), calls(pods(3_000))
+    assert 9.5 < large / small < 10.5, (small, large)
+
+
+def test_component_limit_is_refused_early() -> None:
+    """100,000 components: refused once the 10,001st is read, naming the limit."""
+    run = run_measured([], pods(100_000), ENV, timeout=300)
+    assert run.returncode == 3, run.text
+    assert f"more than {analysis.MAX_COMPONENTS:,} agent components" in run.text
+    assert run.stdout == b""
+    assert run.seconds < 120 and run.max_rss_mb < 400, (run.seconds, run.max_rss_mb)
+
+
+def test_components_at_the_limit_finish() -> None:
+    """10,000 components (the limit) all get their key, within the bound (30 s and 1 GiB, with room for noise)."""
+    run = run_measured([], pods(analysis.MAX_COMPONENTS), ENV, timeout=300)
+    assert run.returncode == 0, run.text
+    assert run.stdout.count(b"name: OPENLINEAGE_API_KEY") == analysis.MAX_COMPONENTS
+    assert run.seconds < 120 and run.max_rss_mb < 1024, (run.seconds, run.max_rss_mb)
+
+
+def test_empty_documents_are_counted() -> None:
+    """64 MiB of empty documents around one component: more than 200,000 documents, refused at once."""
+    data = b"---\n" * (16 * 2**20 - 40) + pods(1)
+    run = run_measured([], data, ENV, timeout=120)
+    assert run.returncode == 3, run.text
+    assert f"more than {stream.MAX_DOCUMENTS:,} documents" in run.text
+    assert run.seconds < 30 and run.max_rss_mb < 500, (run.seconds, run.max_rss_mb)
+
+
+def test_documents_at_the_limit_pass() -> None:
+    """200,000 documents (empty ones and ConfigMaps) with a component pass through."""
+    data = many_documents()
+    assert stream.MAX_DOCUMENTS - 2 <= data.count(b"---") <= stream.MAX_DOCUMENTS
+    run = run_measured([], data, ENV, timeout=300)
+    assert run.returncode == 0, run.text
+    assert run.stdout.startswith(data[: data.index(b"p0-worker-a")])
+    assert run.seconds < 120 and run.max_rss_mb < 600, (run.seconds, run.max_rss_mb)
+
+
+def test_aliases_are_counted_in_bytes() -> None:
+    """200 aliases of a 1 MiB string (1 MiB in, 201 MiB as Kubernetes expands it): refused at once."""
+    run = run_measured([], aliases(2**20, 200), ENV)
+    assert run.returncode == 3, run.text
+    assert "YAML aliases expand to 201 MiB of text, more than the 16 MiB a document may hold" in run.text
+    assert run.seconds < 30 and run.max_rss_mb < 200, (run.seconds, run.max_rss_mb)
+
+
+def test_a_component_that_would_outgrow_the_limit_is_refused() -> None:
+    """Right under 16 MiB a component would grow past it: refused, so that a second run never fails."""
+    near = component(stream.MAX_DOCUMENT_BYTES - 100)
+    assert len(near) <= stream.MAX_DOCUMENT_BYTES
+    run = run_measured([], near, ENV, timeout=180)
+    assert run.returncode == 3, run.text
+    assert "with olrender's changes the document would be 16.00 MiB, over the 16 MiB olrender accepts" in run.text
+    fits = component(stream.MAX_DOCUMENT_BYTES - 4096)
+    first = run_measured([], fits, ENV, timeout=180)
+    assert first.returncode == 0, first.text
+    second = run_measured([], first.stdout, ENV, timeout=180)
+    assert second.returncode == 0 and second.stdout == first.stdout, second.text
