@@ -121,7 +121,7 @@ def evaluate_document(
         spec = workload.template["spec"]
         container = spec["containers"][component.container_index]
         evaluation = lint_container(container, spec, lookup(objects, workload.namespace), expected)
-        report.findings.extend(str(f) for f in evaluation.findings)
+        report.findings.extend(evaluation.findings)
         checked.append(CheckedWorkload(report, evaluation))
     return checked
 
@@ -211,7 +211,7 @@ def lint_rendered(
             assert evaluated.evaluation is not None
             place = where(report.index, report.kind, report.name)
             for finding in evaluated.evaluation.findings:
-                report.findings.append(str(finding))
+                report.findings.append(finding)
                 plan.warnings.append(f"{place}: {finding}")
 
 

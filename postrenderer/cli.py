@@ -9,6 +9,12 @@ succeeded, and then all of it: SIGINT and SIGTERM wait while it is written
 olrender prints or logs. Files are read only when regular and within their
 limits; the log and the report are never written through a symbolic link.
 
+A setting that came from the environment is named by its variable in messages
+(``OLRENDER_METHOD=vualt: ...``); unknown ``OLRENDER_*`` variables are warnings.
+Helm 4 discards stderr, so a run that fails as Helm 4's plugin without a working
+``--log-file`` appends its messages to ``olrender/errors.log`` in Helm's cache
+directory (``helm env HELM_CACHE_HOME``).
+
 Start-up time matters (Helm runs olrender on every install and upgrade), so
 the usual command lines are parsed by ``options.fast_parse`` and click is
 imported only for ``--help``, ``--version``, errors and unusual forms; both
@@ -32,11 +38,26 @@ import time
 
 from postrenderer import __version__
 from postrenderer.errors import ConfigError, ExitCode, InputError, OlrenderError, printable, where
-from postrenderer.options import DESCRIPTION, ENV_PREFIX, EPILOG, FLAG, MULTIPLE, OPTIONS, fast_parse
+from postrenderer.options import (
+    DESCRIPTION,
+    ENV_PREFIX,
+    EPILOG,
+    FLAG,
+    GROUPS,
+    KEY_VARIABLE,
+    MISTAKEN_KEY_VARIABLE,
+    MULTIPLE,
+    OPTIONS,
+    USAGE,
+    fast_parse,
+    from_environment,
+    given_on_command_line,
+    unknown_variables,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from typing import IO, Any, NoReturn
 
     import click
@@ -65,6 +86,9 @@ class Reporter:
         self.log_failure: str | None = None  # why the log file could not be written, once that happened
         self.debug = debug
         self.wrote_output = False
+        self.changed = False  # --diff/--emit-patches showed a change (for --exit-code)
+        self.said: list[str] = []  # every message meant for stderr, as written (for Helm's error log)
+        self.sources: dict[str, str] = {}  # option name -> the OLRENDER_* variable its value came from
         self.secrets: list[str] = list(secrets or ())
 
     def add_secret(self, value: object) -> None:
@@ -73,9 +97,11 @@ class Reporter:
         A value shorter than MIN_KEY_LENGTH is left alone: olrender refuses such a key, and scrubbing it
         would garble messages.
         """
+        if not isinstance(value, str):
+            return
         from postrenderer.config import MIN_KEY_LENGTH
 
-        if isinstance(value, str) and len(value.strip()) >= MIN_KEY_LENGTH:
+        if len(value.strip()) >= MIN_KEY_LENGTH:
             forms = set(self.secrets) | secret_forms(value.strip())
             self.secrets = sorted(forms, key=len, reverse=True)  # longest first: no form hides in another
 
@@ -92,6 +118,8 @@ class Reporter:
         if not free_lines and "\n" in text:  # a name from the stream must not start a line ("olrender: ...")
             first, *rest = text.split("\n")
             text = first + "".join(("\n" if line.startswith(("  ", "--")) else "\\n") + line for line in rest)
+        if to_stderr:
+            self.said.append(text)
         if to_stderr and self.stderr is not None:
             try:
                 self.stderr.write(text + "\n")
@@ -339,10 +367,32 @@ def build_command() -> click.Command:
         params.append(click.Option([*spec.decls, spec.name], **kwargs))
 
     def callback(**options: Any) -> int:
-        """Run the command with the options click parsed."""
-        return execute(options)
+        """Run the command with the options click parsed (main hands its Reporter in as ``obj``)."""
+        from click.core import ParameterSource
 
-    command = click.Command(
+        ctx = click.get_current_context()
+        sources = {
+            spec.name: next((var for var in spec.envvars if os.environ.get(var)), spec.envvar) for spec in OPTIONS
+            if ctx.get_parameter_source(spec.name) is ParameterSource.ENVIRONMENT
+        }
+        return execute(options, ctx.obj if isinstance(ctx.obj, Reporter) else None, sources)
+
+    class Grouped(click.Command):
+        """A command whose --help lists its options in ``options.GROUPS``."""
+
+        def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+            """One section per group, in the table's order; anything not in the table last."""
+            help_option = self.get_help_option(ctx)  # (its name depends on click's version)
+            records = {"help" if p is help_option else p.name: p.get_help_record(ctx) for p in self.get_params(ctx)}
+            listed = {name for _, names in GROUPS for name in names}
+            groups = [*GROUPS, ("Other options", tuple(name for name in records if name not in listed))]
+            for title, names in groups:
+                rows = [record for name in names if (record := records.get(name))]
+                if rows:
+                    with formatter.section(title):
+                        formatter.write_dl(rows)
+
+    command = Grouped(
         "olrender", callback=callback, params=params, help=DESCRIPTION, epilog=EPILOG,
         context_settings={"auto_envvar_prefix": ENV_PREFIX, "help_option_names": ["-h", "--help"]},
     )
@@ -356,32 +406,66 @@ def __getattr__(name: str) -> click.Command:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def show_help() -> None:
-    """Print --help to stderr (a terminal on stdin: the user is trying olrender out)."""
-    import click
-
-    command = build_command()
-    context = click.Context(command, info_name="olrender", **command.context_settings)
-    click.echo(context.get_help(), err=True)
+def warn_unknown_variables(reporter: Reporter) -> None:
+    """Warn about every OLRENDER_* variable that is no setting, naming the closest one."""
+    for name, closest in unknown_variables(os.environ):
+        hint = f" (did you mean {closest}?)" if closest else ""
+        reporter.warn(f"{printable(name)} is not an olrender setting{hint}; it is ignored (see olrender --help)")
 
 
-def execute(options: dict[str, Any]) -> int:
-    """The command with its error handling, for options from fast_parse or click: stdin in, stdout out."""
-    reporter = Reporter(sys.stderr, debug=bool(options.get("debug")))
+def check_environment(reporter: Reporter) -> None:
+    """Warn about OLRENDER_* variables that are no setting; refuse OLRENDER_API_KEY, which is never read."""
+    warn_unknown_variables(reporter)
+    if os.environ.get(MISTAKEN_KEY_VARIABLE) is not None:
+        reporter.add_secret(os.environ[MISTAKEN_KEY_VARIABLE])
+        raise ConfigError(
+            f"{MISTAKEN_KEY_VARIABLE} is set, but olrender reads the key only from {KEY_VARIABLE} (the variable "
+            "the OpenLineage client reads too) or --api-key-file FILE: rename the variable"
+        )
+
+
+def name_variables(message: str, options: dict[str, Any], sources: dict[str, str]) -> str:
+    """A configuration message naming the variable a setting came from (``OLRENDER_URL=x``) instead of its option."""
+    import re
+
+    for name, variable in sources.items():
+        spec = next(spec for spec in OPTIONS if spec.name == name)
+        value = options.get(name)
+        shown = [str(v) for v in (value if isinstance(value, tuple) else (value,)) if v is not None]
+
+        def replace(match: re.Match[str], variable: str = variable, shown: list[str] = shown) -> str:
+            rest = match.string[match.end():]
+            given = any(rest.startswith(spelling) for text in shown for spelling in (repr(text), text))
+            return f"{variable}=" if match[1] and given else variable + match[1]
+
+        for decl in spec.decls:
+            message = re.sub(rf"(?<![\w-]){re.escape(decl)}(?![\w-])( ?)", replace, message)
+    return message
+
+
+def execute(options: dict[str, Any], reporter: Reporter | None = None, sources: dict[str, str] | None = None) -> int:
+    """The command with its error handling, for options from fast_parse or click: stdin in, stdout out.
+
+    ``sources`` maps each option that came from the environment to its variable, so that messages name it.
+    """
+    reporter = reporter if reporter is not None else Reporter(sys.stderr)
+    reporter.debug = bool(options.get("debug"))
+    reporter.sources = sources or {}
     try:
         if options.get("log_file"):
             reporter.log, readable = open_log(options["log_file"])
             reporter.log_path = options["log_file"]
             if readable:
                 reporter.warn(f"--log-file {options['log_file']} is readable by other users; chmod 600 it")
+        check_environment(reporter)
         if sys.stdin is None or sys.stdout is None:
             closed = "stdin" if sys.stdin is None else "stdout"
             reporter.error(f"{closed} is closed; olrender reads the manifest stream on stdin and writes it to stdout")
             return ExitCode.CONFIG
         stdin = sys.stdin.buffer
         if stdin.isatty():
-            show_help()
             reporter.error("no manifest stream on stdin (it is a terminal); pipe Helm's output in")
+            reporter.report(f"{USAGE}\nTry 'olrender --help' for the options and examples.", to_stderr=True)
             return ExitCode.CONFIG
         from postrenderer.stream import MAX_STREAM_BYTES
 
@@ -392,9 +476,12 @@ def execute(options: dict[str, Any]) -> int:
         output = run(options, data, reporter)
         if reporter.log_failure:  # (already reported)
             return ExitCode.CONFIG
-        return write_output(output, reporter)
+        status = write_output(output, reporter)
+        return ExitCode.CHANGES if status == ExitCode.OK and options.get("exit_code") and reporter.changed else status
     except OlrenderError as exc:
-        reporter.error(str(exc))
+        message = str(exc)
+        reporter.error(name_variables(message, options, sources) if isinstance(exc, ConfigError) and sources
+                       else message)
         _debug_traceback(reporter)
         return exc.exit_code
     except KeyboardInterrupt as exc:
@@ -502,8 +589,10 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes 
 
     if any(not path for path in options.get("values_files") or ()):
         raise ConfigError(
-            "--values: an empty file name (in OLRENDER_VALUES, separate files with a single ':' and "
-            "put none at either end)"
+            "--values: an empty file name" + (
+                f" ({os.pathsep!r} separates files: use a single one, and none at either end)"
+                if "values_files" in reporter.sources else ""
+            )
         )
     files = [(p, read_text(p, "--values", VALUES_FILE_LIMIT)) for p in options.get("values_files") or ()]
     values_warnings: list[str] = []
@@ -513,6 +602,8 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes 
     for warning in values_warnings:
         reporter.warn(warning)
     mode = output_mode(options)
+    if options.get("exit_code") and mode not in ("emit_patches", "diff"):
+        raise ConfigError("--exit-code goes with --diff or --emit-patches (it exits 7 when they show a change)")
     if mode == "check":
         return run_check(options, values, data, reporter)
     if options.get("forbid_plaintext") and options.get("method") == "secret":
@@ -542,6 +633,7 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes 
             write_explain(options, explain_render(planned[0], method), reporter)
     for warning in result.plan.warnings:
         reporter.warn(warning)
+    reporter.changed = bool(result.plan.ops or result.plan.new_documents)
     if mode == "emit_patches":
         from postrenderer.report import patches
 
@@ -555,16 +647,16 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes 
 
         return [emit(result, method, data).encode()]
     parts = pipeline.output(result)
-    for report in result.plan.reports:
+    for report in result.plan.reports:  # one short line each: what, then why and what was done below it
         place = where(report.index, report.kind, report.name)
         if report.component:
-            reporter.info(
-                f"{place}: component {printable(report.role)} ({report.reason}); container "
-                f"{printable(report.container)} ({report.container_reason}); "
-                + ("; ".join(report.actions) or "nothing to do")
-            )
+            reporter.info("\n  ".join([
+                f"{place}: component {printable(report.role)}", f"why: {report.reason}",
+                f"container: {printable(report.container)} ({report.container_reason})",
+                *([str(action) for action in report.actions] or ["nothing to do"]),
+            ]))
         else:
-            reporter.info(f"{place}: skipped, {report.reason}")
+            reporter.info(f"{place}: skipped\n  why: {report.reason}")
     reporter.info(
         f"{len(result.plan.components)} component(s), {len(result.plan.ops)} document(s) changed, "
         f"{len(result.plan.new_documents)} added ({result.format} stream, method {method})"
@@ -680,14 +772,20 @@ def _quiet_stdout() -> None:
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
-    """Entry point: run the command and exit with its status."""
+    """Entry point: run the command and exit with its status; under Helm 4, leave a failure's reason behind."""
     args = sys.argv[1:] if argv is None else list(argv)
+    reporter = Reporter(sys.stderr)
     try:
+        for variable in (KEY_VARIABLE, MISTAKEN_KEY_VARIABLE):  # scrubbed from the start, usage errors included
+            reporter.add_secret(os.environ.get(variable))
         install_signal_handlers()
         options = fast_parse(args, os.environ)
-        status = execute(options) if options is not None else click_main(args)
+        if options is not None:
+            status = execute(options, reporter, from_environment(given_on_command_line(args) or (), os.environ))
+        else:
+            status = click_main(args, reporter)
     except KeyboardInterrupt as exc:  # before execute could open the log file
-        _say(f"olrender: error: interrupted ({exc.signal_name if isinstance(exc, Interrupted) else 'SIGINT'})\n")
+        reporter.error(f"interrupted ({exc.signal_name if isinstance(exc, Interrupted) else 'SIGINT'})")
         status = ExitCode.INTERRUPTED
     except BrokenPipeError:
         _quiet_stdout()
@@ -695,8 +793,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except Exception as exc:  # the last line of defence: no traceback without --debug
         if "--debug" in args:
             raise
-        _say(f"olrender: error: internal error: {type(exc).__name__} (rerun with --debug)\n")
+        reporter.error(f"internal error: {type(exc).__name__} (rerun with --debug)")
         status = ExitCode.INTERNAL
+    if status and reporter.log is None:  # no log file took the messages: Helm 4 would leave no trace
+        write_helm_error_log(reporter, int(status))
     sys.exit(int(status or 0))
 
 
@@ -720,26 +820,51 @@ def entry() -> NoReturn:
     os._exit(status)
 
 
-def click_main(args: list[str]) -> int:
+def click_main(args: list[str], reporter: Reporter | None = None) -> int:
     """Let click parse args: --help, --version, usage errors (exit 2) and whatever fast_parse left to it."""
     import click
 
+    reporter = reporter if reporter is not None else Reporter(sys.stderr)
     try:
-        return int(build_command().main(args=args, prog_name="olrender", standalone_mode=False) or 0)
+        return int(build_command().main(args=args, prog_name="olrender", standalone_mode=False, obj=reporter) or 0)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
-        log_usage_error(args, exc.format_message())
+        open_usage_log(args, reporter)
+        warn_unknown_variables(reporter)
+        reporter.error(f"invalid config: {usage_message(exc)} (see olrender --help)")
         return ExitCode.CONFIG
     except click.exceptions.Abort:  # click's form of Ctrl-C
         raise KeyboardInterrupt from None
 
 
-def log_usage_error(args: list[str], message: str) -> None:
-    """Put a usage error into the log file the command line or OLRENDER_LOG_FILE names, if it can be opened.
+def usage_message(exc: click.ClickException) -> str:
+    """Click's message, naming the variable a bad value came from, and the likely cause of a word with a space."""
+    import click
+    from click.core import ParameterSource
 
-    Helm 4 discards stderr, so without this a mistyped option would leave no trace.
+    param, ctx = getattr(exc, "param", None), getattr(exc, "ctx", None)
+    if (isinstance(exc, click.BadParameter) and param is not None and ctx is not None and param.name
+            and ctx.get_parameter_source(param.name) is ParameterSource.ENVIRONMENT):
+        spec = next((spec for spec in OPTIONS if spec.name == param.name), None)
+        variable = next((var for var in spec.envvars if os.environ.get(var)), None) if spec else None
+        if variable is not None:
+            return f"{variable}={os.environ[variable]}: {exc.message}"
+    if isinstance(exc, click.NoSuchOption) and " " in exc.option_name:
+        decl, _, value = exc.option_name.partition(" ")
+        if any(decl in spec.decls for spec in OPTIONS):
+            return (
+                f"{exc.option_name!r} is one argument with a space in it: Helm and helmfile hand each "
+                f"--post-renderer-args value to olrender as one argument. Write it as one word without the "
+                f"space, {decl}={value.strip()} (helm ... --post-renderer-args={decl}={value.strip()})"
+            )
+    return exc.format_message()
+
+
+def open_usage_log(args: list[str], reporter: Reporter) -> None:
+    """Give the reporter the log file the command line or OLRENDER_LOG_FILE names, if it can be opened.
+
+    Helm 4 discards stderr, so without this a mistyped option would leave no trace there.
     """
     path = os.environ.get("OLRENDER_LOG_FILE") or None
     for index, arg in enumerate(args):
@@ -747,20 +872,80 @@ def log_usage_error(args: list[str], message: str) -> None:
             path = arg.partition("=")[2]
         elif arg == "--log-file" and index + 1 < len(args):
             path = args[index + 1]
-    if not path:
+    if not path or reporter.log is not None:
         return
     try:
-        log, _ = open_log(path)
+        reporter.log, _ = open_log(path)
+        reporter.log_path = path
     except OlrenderError:
         return
-    with log:
-        Reporter(None, log).error(f"invalid config: {message} (see olrender --help)")
 
 
-def _say(text: str) -> None:
-    """Write to stderr if it is still there."""
+HELM_ERROR_LOG = os.path.join("olrender", "errors.log")  # in Helm's cache directory
+HELM_ERROR_LOG_LIMIT = 2**20  # a log over 1 MiB starts again
+
+
+def helm_cache_home(environ: Mapping[str, str]) -> str:
+    """Helm's cache directory, as Helm computes it: HELM_CACHE_HOME, else $XDG_CACHE_HOME/helm, else the default."""
+    if environ.get("HELM_CACHE_HOME"):
+        return environ["HELM_CACHE_HOME"]
+    base = environ.get("XDG_CACHE_HOME")
+    if not base:
+        home = environ.get("HOME", "")  # as Helm reads it: without HOME, a relative .cache
+        if sys.platform == "darwin":
+            base = os.path.join(home, "Library", "Caches")
+        elif os.name == "nt":
+            import tempfile
+
+            base = tempfile.gettempdir()
+        else:
+            base = os.path.join(home, ".cache")
+    return os.path.join(base, "helm")
+
+
+def runs_as_helm4_plugin(environ: Mapping[str, str]) -> bool:
+    """Whether Helm 4 runs olrender as its post-renderer plugin (so stderr is discarded).
+
+    Helm sets HELM_PLUGIN_NAME and HELM_PLUGIN_DIR for a plugin; a parent plugin may leave them set
+    under Helm 3, so the plugin named there must also be a ``postrenderer/v1`` plugin, which only
+    Helm 4 can run.
+    """
+    name, directory = environ.get("HELM_PLUGIN_NAME"), environ.get("HELM_PLUGIN_DIR")
+    if not name or not directory:
+        return False
     try:
-        sys.stderr.write(text)
-        sys.stderr.flush()
-    except (AttributeError, OSError, ValueError):
-        pass
+        import yaml
+
+        plugin = yaml.safe_load(read_text(os.path.join(directory, "plugin.yaml"), "plugin.yaml", KEY_FILE_LIMIT))
+    except (OlrenderError, yaml.YAMLError):
+        return False
+    return isinstance(plugin, dict) and plugin.get("type") == "postrenderer/v1" and plugin.get("name") == name
+
+
+def write_helm_error_log(reporter: Reporter, status: int) -> None:
+    """Under Helm 4 with no working log file, append a failed run's messages to olrender/errors.log in Helm's cache.
+
+    The directory is created owner-only (0700), the file 0600, never through a symbolic link; a file
+    over 1 MiB starts again. Nothing is written outside Helm 4 or when that place cannot be written.
+    """
+    if not reporter.said or not runs_as_helm4_plugin(os.environ):
+        return
+    path = os.path.join(helm_cache_home(os.environ), HELM_ERROR_LOG)
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        log, _ = open_log(path)
+    except (OSError, OlrenderError):
+        return
+    with log:
+        try:
+            if os.fstat(log.fileno()).st_size > HELM_ERROR_LOG_LIMIT:
+                log.truncate(0)  # (appending goes on at the new end)
+        except OSError:
+            return
+        record = Reporter(None, log)
+        record.log_path = path
+        record.report(f"olrender: failed with exit status {status} (working directory {os.getcwd()})", False)
+        for text in reporter.said:
+            record.report(text, to_stderr=False)
+
+

@@ -192,6 +192,26 @@ def clean_key(raw: str, source: str) -> ApiKey:
     return ApiKey(value)
 
 
+def check_names(options: Mapping[str, Any], values_secret: str | None, known: tuple[str, ...] = ()) -> None:
+    """Refuse, all at once, every Secret name and key Kubernetes would refuse or that looks like an API key."""
+    from postrenderer import kubenames
+
+    names = (
+        (options.get("api_key_secret"), "--api-key-secret", kubenames.SECRET),
+        (values_secret, "openLineage.apiKeySecret", kubenames.SECRET),
+        (options.get("secret_name"), "--secret-name", kubenames.SECRET),
+        (options.get("api_key_secret_key"), "--api-key-secret-key", kubenames.SECRET_KEY),
+    )
+    problems = [
+        message for value, setting, rule in names
+        if value is not None and (message := kubenames.check_name(value, rule, setting, known))
+    ]
+    if len(problems) == 1:
+        raise ConfigError(problems[0])
+    if problems:
+        raise ConfigError(f"{len(problems)} names are invalid:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
 def resolve(
     options: Mapping[str, Any],
     values: Mapping[str, Any],
@@ -229,6 +249,8 @@ def resolve(
     elif values_key:
         api_key = clean_key(values_key, "openLineage.apiKey")
 
+    keys = (api_key.reveal() if api_key else None, environ.get(KEY_ENV), values_key)
+    check_names(options, values_secret, tuple(key.strip() for key in keys if isinstance(key, str) and key.strip()))
     existing = pick("api_key_secret", "apiKeySecret")
     if key_file and options.get("api_key_secret"):
         raise ConfigError("--api-key-file and --api-key-secret are both set; choose one")

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 ROLES = ("worker", "dag-processor", "triggerer")
 DEFAULT_SELECTOR = "app=astro-agent,component in (worker,dag-processor,triggerer)"
 DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
+DEFAULT_NAME_ENDINGS = "-worker-<name>, -dag-processor or -triggerer"  # the default name rule, in words
 
 _REQ_RE = re.compile(
     r"\s*(?P<neg>!)?\s*(?P<key>[A-Za-z0-9][-A-Za-z0-9_./]*)\s*"
@@ -114,6 +115,12 @@ class ComponentRules:
         cls, selector: str | None, name_regex: str | None, container: str | None
     ) -> ComponentRules:
         """Rules from the command line: a given selector or name pattern replaces both defaults."""
+        if container is not None:
+            from postrenderer.kubenames import CONTAINER, check_name
+
+            problem = check_name(container, CONTAINER, "--container")
+            if problem:
+                raise ConfigError(problem)
         if selector is None and name_regex is None:
             return cls(container=container)
         return cls(
@@ -169,12 +176,17 @@ def classify(workload: Workload, rules: ComponentRules) -> tuple[str | None, str
     if rules.name_rule is not None and isinstance(workload.name, str) and workload.name:
         name_role = rules.name_rule.role(workload.name)
         if name_role is not None:
-            return name_role, f"name {printable(workload.name)} matches {rules.name_rule.pattern}"
+            if isinstance(rules.name_rule, DefaultNameRule):
+                ending = "-worker-<name>" if name_role == "worker" else f"-{name_role}"
+                return name_role, f"name {printable(workload.name)} ends in {ending}"
+            return name_role, f"name {printable(workload.name)} matches --component-name {rules.name_rule.pattern}"
     looked = []
     if rules.selector is not None:
         looked.append("labels " + ",".join(str(r) for r in rules.selector))
-    if rules.name_rule is not None:
-        looked.append(f"name /{rules.name_rule.pattern}/")
+    if isinstance(rules.name_rule, DefaultNameRule):
+        looked.append(f"a name ending in {DEFAULT_NAME_ENDINGS}")
+    elif rules.name_rule is not None:
+        looked.append(f"a name matching --component-name {rules.name_rule.pattern}")
     return None, "no match for " + " or ".join(looked)
 
 

@@ -25,6 +25,7 @@ class ExitCode(enum.IntEnum):
     CONFLICT = 4
     NO_MATCH = 5
     CHECK_FAILED = 6
+    CHANGES = 7  # --exit-code: --diff or --emit-patches found something to change
     INTERRUPTED = 130
 
 

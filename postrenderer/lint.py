@@ -152,21 +152,25 @@ class Finding:
         """The finding as JSON-ready data."""
         return {
             "code": self.code, "container": self.container, "variable": self.variable,
-            "problem": self.problem, "fix": self.fix,
+            "problem": self.problem, "fix": self.fix, "message": str(self),
         }
 
 
 class Evaluation:
     """How the key, URL and namespace reach one container, and what is wrong."""
 
-    __slots__ = ("container", "findings", "key", "namespace", "notes", "transport", "url")
+    __slots__ = ("container", "findings", "key", "key_from", "namespace", "namespace_from", "notes", "transport",
+                 "url", "url_from")
 
     def __init__(self, container: str) -> None:
         self.container = container
         self.transport: Resolved | None = None  # the transport the client builds
-        self.key: str | None = None
+        self.key: str | None = None  # where each comes from, in words ...
         self.url: str | None = None
         self.namespace: str | None = None
+        self.key_from: Variable | None = None  # ... and the variable that gives it, when one does
+        self.url_from: Variable | None = None
+        self.namespace_from: Variable | None = None
         self.findings: list[Finding] = []
         self.notes: list[str] = []
 
@@ -178,10 +182,27 @@ class Evaluation:
     def to_dict(self) -> dict[str, Any]:
         """The evaluation as JSON-ready data."""
         return {
-            "container": self.container, "ok": self.ok, "key": self.key, "url": self.url,
-            "namespace": self.namespace, "findings": [f.to_dict() for f in self.findings],
+            "container": self.container, "ok": self.ok, "key": _origin(self.key, self.key_from),
+            "url": _origin(self.url, self.url_from), "namespace": _origin(self.namespace, self.namespace_from),
+            "findings": [f.to_dict() for f in self.findings],
             "notes": list(self.notes), "transport": self.transport.to_dict() if self.transport else None,
         }
+
+
+def _origin(described: str | None, variable: Variable | None) -> dict[str, Any] | None:
+    """Where a setting comes from as data: the variable, its literal value (never a sensitive one) or reference."""
+    if described is None:
+        return None
+    data: dict[str, Any] = {"message": described}
+    if variable is not None:
+        data["variable"] = variable.name
+        if variable.source != "env":
+            data["source"] = variable.source
+        if variable.value_from is not None:
+            data["valueFrom"] = dict(variable.value_from)
+        elif variable.value is not None and not is_sensitive(variable.name):
+            data["value"] = variable.value
+    return data
 
 
 def collect_env(container: Mapping[str, Any], lookup: Lookup) -> tuple[dict[str, Variable], list[str]]:
@@ -432,6 +453,7 @@ def _transport_findings(
             notes.append(f"{', '.join(ignored)}: ignored, since no transport type is set ({TRANSPORT_TYPE_VAR})")
         if key_var is not None:
             result.key = _key_source(key_var, container, pod_spec, lookup, name, findings, notes)
+            result.key_from = key_var if result.key is not None else None
         elif _set(variables.get(AUTH_KEY_VAR)):
             add("transport-type-missing", AUTH_KEY_VAR,
                 f"is not used: the OpenLineage client ignores the {TRANSPORT_PREFIX}* variables unless "
@@ -443,7 +465,7 @@ def _transport_findings(
                 "or set openLineage.apiKeySecret in the chart values")
         url_var = variables.get(URL_VAR)
         if kind == "http" and url_var is not None:
-            result.url = url_var.describe()
+            result.url, result.url_from = url_var.describe(), url_var
         else:
             also = f" ({TRANSPORT_URL_VAR} does not count without {TRANSPORT_TYPE_VAR})" if _set(
                 variables.get(TRANSPORT_URL_VAR)) else ""
@@ -461,10 +483,13 @@ def _transport_findings(
         return
     keyed = next((sink for sink in sinks if sink.key), None)
     result.url = origin(str((keyed or sinks[0]).url))
+    result.url_from = variables.get(str((keyed or sinks[0]).url))
     if keyed is not None and keyed.key == KEY_VAR and key_var is not None:
         result.key = _key_source(key_var, container, pod_spec, lookup, name, findings, notes)
+        result.key_from = key_var if result.key is not None else None
     elif keyed is not None:
         result.key = origin(str(keyed.key))
+        result.key_from = variables.get(str(keyed.key))
         if key_var is not None:
             notes.append(f"{KEY_VAR} is ignored: {origin(by)} configures the transport, which has its own key")
     elif _set(variables.get(AUTH_KEY_VAR)) and (variables.get(AUTH_TYPE_VAR) or Variable("", "")).value != "api_key":
@@ -517,7 +542,7 @@ def lint_container(
         findings.append(Finding("namespace-missing", name, NAMESPACE_VARS[0], "is not set" + _unless(unresolved),
                                 NAMESPACE_FIX))
     else:
-        result.namespace = namespace.describe()
+        result.namespace, result.namespace_from = namespace.describe(), namespace
         have = namespace.value
         if expected.namespace and have is not None and have != expected.namespace:
             findings.append(Finding(

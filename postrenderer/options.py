@@ -11,7 +11,10 @@ pass to the command, or None to let click decide (and report any error):
     >>> fast_parse(["--help"], {}) is None
     True
 
-This module imports nothing beyond ``os`` and ``stat`` at run time.
+It also knows which ``OLRENDER_*`` variables exist (``unknown_variables`` names the
+closest one for a misspelt variable) and how ``--help`` groups the options (``GROUPS``).
+This module imports nothing beyond ``os`` and ``stat`` at run time (``difflib`` only when
+an unknown variable needs a suggestion).
 """
 
 from __future__ import annotations
@@ -40,13 +43,29 @@ and writes it to stdout with the key reference injected into each agent
 component. Use it as `helm install ... --post-renderer olrender`."""
 
 EPILOG = """\b
+Examples:
+  helm install astro-agent astronomer/astro-remote-execution-agent -f values.yaml \\
+    --post-renderer olrender --post-renderer-args=--values=values.yaml
+  OPENLINEAGE_API_KEY=... olrender -f values.yaml < manifests.yaml > injected.yaml
+  helm template astro-agent astronomer/astro-remote-execution-agent -f values.yaml \\
+    | olrender --check -f values.yaml > /dev/null
+
+\b
+The key comes from the values file (openLineage.apiKeySecret, openLineage.vault),
+--api-key-secret, --method vault, --api-key-file or OPENLINEAGE_API_KEY.
+Every option can also be set as OLRENDER_<OPTION> (e.g. OLRENDER_VALUES,
+OLRENDER_API_KEY_SECRET); precedence: command line > environment > values files.
+Under Helm 4, which discards stderr, a failed run's messages go to --log-file,
+or else to olrender/errors.log in Helm's cache directory (helm env HELM_CACHE_HOME).
+
+\b
 Exit codes: 0 ok, 1 internal error, 2 usage or configuration error,
 3 malformed input, 4 conflict with what the chart rendered,
 5 no agent component found, 6 --check or --forbid-plaintext failed,
+7 --exit-code: --diff or --emit-patches found changes,
 130 interrupted (SIGINT, SIGTERM).
-Every option can also be set as OLRENDER_<OPTION> (e.g. OLRENDER_VALUES,
-OLRENDER_API_KEY_SECRET); precedence: command line > environment > values files.
 """
+USAGE = "Usage: olrender [OPTIONS] < MANIFESTS   (Helm: --post-renderer olrender)"
 
 
 class OptionSpec:
@@ -140,6 +159,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
           "Print the RFC 6902 patches olrender applies (JSON, secrets redacted) instead of the stream."),
     _flag("diff",
           "Print a unified diff of every changed or added document (secrets redacted) instead of the stream."),
+    _flag("exit-code",
+          "With --diff or --emit-patches: exit 7 when olrender would change or add something, 0 when not."),
     _flag("emit-kustomize-patches",
           "Print the change as kustomize patches (Flux postRenderers, kustomize patches:) and the objects the "
           "method generates, instead of the stream (docs/flux.md)."),
@@ -153,6 +174,58 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag("debug", "Show tracebacks and the per-workload summary on stderr."),
 )
 BY_DECL = {decl: spec for spec in OPTIONS for decl in spec.decls}
+# --help lists the options in these groups, in this order ("help" and "version" are click's own)
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Key source", ("values_files", "method", "api_key_file", "api_key_secret", "api_key_secret_key",
+                    "secret_name")),
+    ("OpenLineage settings", ("url", "namespace", "endpoint", "facets_environment_variables")),
+    ("Vault method", ("vault_addr", "vault_role", "vault_secret_path", "vault_secret_field", "vault_kv_version",
+                      "vault_auth_path", "vault_image", "vault_config_map", "no_vault_config_map", "vault_delivery",
+                      "kube_version")),
+    ("Discovery", ("component_selector", "component_name", "container", "allow_no_match", "overwrite")),
+    ("CI modes", ("check", "forbid_plaintext", "diff", "emit_patches", "exit_code", "emit_kustomize_patches",
+                  "explain", "report", "report_format")),
+    ("Output and logging", ("log_file", "debug", "help", "version")),
+)
+KEY_VARIABLE = "OPENLINEAGE_API_KEY"
+MISTAKEN_KEY_VARIABLE = f"{ENV_PREFIX}_API_KEY"  # a natural guess, refused: the key has one name
+
+
+def known_variables() -> frozenset[str]:
+    """Every OLRENDER_* variable olrender or click reads."""
+    return frozenset(name for spec in OPTIONS for name in spec.envvars) | frozenset(CLICK_ENVIRONMENT)
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    """OLRENDER_* variables that are no setting (but the mistaken key variable), each with the closest known one."""
+    known = known_variables()
+    unknown = sorted(name for name in environ
+                     if name.startswith(f"{ENV_PREFIX}_") and name not in known and name != MISTAKEN_KEY_VARIABLE)
+    if not unknown:
+        return []
+    import difflib
+
+    start = len(ENV_PREFIX) + 1  # compare what follows OLRENDER_, which every name shares
+    settings = {name[start:]: name for name in sorted(known) if name.startswith(f"{ENV_PREFIX}_")}
+    return [(name, settings.get(next(iter(difflib.get_close_matches(name[start:], settings, n=1, cutoff=0.7)), "")))
+            for name in unknown]
+
+
+def from_environment(given: Sequence[str], environ: Mapping[str, str]) -> dict[str, str]:
+    """Option name to the variable its value came from, for every option not given on the command line."""
+    sources = {}
+    for spec in OPTIONS:
+        if spec.name not in given:
+            variable = next((name for name in spec.envvars if environ.get(name)), None)
+            if variable is not None:
+                sources[spec.name] = variable
+    return sources
+
+
+def given_on_command_line(argv: Sequence[str]) -> list[str] | None:
+    """The options the usual command line gives (None for a form only click reads)."""
+    given = _parse_argv(argv)
+    return None if given is None else list(given)
 _DEFER = object()  # _convert's answer for a value click might refuse
 
 

@@ -34,6 +34,24 @@ if TYPE_CHECKING:
 _SENSITIVE = ("KEY", "TOKEN", "SECRET", "PASSWORD")
 
 
+class Action:
+    """One thing done to a workload, as data: ``Action("added", "env", "OPENLINEAGE_API_KEY")``."""
+
+    __slots__ = ("name", "note", "verb", "what")
+
+    def __init__(self, verb: str, what: str, name: object, note: str | None = None) -> None:
+        self.verb, self.what, self.name, self.note = verb, what, str(name), note
+
+    def __str__(self) -> str:
+        """The action in words: ``kept env OPENLINEAGE_URL (already present)``."""
+        verb = "conflict on" if self.verb == "conflict" else self.verb
+        return f"{verb} {self.what} {self.name}" + (f" ({self.note})" if self.note else "")
+
+    def to_dict(self) -> dict[str, str]:
+        """The action as JSON-ready data, its words in ``message``."""
+        return {"action": self.verb, "what": self.what, "name": self.name, "message": str(self)}
+
+
 class WorkloadReport:
     """Why a workload was or was not changed, and what was done to it."""
 
@@ -48,8 +66,8 @@ class WorkloadReport:
         self.role: str | None = None
         self.container: str | None = None
         self.container_reason: str | None = None
-        self.actions: list[str] = []
-        self.findings: list[str] = []
+        self.actions: list[Action] = []
+        self.findings: list[Any] = []  # lint.Finding objects (their str() is the message)
 
 
 class Plan:
@@ -120,7 +138,7 @@ def ensure_items(
         return []
     if current is None:
         for item in wanted:
-            report.actions.append(f"added {what} {item[key]}")
+            report.actions.append(Action("added", what, item[key]))
         return [{"op": "add", "path": pointer(*path), "value": [dict(w) for w in wanted]}] if wanted else []
     if not isinstance(current, list):
         raise InputError(f"{place}: {pointer(*path)} must be a list, got {type(current).__name__}")
@@ -137,16 +155,16 @@ def ensure_items(
         matches = [i for i, x in enumerate(current) if isinstance(x, dict) and x.get(key) == item[key]]
         if not matches:
             appends.append({"op": "add", "path": pointer(*path, "-"), "value": dict(item)})
-            report.actions.append(f"added {what} {item[key]}")
+            report.actions.append(Action("added", what, item[key]))
         elif all(_same(current[i], item) for i in matches):
-            report.actions.append(f"kept {what} {item[key]} (already present)")
+            report.actions.append(Action("kept", what, item[key], "already present"))
         elif overwrite or all(repair(i) for i in matches):
             replaces.append({"op": "replace", "path": pointer(*path, matches[-1]), "value": dict(item)})
             removals.update(matches[:-1])
             if overwrite:
-                report.actions.append(f"replaced {what} {item[key]} (--overwrite)")
+                report.actions.append(Action("replaced", what, item[key], "--overwrite"))
             else:
-                report.actions.append(f"repaired {what} {item[key]}")
+                report.actions.append(Action("repaired", what, item[key]))
                 if warnings is not None:
                     warnings.append(f"{subject}: replaced {what} {item[key]}: {repair(matches[-1])}")
         else:
@@ -156,13 +174,13 @@ def ensure_items(
                 f"({have}); olrender would set {describe(item) if what == 'env' else 'its own'}. "
                 "Remove it from the chart values or pass --overwrite"
             )
-            report.actions.append(f"conflict on {what} {item[key]}")
+            report.actions.append(Action("conflict", what, item[key]))
     if repairable is not None:
         wanted_keys = {item[key] for item in wanted}
         for i, existing in enumerate(current):
             if isinstance(existing, dict) and existing.get(key) not in wanted_keys and (reason := repair(i)):
                 removals.add(i)
-                report.actions.append(f"removed {what} {existing.get(key)}")
+                report.actions.append(Action("removed", what, existing.get(key)))
                 if warnings is not None:
                     warnings.append(f"{subject}: removed {what} {existing.get(key)}: {reason}")
     ordered_removals = [{"op": "remove", "path": pointer(*path, i)} for i in sorted(removals, reverse=True)]
@@ -178,20 +196,20 @@ def ensure_annotations(
     meta_path = (*workload.template_path, "metadata")
     metadata = workload.template.get("metadata")
     if not isinstance(metadata, dict):
-        report.actions.extend(f"added annotation {k}" for k in wanted)
+        report.actions.extend(Action("added", "annotation", k) for k in wanted)
         return [{"op": "add", "path": pointer(*meta_path), "value": {"annotations": dict(wanted)}}]
     annotations = metadata.get("annotations")
     if not isinstance(annotations, dict):
-        report.actions.extend(f"added annotation {k}" for k in wanted)
+        report.actions.extend(Action("added", "annotation", k) for k in wanted)
         return [{"op": "add", "path": pointer(*meta_path, "annotations"), "value": dict(wanted)}]
     ops = []
     for name, value in wanted.items():
         if annotations.get(name) == value:
-            report.actions.append(f"kept annotation {name} (already present)")
+            report.actions.append(Action("kept", "annotation", name, "already present"))
             continue
         op = "replace" if name in annotations else "add"
         ops.append({"op": op, "path": pointer(*meta_path, "annotations", name), "value": value})
-        report.actions.append(f"{'updated' if op == 'replace' else 'added'} annotation {name}")
+        report.actions.append(Action("updated" if op == "replace" else "added", "annotation", name))
     return ops
 
 

@@ -276,8 +276,14 @@ def workload_data(report: WorkloadReport) -> dict[str, Any]:
         "index": report.index, "kind": report.kind, "name": report.name, "namespace": report.namespace,
         "component": report.component, "reason": report.reason, "role": report.role,
         "container": report.container, "containerReason": report.container_reason,
-        "actions": list(report.actions), "findings": list(report.findings),
+        "actions": [action.to_dict() for action in report.actions],
+        "findings": [finding.to_dict() for finding in report.findings],
     }
+
+
+def _messages(texts: list[str]) -> list[dict[str, str]]:
+    """Free-text items (conflicts, warnings, policy) as JSON objects whose words are in ``message``."""
+    return [{"message": text} for text in texts]
 
 
 def explain_render(result: Result, method: str | None = None) -> dict[str, Any]:
@@ -288,7 +294,7 @@ def explain_render(result: Result, method: str | None = None) -> dict[str, Any]:
         "components": len(plan.components), "workloads": [workload_data(r) for r in plan.reports],
         "changed": sorted(plan.ops),
         "added": [{"filename": n.filename, **_identity(n.doc)} for n in plan.new_documents],
-        "conflicts": list(plan.conflicts), "warnings": list(plan.warnings),
+        "conflicts": _messages(plan.conflicts), "warnings": _messages(plan.warnings),
     }
 
 
@@ -305,7 +311,7 @@ def explain_check(result: CheckResult) -> dict[str, Any]:
     return {
         "olrender": __version__, "mode": "check", "format": result.format, "ok": result.ok,
         "components": len(result.components), "failing": len(result.failures), "workloads": workloads,
-        "policy": list(result.policy),
+        "policy": _messages(result.policy),
     }
 
 
@@ -337,15 +343,15 @@ def explain_text(report: Mapping[str, Any]) -> str:
         lines.append(f"{_place(entry)}: component {entry['role']}{verdict}")
         lines.append(f"  why: {entry['reason']}")
         lines.append(f"  container: {entry['container']} ({entry['containerReason']})")
-        lines.extend(f"  {action}" for action in entry.get("actions", []))
+        lines.extend(f"  {action['message']}" for action in entry.get("actions", []))
         evaluation = entry.get("evaluation")
         if evaluation is not None:
             for what in ("key", "url", "namespace"):
-                lines.append(f"  {what}: {evaluation[what] or 'MISSING'}")
+                lines.append(f"  {what}: {(evaluation[what] or {}).get('message') or 'MISSING'}")
             lines.extend(f"  note: {note}" for note in evaluation["notes"])
-        lines.extend(f"  problem: {finding}" for finding in entry["findings"])
+        lines.extend(f"  problem: {finding['message']}" for finding in entry["findings"])
     for added in report.get("added", []):
         lines.append(f"added: {added['filename']} ({added['kind']}/{added['name']})")
-    lines.extend(f"conflict: {conflict}" for conflict in report.get("conflicts", []))
-    lines.extend(f"policy: {item}" for item in report.get("policy", []))
+    lines.extend(f"conflict: {conflict['message']}" for conflict in report.get("conflicts", []))
+    lines.extend(f"policy: {item['message']}" for item in report.get("policy", []))
     return "\n".join(lines) + "\n"

@@ -13,7 +13,7 @@ an error, never part of a rendered path. Example values block:
         secretField: key
         kvVersion: 2
 
-This module imports only ``errors``: ``config`` uses it without importing the
+This module imports only ``errors`` and ``kubenames``: ``config`` uses it without importing the
 method (``vault``), which builds the injection and the agent configuration.
 """
 
@@ -23,6 +23,7 @@ import re
 from collections.abc import Mapping
 
 from postrenderer.errors import ConfigError
+from postrenderer.kubenames import CONFIG_MAP, check_name
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -63,7 +64,6 @@ _VAULT_PATH_RE = re.compile(r"[A-Za-z0-9_.@=+-]+(?:/[A-Za-z0-9_.@=+-]+)+")
 _AUTH_PATH_RE = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*")
 _FIELD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IMAGE_RE = re.compile(r"\S+")
-_DNS_SUBDOMAIN_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 
 class VaultConfig:
@@ -177,9 +177,11 @@ def vault_config(options: Mapping[str, Any], block: Any, url: str | None) -> Vau
     secret_field = setting("secretField", _FIELD_RE, "a field name made of letters, digits and _")
     auth_path = setting("authPath", _AUTH_PATH_RE, "an auth mount such as auth/kubernetes", DEFAULT_AUTH_PATH)
     image = setting("image", _IMAGE_RE, f"an image reference such as {DEFAULT_IMAGE}", DEFAULT_IMAGE)
-    config_map = setting("configMap", _DNS_SUBDOMAIN_RE, "a ConfigMap name (a DNS subdomain)", DEFAULT_CONFIG_MAP)
-    if len(config_map) > 253:
-        problems.append(f"{_flag('configMap')}: a ConfigMap name has at most 253 characters")
+    config_map = pick("configMap", DEFAULT_CONFIG_MAP) or ""
+    given_as = _flag("configMap") if options.get("vault_config_map") is not None else "openLineage.vault.configMap"
+    name_problem = check_name(config_map, CONFIG_MAP, given_as)
+    if name_problem:
+        problems.append(name_problem)
     kv_text = pick("kvVersion", str(DEFAULT_KV_VERSION)) or ""
     kv_version = int(kv_text) if kv_text in ("1", "2") else DEFAULT_KV_VERSION
     if kv_text not in ("1", "2"):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from postrenderer import __version__, cli
+from tests.tools.pytest_realtools import RealTool
 
 ROOT = Path(__file__).resolve().parent.parent
 HELM3 = (ROOT / "fixtures" / "streams" / "helm3.yaml").read_bytes()
@@ -179,3 +180,213 @@ def test_usage_errors_reach_the_log_file(how: str, tmp_path: Path) -> None:
 def test_url_credentials_are_hidden(text: str, shown: str) -> None:
     """The credentials part of every URL in a message is replaced, nothing else."""
     assert cli.hide_url_credentials(text) == shown
+
+
+@pytest.mark.parametrize(("env", "fragment"), [
+    ({"OLRENDER_METHOD": "vualt"}, "invalid config: OLRENDER_METHOD=vualt: 'vualt' is not one of"),
+    ({"OLRENDER_OVERWRITE": "maybe"}, "invalid config: OLRENDER_OVERWRITE=maybe: "),
+    ({"OLRENDER_API_KEY_FILE": "/nonexistent/key"}, "invalid config: OLRENDER_API_KEY_FILE=/nonexistent/key: cannot"),
+    ({"OLRENDER_SECRET_NAME": "Bad_Name", "OPENLINEAGE_API_KEY": KEY},
+     "invalid config: OLRENDER_SECRET_NAME='Bad_Name' is not a valid Secret name"),
+    ({"OLRENDER_LOG_FILE": "/nonexistent/dir/log"}, "invalid config: OLRENDER_LOG_FILE=/nonexistent/dir/log: cannot"),
+    ({"OLRENDER_METHOD": "vault", "OLRENDER_VAULT_ADDR": "vault.example"},
+     "\n  - OLRENDER_VAULT_ADDR='vault.example': expected an http(s):// address"),
+])
+def test_a_bad_value_from_the_environment_names_its_variable(env: dict[str, str], fragment: str) -> None:
+    """A value that came from OLRENDER_* is reported under the variable's name, not the option's."""
+    proc = olrender(env=env)
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert fragment in proc.stderr.decode()
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["--method", "vualt"], "Invalid value for '--method'"),
+    (["--secret-name", "Bad_Name"], "invalid config: --secret-name 'Bad_Name' is not a valid Secret name"),
+])
+def test_a_bad_value_from_the_command_line_names_its_option(args: list[str], fragment: str) -> None:
+    """The same mistakes on the command line keep the option's name."""
+    proc = olrender(*args, env={"OPENLINEAGE_API_KEY": KEY})
+    assert proc.returncode == 2 and fragment in proc.stderr.decode()
+
+
+def test_unknown_variables_are_named_with_the_closest_setting() -> None:
+    """A misspelt OLRENDER_* variable is a warning naming the closest one; the run goes on."""
+    proc = olrender(env={"OPENLINEAGE_API_KEY": KEY, "OLRENDER_NAMESAPCE": "ns", "OLRENDER_ZQXJ": "1"})
+    assert proc.returncode == 0
+    stderr = proc.stderr.decode()
+    assert ("olrender: warning: OLRENDER_NAMESAPCE is not an olrender setting (did you mean OLRENDER_NAMESPACE?); "
+            "it is ignored") in stderr
+    assert "olrender: warning: OLRENDER_ZQXJ is not an olrender setting; it is ignored" in stderr
+
+
+def test_unknown_variables_are_named_next_to_a_usage_error() -> None:
+    """The warning comes along when click refuses the command line, too."""
+    proc = olrender("--methd=vault", env={"OLRENDER_METHD": "vault"})
+    assert proc.returncode == 2
+    assert "OLRENDER_METHD is not an olrender setting (did you mean OLRENDER_METHOD?)" in proc.stderr.decode()
+
+
+def test_olrender_api_key_is_refused_with_a_pointer(tmp_path: Path) -> None:
+    """OLRENDER_API_KEY, a natural guess, is exit 2 pointing at OPENLINEAGE_API_KEY, never silently ignored."""
+    log = tmp_path / "olrender.log"
+    proc = olrender("--log-file", str(log), env={"OLRENDER_API_KEY": KEY})
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert "OLRENDER_API_KEY is set, but olrender reads the key only from OPENLINEAGE_API_KEY" in stderr
+    assert "is not an olrender setting" not in stderr
+    assert KEY not in stderr and KEY not in log.read_text() and "OLRENDER_API_KEY is set" in log.read_text()
+
+
+def test_an_argument_with_a_space_is_explained() -> None:
+    """`--post-renderer-args "--values values.yaml"` reaches olrender as one word: say how to write it."""
+    proc = olrender("--values values.yaml")
+    assert proc.returncode == 2
+    assert ("'--values values.yaml' is one argument with a space in it" in proc.stderr.decode()
+            and "--post-renderer-args=--values=values.yaml" in proc.stderr.decode())
+
+
+@pytest.mark.parametrize("mode", ["--diff", "--emit-patches"])
+def test_exit_code_says_whether_something_would_change(mode: str) -> None:
+    """--exit-code: 7 with the diff or patches on stdout when there are changes, 0 when there are none."""
+    env = {"OPENLINEAGE_API_KEY": KEY}
+    changed = olrender(mode, "--exit-code", env=env)
+    assert changed.returncode == 7 and changed.stdout
+    rendered = olrender(env=env).stdout
+    unchanged = olrender(mode, "--exit-code", data=rendered, env=env)
+    assert unchanged.returncode == 0, unchanged.stderr
+    assert olrender(mode, data=HELM3, env=env).returncode == 0  # without --exit-code, as before
+
+
+def test_exit_code_needs_a_mode() -> None:
+    """--exit-code alone (or with --check) is a usage error."""
+    proc = olrender("--exit-code", env={"OPENLINEAGE_API_KEY": KEY})
+    assert proc.returncode == 2 and b"--exit-code goes with --diff or --emit-patches" in proc.stderr
+
+
+def test_help_groups_the_options_and_ends_with_examples() -> None:
+    """--help: one section per group, in order, every option in one of them, then examples and exit codes."""
+    from postrenderer.options import GROUPS, OPTIONS
+
+    text = olrender("--help").stdout.decode()
+    titles = [title for title, _ in GROUPS]
+    positions = [text.index(f"\n{title}:\n") for title in titles]
+    assert positions == sorted(positions) and "Other options:" not in text
+    listed = {name for _, names in GROUPS for name in names}
+    assert {spec.name for spec in OPTIONS} <= listed and listed - {spec.name for spec in OPTIONS} == {"help",
+                                                                                                         "version"}
+    examples = text.index("Examples:")
+    assert examples > positions[-1] and "--post-renderer olrender --post-renderer-args=--values=values.yaml" in text
+    assert text.index("Exit codes") > examples and "7 --exit-code" in text
+
+
+def test_debug_lines_are_short() -> None:
+    """--debug explains each workload on lines a terminal can show (the longest: the default rules, in words)."""
+    proc = olrender("--debug", "-f", "fixtures/sample/values.yaml", env={"OPENLINEAGE_API_KEY": KEY}, cwd=ROOT)
+    lines = proc.stderr.decode().splitlines()
+    assert proc.returncode == 0 and len(lines) > 30
+    assert max(len(line) for line in lines) <= 160, max(lines, key=len)
+
+
+def test_shell_completion_works_in_bash() -> None:
+    """The documented bash completion (click's) completes option names in a real bash."""
+    script = (
+        'eval "$(_OLRENDER_COMPLETE=bash_source olrender)"\n'
+        "COMP_WORDS=(olrender --vault-a); COMP_CWORD=1; _olrender_completion olrender\n"
+        'printf "%s\\n" "${COMPREPLY[@]}"\n'
+        "COMPREPLY=(); COMP_WORDS=(olrender --method ''); COMP_CWORD=2; _olrender_completion olrender\n"
+        'printf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run(["bash", "--norc", "-c", script], capture_output=True, text=True, env=env, timeout=60,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["--vault-addr", "--vault-auth-path", "secret", "existing-secret", "vault"]
+
+
+def plugin_dir(tmp_path: Path, name: str = "olrender", kind: str = "postrenderer/v1") -> Path:
+    """A plugin directory as Helm installs one: plugin.yaml only (olrender's own, or another plugin's)."""
+    directory = tmp_path / "plugins" / name
+    directory.mkdir(parents=True)
+    if kind == "legacy":  # a Helm 3 CLI plugin (helm-secrets and the like), which may call helm itself
+        (directory / "plugin.yaml").write_text(f"name: {name}\nversion: 4.6.0\ncommand: $HELM_PLUGIN_DIR/run.sh\n")
+    else:
+        (directory / "plugin.yaml").write_text(
+            f"apiVersion: v1\ntype: {kind}\nname: {name}\nversion: 0.1.0\nruntime: subprocess\n")
+    return directory
+
+
+def as_helm4_plugin(tmp_path: Path, directory: Path, name: str = "olrender") -> dict[str, str]:
+    """The variables Helm 4 sets for its post-renderer plugin (and nothing else of Helm's), cache in tmp_path."""
+    return {"HELM_PLUGIN_NAME": name, "HELM_PLUGIN_DIR": str(directory), "HELM_CACHE_HOME": str(tmp_path / "cache")}
+
+
+def test_a_failure_under_helm4_leaves_its_reason_in_helms_cache(tmp_path: Path) -> None:
+    """No log file configured: a mistyped option and a missing key end up in olrender/errors.log, owner-only."""
+    env = as_helm4_plugin(tmp_path, plugin_dir(tmp_path))
+    assert olrender("--methd=vault", env=env).returncode == 2
+    assert olrender(env=env).returncode == 2
+    log = tmp_path / "cache" / "olrender" / "errors.log"
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600 and stat.S_IMODE(log.parent.stat().st_mode) == 0o700
+    lines = [line.split("] ", 1)[1] for line in log.read_text().splitlines()]
+    assert lines[0].startswith("olrender: failed with exit status 2 (working directory ")
+    assert lines[1] == ("olrender: error: invalid config: No such option '--methd'. Did you mean '--method'? "
+                        "(see olrender --help)")
+    assert lines[3].startswith("olrender: error: invalid config: the secret method needs a key")
+    assert len(lines) == 4
+
+
+@pytest.mark.parametrize("case", ["success", "log-file", "helm3-parent-plugin", "other-postrenderer", "no-plugin"])
+def test_nothing_goes_to_helms_cache_unless_a_helm4_failure_would_be_lost(case: str, tmp_path: Path) -> None:
+    """Only a failed run as Helm 4's olrender plugin, without a working log file, writes errors.log."""
+    env = as_helm4_plugin(tmp_path, plugin_dir(tmp_path))
+    args: list[str] = []
+    if case == "success":
+        env["OPENLINEAGE_API_KEY"] = KEY
+    elif case == "log-file":
+        args = ["--methd=vault", "--log-file", str(tmp_path / "mine.log")]
+    elif case == "helm3-parent-plugin":  # Helm 3 running a plugin that runs `helm template --post-renderer olrender`
+        env = as_helm4_plugin(tmp_path, plugin_dir(tmp_path, "secrets", "legacy"), "secrets")
+    elif case == "other-postrenderer":
+        env = as_helm4_plugin(tmp_path, plugin_dir(tmp_path, "other"), "olrender")
+    else:
+        env = {"HELM_CACHE_HOME": str(tmp_path / "cache")}
+    proc = olrender(*args, env=env)
+    assert proc.returncode == (0 if case == "success" else 2)
+    assert not (tmp_path / "cache" / "olrender").exists()
+    if case == "log-file":
+        assert "No such option '--methd'" in (tmp_path / "mine.log").read_text()
+
+
+def test_helms_error_log_stays_small_and_is_never_written_through_a_link(tmp_path: Path) -> None:
+    """A log over 1 MiB starts again; a symbolic link in its place is left alone (and its target untouched)."""
+    env = as_helm4_plugin(tmp_path, plugin_dir(tmp_path))
+    log = tmp_path / "cache" / "olrender" / "errors.log"
+    log.parent.mkdir(parents=True)
+    log.write_text("#" * (2**20 + 1))
+    log.chmod(0o600)
+    olrender(env=env)
+    assert 0 < log.stat().st_size < 2000 and "#" not in log.read_text()
+    log.unlink()
+    target = tmp_path / "target"
+    target.write_text("mine\n")
+    log.symlink_to(target)
+    assert olrender(env=env).returncode == 2
+    assert target.read_text() == "mine\n"
+
+
+@pytest.mark.realclient
+@pytest.mark.parametrize("env", [
+    {"HELM_CACHE_HOME": "/srv/helm-cache"},
+    {"XDG_CACHE_HOME": "/srv/xdg"},
+    {"HELM_CACHE_HOME": "", "XDG_CACHE_HOME": "/srv/xdg"},
+    {"HOME": "/home/someone"},
+    {"HOME": ""},
+], ids=repr)
+def test_helm_cache_home_is_where_helm_says(env: dict[str, str], real_tool: RealTool) -> None:
+    """olrender finds Helm's cache directory where `helm env HELM_CACHE_HOME` (helm 4.3.1) does."""
+    helm = real_tool("helm-4.3.1")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("HELM_", "XDG_"))}
+    full = {key: value for key, value in {**base, "HOME": "/home/tester", **env}.items() if value or key != "HOME"}
+    proc = subprocess.run([str(helm), "env", "HELM_CACHE_HOME"], capture_output=True, text=True, env=full,
+                          timeout=60, check=True)
+    assert cli.helm_cache_home(full) == proc.stdout.strip()

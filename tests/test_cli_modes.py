@@ -210,7 +210,14 @@ def test_check_report_in_json(tmp_path: Path) -> None:
     assert data["mode"] == "check" and data["ok"] is False and data["failing"] == 4
     component = next(w for w in data["workloads"] if w["component"])
     assert component["evaluation"]["findings"][0]["code"] == "key-missing"
-    assert component["evaluation"]["url"] == "'https://o11y.astronomer.io'"
+    assert {key: component["findings"][0][key] for key in ("code", "container", "variable")} == {
+        "code": "key-missing", "container": "agent", "variable": "OPENLINEAGE_API_KEY"}
+    assert component["findings"][0]["message"].startswith("container 'agent': OPENLINEAGE_API_KEY: is not set")
+    url = component["evaluation"]["url"]
+    assert (url["variable"], url["value"]) == ("OPENLINEAGE_URL", "https://o11y.astronomer.io")  # no quotes inside
+    assert component["evaluation"]["key"] is None
+    namespace = component["evaluation"]["namespace"]
+    assert namespace is None or "'" not in namespace.get("value", "")
 
 
 def test_forbid_plaintext_refuses_the_secret_method() -> None:
@@ -258,3 +265,25 @@ def test_check_agrees_with_render_warnings_on_golden_cases() -> None:
             assert proc.stdout == rendered.stdout
         checked += 1
     assert checked >= 10
+
+
+@pytest.mark.parametrize("method", ["secret", "existing-secret", "vault"])
+@pytest.mark.parametrize("data", [HELM3, HELM4], ids=["helm3", "helm4"])
+def test_emit_patches_replayed_give_the_output_but_redacted_values(method: str, data: bytes) -> None:
+    """What docs/ci.md says --emit-patches yields: the patches on the input documents plus `added` are the
+    output as objects, except that secret values read <redacted> (only the secret method has any)."""
+    import jsonpatch
+    import yaml
+
+    args = {"secret": [], "existing-secret": ["--api-key-secret=mine"], "vault": VAULT}[method]
+    emitted = json.loads(render("--emit-patches", *args, data=data))
+    documents = [doc for doc in yaml.safe_load_all(data.decode())]
+    for entry in emitted["documents"]:
+        documents[entry["index"] - 1] = jsonpatch.apply_patch(documents[entry["index"] - 1], entry["patch"])
+    replayed = [doc for doc in documents if doc is not None] + [added["document"] for added in emitted["added"]]
+    output = [doc for doc in yaml.safe_load_all(render(*args, data=data).decode()) if doc is not None]
+    if method == "secret":
+        (secret,) = (doc for doc in output if doc["kind"] == "Secret" and doc["metadata"]["name"].startswith("open"))
+        assert base64.b64decode(secret["data"]["api-key"]) == KEY.encode()
+        secret["data"] = {key: "<redacted>" for key in secret["data"]}
+    assert replayed == output

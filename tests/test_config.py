@@ -130,6 +130,46 @@ def test_key_file_beats_values_secret() -> None:
     assert any("apiKeySecret is ignored" in w for w in warnings)
 
 
+@pytest.mark.parametrize(("options", "values", "fragment"), [
+    ({"api_key_secret": "Bad_Name"}, {}, "--api-key-secret 'Bad_Name' is not a valid Secret name: 'B' is not allowed"),
+    ({}, {"apiKeySecret": "team key"}, "openLineage.apiKeySecret 'team key' is not a valid Secret name: ' '"),
+    ({"secret_name": "a..b"}, {}, "--secret-name 'a..b' is not a valid Secret name: it has an empty part"),
+    ({"api_key_secret": "mine", "api_key_secret_key": "api key"}, {},
+     "--api-key-secret-key 'api key' is not a valid key in a Secret"),
+    ({"container": "Agent"}, {}, "--container 'Agent' is not a valid container name"),
+])
+def test_names_kubernetes_refuses_are_refused(options: dict[str, Any], values: dict[str, Any], fragment: str) -> None:
+    """Every name option and values key is checked against Kubernetes' rules, described in words."""
+    with pytest.raises(ConfigError) as caught:
+        settings({"api_key_secret": "mine", **options} if "apiKeySecret" not in values else options,
+                 {"openLineage": values}, {"OPENLINEAGE_API_KEY": KEY})
+    assert fragment in str(caught.value)
+
+
+def test_a_key_pasted_as_a_secret_name_is_refused_unrepeated() -> None:
+    """--api-key-secret sk_LIVE_abc (the key in the wrong option) is exit 2, and the message does not show it."""
+    with pytest.raises(ConfigError) as caught:
+        settings({"api_key_secret": "sk_LIVE_abc"})
+    assert "sk_LIVE_abc" not in str(caught.value) and "looks like an API key" in str(caught.value)
+
+
+def test_the_configured_key_as_a_name_is_refused_unrepeated() -> None:
+    """The very key olrender was given, as --secret-name, even though it would be a valid name."""
+    key = "abcdefghijklmnopqrstuvwxyz0123"
+    with pytest.raises(ConfigError) as caught:
+        settings({"secret_name": key}, environ={"OPENLINEAGE_API_KEY": key})
+    assert key not in str(caught.value)
+
+
+def test_all_bad_names_are_reported_at_once() -> None:
+    """Two bad names: one error listing both."""
+    with pytest.raises(ConfigError) as caught:
+        settings({"api_key_secret": "Bad_Name", "secret_name": "-x"}, environ={"OPENLINEAGE_API_KEY": KEY})
+    message = str(caught.value)
+    assert message.startswith("invalid config: 2 names are invalid:\n  - --api-key-secret")
+    assert "\n  - --secret-name '-x'" in message
+
+
 def test_values_files_are_read_as_helm_reads_them() -> None:
     """``=`` and ``<<`` values and merge keys are what Helm makes of them (they were refused before); ``y`` is true."""
     values = load_values([("v.yaml", "workers:\n- env: [{name: SEP, value: =}]\nother: <<\n"

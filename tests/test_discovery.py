@@ -45,7 +45,8 @@ def test_names_are_the_fallback(name: str, role: str) -> None:
     """Without labels, the chart's name patterns select components."""
     component, reason = find(deployment(name))
     assert component.role == role
-    assert reason.startswith(f"name {name} matches")
+    ending = "-worker-<name>" if role == "worker" else f"-{role}"
+    assert reason == f"name {name} ends in {ending}"
 
 
 @pytest.mark.parametrize(

@@ -81,7 +81,7 @@ def test_identical_chart_entries_are_kept() -> None:
     plan = plan_for(worker([{"name": "OPENLINEAGE_URL", "value": "https://o11y.example"}]))
     added = [op["value"]["name"] for op in plan.ops[1] if op["path"].endswith("/env/-")]
     assert "OPENLINEAGE_URL" not in added
-    assert "kept env OPENLINEAGE_URL (already present)" in plan.reports[0].actions
+    assert "kept env OPENLINEAGE_URL (already present)" in [str(action) for action in plan.reports[0].actions]
 
 
 def test_different_value_is_a_conflict_naming_everything() -> None:

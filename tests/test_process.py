@@ -1,8 +1,8 @@
 """How the olrender process behaves at its edges: pipes, signals, terminals, closed streams, partial writes.
 
 Helm only sees an exit code (and, in Helm 3, stderr). So a closed stdout ends
-quietly, Ctrl-C exits 130 without a traceback, a terminal on stdin gets usage
-help instead of a hang, reading goes on to end of file however the pipe
+quietly, Ctrl-C exits 130 without a traceback, a terminal on stdin gets a usage
+line instead of a hang, reading goes on to end of file however the pipe
 behaves, and nothing reaches stdout unless the whole stream succeeded.
 """
 
@@ -139,7 +139,7 @@ def test_signal_during_the_write_still_delivers_the_whole_stream(signum: int, tm
 
 
 def test_terminal_on_stdin_gets_usage_instead_of_hanging() -> None:
-    """Run by hand without a pipe: help and an explanation on stderr, exit 2, at once."""
+    """Run by hand without a pipe: the reason, a short usage line and where to read more; exit 2, at once."""
     leader, follower = pty.openpty()
     try:
         proc = subprocess.run(COMMAND, stdin=follower, capture_output=True, env=ENV, timeout=20, check=False)
@@ -148,8 +148,11 @@ def test_terminal_on_stdin_gets_usage_instead_of_hanging() -> None:
         os.close(follower)
     err = proc.stderr.decode()
     assert proc.returncode == 2 and proc.stdout == b""
-    assert "Usage: olrender" in err
-    assert "no manifest stream on stdin (it is a terminal)" in err
+    assert err.splitlines() == [
+        "olrender: error: no manifest stream on stdin (it is a terminal); pipe Helm's output in",
+        "Usage: olrender [OPTIONS] < MANIFESTS   (Helm: --post-renderer olrender)",
+        "Try 'olrender --help' for the options and examples.",
+    ]
 
 
 def test_slow_writer_is_read_to_the_end() -> None:

@@ -208,8 +208,10 @@ def test_explain_render_reports_every_workload() -> None:
     worker = by_name["astro-agent-worker-default-worker"]
     assert worker["component"] and worker["role"] == "worker" and worker["container"] == "agent"
     assert "pod labels match" in worker["reason"] and worker["containerReason"] == "first container"
-    assert "added env OPENLINEAGE_API_KEY" in worker["actions"]
-    assert "kept env OPENLINEAGE_URL (already present)" in worker["actions"]
+    assert {"action": "added", "what": "env", "name": "OPENLINEAGE_API_KEY",
+            "message": "added env OPENLINEAGE_API_KEY"} in worker["actions"]
+    assert {"action": "kept", "what": "env", "name": "OPENLINEAGE_URL",
+            "message": "kept env OPENLINEAGE_URL (already present)"} in worker["actions"]
     sentinel = by_name["astro-agent-sentinel"]
     assert not sentinel["component"] and sentinel["reason"].startswith("no match for labels")
     assert any("Helm hook" in w["reason"] for w in data["workloads"]), "Helm 4 streams carry hooks"
@@ -237,8 +239,13 @@ def test_explain_render_lists_lint_findings() -> None:
         "            - name: TZ\n", "            - name: OPENLINEAGE__TRANSPORT__TYPE\n              value: http\n"
         "            - name: TZ\n", 1)
     result = pipeline.analyse(data.encode(), Settings(openlineage=CONFIGS["secret"]))
-    text = report.explain_text(report.explain_render(result, "secret"))
+    data = report.explain_render(result, "secret")
+    text = report.explain_text(data)
     assert "  problem: container 'agent': OPENLINEAGE__TRANSPORT__TYPE: configures the OpenLineage transport" in text
+    (finding,) = {f["code"]: f for w in data["workloads"] for f in w["findings"]}.values()
+    assert (finding["code"], finding["container"], finding["variable"]) == (
+        "url-missing", "agent", "OPENLINEAGE__TRANSPORT__TYPE")
+    assert finding["message"].startswith("container 'agent': OPENLINEAGE__TRANSPORT__TYPE: configures")
 
 
 def test_passwords_in_urls_are_hidden() -> None:

@@ -150,7 +150,7 @@ def test_block_must_be_a_mapping() -> None:
         ("vault_secret_path", "onlyone", "--vault-secret-path"),
         ("vault_secret_field", "api-key", "--vault-secret-field"),
         ("vault_config_map", "Vault_Config", "--vault-config-map"),
-        ("vault_config_map", "a" * 254, "at most 253 characters"),
+        ("vault_config_map", "a" * 254, "it is 254 characters long"),
         ("vault_image", "hashicorp/vault 1.0", "--vault-image"),
         ("kube_version", "latest", "--kube-version"),
         ("vault_delivery", "env", "--vault-delivery 'env': choose one of file-key-ref, config-file"),

@@ -1,7 +1,8 @@
 """olrender through real helmfile 0.166.0 (with the helm 3.15.3 it ships with).
 
 helmfile passes ``postRenderer`` as ``--post-renderer VALUE`` and each ``postRendererArgs``
-item as ``--post-renderer-args=ITEM``; a release's own keys beat ``helmDefaults``. The
+item as ``--post-renderer-args ITEM`` (two words: ``test_arguments.py``); a release's own keys
+beat ``helmDefaults``. The
 helmfiles are the ones docs/helm.md shows; each release additionally sets the chart's
 ``namespace`` value so that its objects can be told apart in the one stream
 ``helmfile template`` prints.
