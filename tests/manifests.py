@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from postrenderer.vault_settings import VaultConfig
+from postrenderer.vault_settings import VaultConfig, vault_config
 from postrenderer.workloads import POD_TEMPLATE_PATHS
 
 # the Vault method's settings, delivered by fileKeyRef (Kubernetes 1.35) and by a config file (1.33)
@@ -26,3 +26,20 @@ def with_template(doc: dict[str, Any], template: dict[str, Any]) -> dict[str, An
         node = node.setdefault(part, {})
     node[path[-1]] = template
     return doc
+
+
+# the Vault method's required settings as options, and its settings built from them
+REQUIRED = {
+    "vault_addr": "https://vault.example.com:8200",
+    "vault_role": "astro-agent",
+    "vault_secret_path": "secret/data/openlineage/api-key",
+    "vault_secret_field": "key",
+}
+URL = "https://o11y.example"
+
+
+def vcfg(**kw: Any) -> VaultConfig:
+    """Vault settings from options (the required ones filled in)."""
+    url = kw.pop("url", URL)
+    block = kw.pop("block", None)
+    return vault_config({**REQUIRED, **kw}, block, url)

@@ -24,27 +24,11 @@ from postrenderer.vault import (
     _hcl_string,
     render_agent_hcl,
 )
-from postrenderer.vault_settings import VaultConfig, vault_config
+from tests.manifests import URL, vcfg
 
 HCL = hcl2.SerializationOptions(
     with_comments=False, explicit_blocks=False, preserve_heredocs=False, strip_string_quotes=True
 )
-REQUIRED = {
-    "vault_addr": "https://vault.example.com:8200",
-    "vault_role": "astro-agent",
-    "vault_secret_path": "secret/data/openlineage/api-key",
-    "vault_secret_field": "key",
-}
-URL = "https://o11y.example"
-
-
-def vcfg(**kw: Any) -> VaultConfig:
-    """Vault settings from options (the required ones filled in)."""
-    url = kw.pop("url", URL)
-    block = kw.pop("block", None)
-    return vault_config({**REQUIRED, **kw}, block, url)
-
-
 def method(**kw: Any) -> VaultMethod:
     """A vault method with URL, namespace and endpoint."""
     config = OpenLineageConfig(

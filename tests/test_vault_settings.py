@@ -22,21 +22,7 @@ from postrenderer.vault_settings import (
     parse_kube_version,
     vault_config,
 )
-
-REQUIRED = {
-    "vault_addr": "https://vault.example.com:8200",
-    "vault_role": "astro-agent",
-    "vault_secret_path": "secret/data/openlineage/api-key",
-    "vault_secret_field": "key",
-}
-URL = "https://o11y.example"
-
-
-def vcfg(**kw: Any) -> VaultConfig:
-    """Vault settings from options (the required ones filled in)."""
-    url = kw.pop("url", URL)
-    block = kw.pop("block", None)
-    return vault_config({**REQUIRED, **kw}, block, url)
+from tests.manifests import REQUIRED, URL, vcfg
 
 
 def test_defaults() -> None:
