@@ -204,6 +204,9 @@ def _escaped_forms(value: str) -> set[str]:
         json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
         value.replace("'", "''"),  # YAML single-quoted
     }
+    from postrenderer.edit import quoted
+
+    forms.add(quoted(value)[1:-1])  # as olrender writes a double-quoted scalar
     if '"' not in value:  # repr may choose double quotes
         forms |= {repr("'" + value)[2:-1], ascii("'" + value)[2:-1]}
     dumpers = [yaml.Dumper] + ([yaml.CDumper] if hasattr(yaml, "CDumper") else [])
