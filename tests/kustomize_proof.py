@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from postrenderer.stream import HELM4_FILENAME
+from postrenderer.read.stream import HELM4_FILENAME
 
 ROOT = Path(__file__).resolve().parent.parent
 Identity = tuple[str, str, "str | None", str]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from postrenderer.vault_settings import VaultConfig, vault_config
-from postrenderer.workloads import POD_TEMPLATE_PATHS
+from postrenderer.inject.vault_settings import VaultConfig, vault_config
+from postrenderer.read.workloads import POD_TEMPLATE_PATHS
 
 # the Vault method's settings, delivered by fileKeyRef (Kubernetes 1.35) and by a config file (1.33)
 VAULT = VaultConfig(addr="https://vault.example.com:8200", role="astro-agent",

@@ -14,8 +14,10 @@ from collections import Counter
 import pytest
 import yaml
 
-from postrenderer import pipeline, report, stream
-from postrenderer.config import ApiKey, OpenLineageConfig, Settings
+from postrenderer import program as pipeline
+from postrenderer.config.settings import ApiKey, OpenLineageConfig, Settings
+from postrenderer.read import stream
+from postrenderer.write import report
 from tests.benchmarks import run, streams
 
 SETTINGS = Settings(openlineage=OpenLineageConfig(

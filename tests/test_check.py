@@ -1,4 +1,4 @@
-"""Tests for postrenderer.check: --check over whole streams, render-mode lint, --forbid-plaintext."""
+"""Tests for postrenderer.lint.verdict: --check over whole streams, render-mode lint, --forbid-plaintext."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 import yaml
 
-from postrenderer import check, pipeline
-from postrenderer.config import ApiKey, OpenLineageConfig, Settings
-from postrenderer.discovery import ComponentRules
+from postrenderer import program as pipeline
+from postrenderer.config.settings import ApiKey, OpenLineageConfig, Settings
 from postrenderer.errors import CheckFailed, NoMatchError
-from postrenderer.lint import Expected
+from postrenderer.lint import verdict as check
+from postrenderer.lint.container import Expected
+from postrenderer.read.discovery import ComponentRules
 from tests.manifests import VAULT, VAULT_CONFIG_FILE
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -265,7 +265,7 @@ def test_exit_code_needs_a_mode() -> None:
 
 def test_help_groups_the_options_and_ends_with_examples() -> None:
     """--help: one section per group, in order, every option in one of them, then examples and exit codes."""
-    from postrenderer.options import GROUPS, OPTIONS
+    from postrenderer.cli.options import GROUPS, OPTIONS
 
     text = olrender("--help").stdout.decode()
     titles = [title for title, _ in GROUPS]

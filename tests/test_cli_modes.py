@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from postrenderer.pipeline import EMPTY_OUTPUT
+from postrenderer.program import EMPTY_OUTPUT
 
 ROOT = Path(__file__).resolve().parent.parent
 STREAMS = ROOT / "fixtures" / "streams"

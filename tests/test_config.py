@@ -1,4 +1,4 @@
-"""Tests for postrenderer.config: precedence, values files, key sources, errors."""
+"""Tests for postrenderer.config.settings: precedence, values files, key sources, errors."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from postrenderer.config import ApiKey, deep_merge, load_values, resolve
+from postrenderer.config.settings import ApiKey, deep_merge, load_values, resolve
 from postrenderer.errors import ConfigError
 
 KEY = "sk-test-config-0001"

@@ -12,8 +12,9 @@ from __future__ import annotations
 import cProfile
 import pstats
 
-from postrenderer import analysis, pipeline, stream
-from postrenderer.config import ApiKey, OpenLineageConfig, Settings
+from postrenderer import program as pipeline
+from postrenderer.config.settings import ApiKey, OpenLineageConfig, Settings
+from postrenderer.read import analysis, stream
 from tests.hardening import aliases, component, many_documents, pods, run_measured, worst_case
 
 KEY = "sk-test-cost-model-0001"

@@ -1,4 +1,4 @@
-"""Tests for postrenderer.discovery: which workloads are components, which container gets the key."""
+"""Tests for postrenderer.read.discovery: which workloads are components, which container gets the key."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from postrenderer.discovery import ComponentRules, find_component, parse_selector
 from postrenderer.errors import ConfigError, InputError
-from postrenderer.workloads import iter_workloads
+from postrenderer.read.discovery import ComponentRules, find_component, parse_selector
+from postrenderer.read.workloads import iter_workloads
 
 
 def deployment(name: str, pod_labels: dict[str, str] | None = None, containers: Any = None,

@@ -1,4 +1,4 @@
-"""Tests for postrenderer.edit: operations land in the text in place, and new nodes read back as written.
+"""Tests for postrenderer.write.edit: operations land in the text in place, and new nodes read back as written.
 
 Kubernetes' own reading of the results is checked through the real kubectl in
 tests/realclients/test_decoding.py; these tests pin the text olrender writes.
@@ -16,7 +16,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from postrenderer import edit, stream
+from postrenderer.read import stream
+from postrenderer.write import edit
 
 DEPLOYMENT = """\
 apiVersion: apps/v1

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from postrenderer import stream
+from postrenderer.read import stream
 from tests.hardening import HELM3, ROOT, Measured, component, configmap, many_lines, nested, run_measured
 
 CORPUS = ROOT / "fixtures" / "bad-input"

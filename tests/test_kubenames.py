@@ -1,4 +1,4 @@
-"""Tests for postrenderer.kubenames: Kubernetes' name rules, checked against the real helm and kubectl.
+"""Tests for postrenderer.config.kubenames: Kubernetes' name rules, checked against the real helm and kubectl.
 
 The oracle for object names is ``helm lint`` (helm 4.3.1), which validates ``metadata.name`` with
 Kubernetes' own apimachinery code: Secrets and ConfigMaps as DNS-1123 subdomains, a Namespace as a
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from postrenderer import kubenames
-from postrenderer.kubenames import CONFIG_MAP, CONTAINER, SECRET, SECRET_KEY, check_name, looks_like_key, problem
+from postrenderer.config import kubenames
+from postrenderer.config.kubenames import CONFIG_MAP, CONTAINER, SECRET, SECRET_KEY, check_name, looks_like_key, problem
 from tests.tools.pytest_realtools import RealTool
 from tests.tools.realtools import helm_env
 

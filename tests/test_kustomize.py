@@ -1,4 +1,4 @@
-"""Tests for postrenderer.kustomize: applied by the real kustomize, the patches give olrender's own output.
+"""Tests for postrenderer.write.kustomize: applied by the real kustomize, the patches give olrender's own output.
 
 The oracle is kustomize v5.8.1 as embedded in kubectl 1.37.1 (``kubectl kustomize``, from the real-tools
 cache): kustomize's own engine, which Flux's helm-controller builds in to apply ``postRenderers``. A
@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 import yaml
 
-from postrenderer import edit, kustomize
 from postrenderer.errors import InputError
-from postrenderer.stream import HELM4_FILENAME
+from postrenderer.read.stream import HELM4_FILENAME
+from postrenderer.write import edit, kustomize
 from tests.golden import Case, cases
 from tests.kustomize_proof import (
     ROOT,

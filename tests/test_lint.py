@@ -1,4 +1,4 @@
-"""Tests for postrenderer.lint: how the key, URL and namespace reach a container, and what is wrong."""
+"""Tests for postrenderer.lint.container: how the key, URL and namespace reach a container, and what is wrong."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from postrenderer.lint import Expected, Variable, collect_env, is_sensitive, lint_container
+from postrenderer.lint.container import Expected, Variable, collect_env, is_sensitive, lint_container
 
 URL = {"name": "OPENLINEAGE_URL", "value": "https://o11y.astronomer.io"}
 NAMESPACE = {"name": "OPENLINEAGE_NAMESPACE", "value": "ultraviolet-corona-6870"}

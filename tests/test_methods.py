@@ -1,11 +1,11 @@
-"""Tests for postrenderer.methods: what each method asks for."""
+"""Tests for postrenderer.inject.methods: what each method asks for."""
 
 from __future__ import annotations
 
 import base64
 
-from postrenderer.config import ApiKey, OpenLineageConfig
-from postrenderer.methods import CHECKSUM_ANNOTATION, method_for
+from postrenderer.config.settings import ApiKey, OpenLineageConfig
+from postrenderer.inject.methods import CHECKSUM_ANNOTATION, method_for
 
 KEY = "sk-test-methods-0001"
 

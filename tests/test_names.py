@@ -1,4 +1,4 @@
-"""Tests for postrenderer.names: name matching in linear time, checked against Python's own ``re``.
+"""Tests for postrenderer.read.names: name matching in linear time, checked against Python's own ``re``.
 
 Python's ``re`` is the oracle: users write ``--component-name`` in its syntax
 and expect its answers. Every accepted pattern must give the same match (or
@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from postrenderer.errors import ConfigError
-from postrenderer.names import DEFAULT_NAME_PATTERN, DEFAULT_RULE, MAX_NAME_LENGTH, NameRegex
+from postrenderer.read.names import DEFAULT_NAME_PATTERN, DEFAULT_RULE, MAX_NAME_LENGTH, NameRegex
 
 STRICT_DEFAULT = re.compile(DEFAULT_NAME_PATTERN.replace("$", r"\Z"))
 PIECES = ["-", "worker", "w", "a", "x-", "triggerer", "dag-processor", "!", "Z", "-worker-", "0", "\n"]

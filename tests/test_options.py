@@ -1,4 +1,4 @@
-"""Tests for postrenderer.options: fast_parse gives the command what click would, or defers to click.
+"""Tests for postrenderer.cli.options: fast_parse gives the command what click would, or defers to click.
 
 Equivalence is checked against the real click command (``cli.build_command``)
 on generated command lines and environments (hypothesis, derandomized) and on
@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from postrenderer import cli
-from postrenderer.options import FLAG, OPTIONS, fast_parse
+from postrenderer.cli.options import FLAG, OPTIONS, fast_parse
 
 ROOT = Path(__file__).resolve().parent.parent
 HELM3 = (ROOT / "fixtures" / "streams" / "helm3.yaml").read_bytes()

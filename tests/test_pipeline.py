@@ -1,4 +1,4 @@
-"""Tests for postrenderer.pipeline: the whole post-renderer without I/O."""
+"""Tests for postrenderer.program: the whole post-renderer without I/O."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from postrenderer import pipeline, stream
-from postrenderer.config import ApiKey, OpenLineageConfig, Settings
+from postrenderer import program as pipeline
+from postrenderer.config.settings import ApiKey, OpenLineageConfig, Settings
 from postrenderer.errors import NoMatchError
+from postrenderer.read import stream
 
 STREAMS = Path(__file__).resolve().parent.parent / "fixtures" / "streams"
 KEY = "sk-test-pipeline-0001"

@@ -1,4 +1,4 @@
-"""Tests for postrenderer.plan: operations, idempotency, conflicts, redaction."""
+"""Tests for postrenderer.inject.plan: operations, idempotency, conflicts, redaction."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 
 import jsonpatch
 
-from postrenderer.config import ApiKey, OpenLineageConfig, Settings
-from postrenderer.methods import method_for
-from postrenderer.plan import build_plan, describe
+from postrenderer.config.settings import ApiKey, OpenLineageConfig, Settings
+from postrenderer.inject.methods import method_for
+from postrenderer.inject.plan import build_plan, describe
 
 KEY = "sk-test-plan-0001"
 
@@ -167,7 +167,7 @@ def test_describe_sources() -> None:
 
 def test_repairable_items_are_replaced_and_removed_in_a_valid_order() -> None:
     """Repairs replace and remove without --overwrite, removals descend and precede appends, each warns."""
-    from postrenderer.plan import WorkloadReport, ensure_items
+    from postrenderer.inject.plan import WorkloadReport, ensure_items
 
     current = [{"name": "A", "v": 0}, {"name": "B", "v": 1}, {"name": "C", "v": 2}, {"name": "D", "v": 3}]
     wanted = [{"name": "E", "v": 4}, {"name": "C", "v": 9}, {"name": "B", "v": 1}]
@@ -195,7 +195,7 @@ def test_repairable_items_are_replaced_and_removed_in_a_valid_order() -> None:
 
 def test_without_repairs_a_difference_stays_a_conflict() -> None:
     """A predicate that declines leaves the difference a conflict (and the other methods have none)."""
-    from postrenderer.plan import WorkloadReport, ensure_items
+    from postrenderer.inject.plan import WorkloadReport, ensure_items
 
     report = WorkloadReport(1, "Deployment", "w", None, True, "test")
     report.container = "agent"

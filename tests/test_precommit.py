@@ -1,4 +1,4 @@
-"""Tests for postrenderer.precommit and .pre-commit-hooks.yaml, through the real pre-commit (from PyPI).
+"""Tests for postrenderer.cli.precommit and .pre-commit-hooks.yaml, through the real pre-commit (from PyPI).
 
 The hook repository is a git repository holding what pre-commit installs (pyproject.toml, README.md,
 postrenderer/, .pre-commit-hooks.yaml), committed. A user's repository holds rendered manifests (one
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from postrenderer.precommit import split
+from postrenderer.cli.precommit import split
 from tests.tools.pytest_realtools import RealTool
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -179,7 +179,8 @@ def test_slow_writer_is_read_to_the_end() -> None:
 
 def test_slow_reader_gets_all_of_a_large_output() -> None:
     """olrender exits without the interpreter's clean-up: 2 MB still reach a slow reader, then exit 0."""
-    from postrenderer import config, pipeline
+    from postrenderer import program as pipeline
+    from postrenderer.config import settings as config
 
     settings, _ = config.resolve({}, {}, {"OPENLINEAGE_API_KEY": KEY}, lambda path: "")
     expected = pipeline.render(BIG, settings).output

@@ -26,9 +26,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from postrenderer import config, edit, pipeline, stream
-from postrenderer.report import patches
-from postrenderer.workloads import POD_TEMPLATE_PATHS
+from postrenderer import program as pipeline
+from postrenderer.config import settings as config
+from postrenderer.read import stream
+from postrenderer.read.workloads import POD_TEMPLATE_PATHS
+from postrenderer.write import edit
+from postrenderer.write.report import patches
 from tests.manifests import with_template
 
 MAX_EXAMPLES = 150

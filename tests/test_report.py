@@ -1,4 +1,4 @@
-"""Tests for postrenderer.report: --emit-patches replays to the output, --diff, --explain, redaction."""
+"""Tests for postrenderer.write.report: --emit-patches replays to the output, --diff, --explain, redaction."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from postrenderer import pipeline, report, stream
-from postrenderer.config import ApiKey, OpenLineageConfig, Settings
-from postrenderer.discovery import ComponentRules
+from postrenderer import program as pipeline
+from postrenderer.config.settings import ApiKey, OpenLineageConfig, Settings
 from postrenderer.errors import ConflictError, OlrenderError
+from postrenderer.read import stream
+from postrenderer.read.discovery import ComponentRules
+from postrenderer.write import report
 from tests.manifests import VAULT, VAULT_CONFIG_FILE
 
 ROOT = Path(__file__).resolve().parent.parent

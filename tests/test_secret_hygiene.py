@@ -135,7 +135,7 @@ def test_literal_key_in_a_component_is_redacted(tmp_path: Path) -> None:
 
 def test_exception_text_and_debug_traceback_are_scrubbed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A bug whose exception text carries the key: the message and the --debug traceback show <redacted>."""
-    from postrenderer import pipeline
+    from postrenderer import program as pipeline
 
     def explode(*_: Any, **__: Any) -> Any:
         raise RuntimeError(f"unexpected state around {KEY} / {base64.b64encode(KEY.encode()).decode()}")

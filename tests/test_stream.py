@@ -1,4 +1,4 @@
-"""Tests for postrenderer.stream: splitting is lossless, rewriting keeps provenance."""
+"""Tests for postrenderer.read.stream: splitting is lossless, rewriting keeps provenance."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from postrenderer import stream
 from postrenderer.errors import InputError
+from postrenderer.read import stream
 
 HELM3 = (
     "---\n# Source: agent/templates/a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n"

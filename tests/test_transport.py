@@ -1,4 +1,4 @@
-"""postrenderer.transport and the lint, against the real OpenLineage client and the real Airflow provider.
+"""postrenderer.lint.transport and the lint, against the real OpenLineage client and the real Airflow provider.
 
 Every case is a container environment (and maybe a config file) built from the
 transport settings the lint knows: the legacy variables, every
@@ -35,8 +35,8 @@ from typing import Any
 
 import pytest
 
-from postrenderer.lint import Expected, lint_container
-from postrenderer.transport import KINDS, Resolved, resolve
+from postrenderer.lint.container import Expected, lint_container
+from postrenderer.lint.transport import KINDS, Resolved, resolve
 from tests.tools import oracles
 from tests.tools.pytest_realtools import _in_ci
 from tests.tools.realtools import ToolUnavailable
@@ -235,7 +235,7 @@ class Built:
 
     def env(self) -> dict[str, str | Any]:
         """The environment as ``resolve`` takes it (a Secret's value is unseen)."""
-        from postrenderer.transport import Unseen
+        from postrenderer.lint.transport import Unseen
 
         return {name: Unseen(name, "a Secret") if value is SECRET else self.literal(name, value)
                 for name, value in self.settings.items()}

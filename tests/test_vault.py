@@ -1,4 +1,4 @@
-"""Tests for postrenderer.vault: agent.hcl, injection and vendor repairs (settings: test_vault_settings.py)."""
+"""Tests for postrenderer.inject.vault: agent.hcl, injection and vendor repairs (settings: test_vault_settings.py)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import jsonpatch
 import pytest
 import yaml
 
-from postrenderer.config import OpenLineageConfig, Settings
+from postrenderer.config.settings import OpenLineageConfig, Settings
 from postrenderer.errors import ConfigError, InputError
-from postrenderer.methods import method_for
-from postrenderer.plan import build_plan
-from postrenderer.vault import (
+from postrenderer.inject.methods import method_for
+from postrenderer.inject.plan import build_plan
+from postrenderer.inject.vault import (
     CHECKSUM_ANNOTATION,
     INIT_CONTAINER,
     VaultMethod,
@@ -250,8 +250,8 @@ def test_config_map_per_namespace() -> None:
 
 def _component(doc: dict[str, Any], m: VaultMethod) -> Any:
     """The component of a one-workload document."""
-    from postrenderer.discovery import ComponentRules, find_component
-    from postrenderer.workloads import iter_workloads
+    from postrenderer.read.discovery import ComponentRules, find_component
+    from postrenderer.read.workloads import iter_workloads
 
     (workload,) = iter_workloads(1, doc)
     component, _ = find_component(workload, ComponentRules())
@@ -356,7 +356,7 @@ def test_file_ref_elsewhere_is_an_error_even_in_vault_mode() -> None:
 @pytest.mark.parametrize("other", ["secret", "existing-secret", "disabled"])
 def test_file_ref_in_other_methods_points_at_vault(other: str) -> None:
     """The Secret and disabled methods refuse fileRef and point at --method vault."""
-    from postrenderer.config import ApiKey
+    from postrenderer.config.settings import ApiKey
 
     config = OpenLineageConfig(
         enabled=other != "disabled", method=other if other != "disabled" else "secret",

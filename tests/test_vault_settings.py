@@ -1,4 +1,4 @@
-"""Tests for postrenderer.vault_settings: every Vault setting, its default, its check, all problems at once."""
+"""Tests for postrenderer.inject.vault_settings: every Vault setting, its default, its check, all problems at once."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from postrenderer.config import resolve
+from postrenderer.cli.options import OPTIONS
+from postrenderer.config.settings import resolve
 from postrenderer.errors import ConfigError
-from postrenderer.methods import method_for
-from postrenderer.options import OPTIONS
-from postrenderer.vault import VaultMethod
-from postrenderer.vault_settings import (
+from postrenderer.inject.methods import method_for
+from postrenderer.inject.vault import VaultMethod
+from postrenderer.inject.vault_settings import (
     CONFIG_FILE_DELIVERY,
     FILE_KEY_REF,
     VALUES_KEYS,

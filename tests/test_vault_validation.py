@@ -21,10 +21,10 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from postrenderer.discovery import ComponentRules, find_component
-from postrenderer.vault import CHECKSUM_ANNOTATION, CONFIG_ENVS, INIT_CONTAINER, SECRETS_DIR
-from postrenderer.vault_settings import CONFIG_FILE, DEFAULT_KUBE_VERSION, ENV_FILE
-from postrenderer.workloads import Workload, iter_workloads
+from postrenderer.inject.vault import CHECKSUM_ANNOTATION, CONFIG_ENVS, INIT_CONTAINER, SECRETS_DIR
+from postrenderer.inject.vault_settings import CONFIG_FILE, DEFAULT_KUBE_VERSION, ENV_FILE
+from postrenderer.read.discovery import ComponentRules, find_component
+from postrenderer.read.workloads import Workload, iter_workloads
 from tests.golden import CASES, Case
 
 EXPECTED = sorted(CASES.glob("vault-*/expected.yaml"))

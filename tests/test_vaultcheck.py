@@ -1,4 +1,5 @@
-"""Tests for postrenderer.vaultcheck: --check fails a component whose Vault Agent cannot log in or hand over the key.
+"""Tests for postrenderer.lint.vaultagent: --check fails a component whose Vault Agent cannot log in or hand over
+the key.
 
 Each rule mirrors a run of the real agent in tests/realagent: without a token the
 agent exits 1 (``failure: no token``), and a config file owned by 100:1000 in a pod
@@ -14,12 +15,13 @@ from typing import Any
 import pytest
 import yaml
 
-from postrenderer import check, pipeline
-from postrenderer.config import OpenLineageConfig, Settings
-from postrenderer.discovery import ComponentRules
+from postrenderer import program as pipeline
+from postrenderer.config.settings import OpenLineageConfig, Settings
 from postrenderer.errors import CheckFailed, ConfigError
-from postrenderer.lint import lint_container, no_objects
-from postrenderer.vaultcheck import agent_problems, key_file_readable, run_as
+from postrenderer.lint import verdict as check
+from postrenderer.lint.container import lint_container, no_objects
+from postrenderer.lint.vaultagent import agent_problems, key_file_readable, run_as
+from postrenderer.read.discovery import ComponentRules
 from tests.manifests import VAULT, VAULT_CONFIG_FILE
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,10 +1,10 @@
-"""Tests for postrenderer.workloads: one table of pod-template locations."""
+"""Tests for postrenderer.read.workloads: one table of pod-template locations."""
 
 from __future__ import annotations
 
 import pytest
 
-from postrenderer.workloads import POD_TEMPLATE_PATHS, iter_workloads, kind_may_hold_workloads, outline, pointer
+from postrenderer.read.workloads import POD_TEMPLATE_PATHS, iter_workloads, kind_may_hold_workloads, outline, pointer
 from tests.manifests import with_template
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from postrenderer.stream import decode, split
+from postrenderer.read.stream import decode, split
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 FIXTURE_STREAM = ROOT / "fixtures" / "streams" / "helm3.yaml"

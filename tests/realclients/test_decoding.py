@@ -27,8 +27,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from postrenderer import config, pipeline, report, stream
+from postrenderer import program as pipeline
+from postrenderer.config import settings as config
 from postrenderer.errors import InputError
+from postrenderer.read import stream
+from postrenderer.write import report
 from tests.realclients.decoder import KUBECTL_TOOL, as_json, decode, normalise
 from tests.tools.pytest_realtools import RealTool
 

@@ -153,11 +153,11 @@ def test_wheel_and_sdist(dists: dict[str, Path]) -> None:
     with zipfile.ZipFile(dists["wheel"]) as wheel:
         names = set(wheel.namelist())
         entry_points = wheel.read(f"olrender-{__version__}.dist-info/entry_points.txt").decode()
-    assert {"postrenderer/cli.py", "postrenderer/kustomize.py"} <= names
+    assert {"postrenderer/cli/__init__.py", "postrenderer/write/kustomize.py"} <= names
     assert "olrender = postrenderer.cli:entry" in entry_points
     with tarfile.open(dists["sdist"]) as sdist:
         members = {name.partition("/")[2] for name in sdist.getnames()}
-    assert {"pyproject.toml", "README.md", "postrenderer/cli.py"} <= members
+    assert {"pyproject.toml", "README.md", "postrenderer/cli/__init__.py"} <= members
 
 
 def pipx_install(dists: dict[str, Path], tmp_path: Path) -> None:

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from hashlib import sha256
     from typing import Any, TypeAlias
 
-    from postrenderer.config import OpenLineageConfig
-    from postrenderer.discovery import Component
+    from postrenderer.config.settings import OpenLineageConfig
+    from postrenderer.read.discovery import Component
 
     # (what, existing item) -> why olrender may replace or remove that item without --overwrite, or None
     Repairable: TypeAlias = Callable[[str, dict[str, Any]], str | None]

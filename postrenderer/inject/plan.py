@@ -18,18 +18,18 @@ from __future__ import annotations
 import base64
 import binascii
 
-from postrenderer.discovery import find_component
 from postrenderer.errors import InputError, where
-from postrenderer.workloads import iter_workloads, pointer
+from postrenderer.read.discovery import find_component
+from postrenderer.read.workloads import iter_workloads, pointer
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from typing import Any
 
-    from postrenderer.config import Settings
-    from postrenderer.discovery import Component
-    from postrenderer.methods import Injection, Method, NewDocument, Repairable
-    from postrenderer.workloads import Workload
+    from postrenderer.config.settings import Settings
+    from postrenderer.inject.methods import Injection, Method, NewDocument, Repairable
+    from postrenderer.read.discovery import Component
+    from postrenderer.read.workloads import Workload
 
 _SENSITIVE = ("KEY", "TOKEN", "SECRET", "PASSWORD")
 

@@ -37,8 +37,7 @@ import sys
 import time
 
 from postrenderer import __version__
-from postrenderer.errors import ConfigError, ExitCode, InputError, OlrenderError, printable, where
-from postrenderer.options import (
+from postrenderer.cli.options import (
     DESCRIPTION,
     ENV_PREFIX,
     EPILOG,
@@ -54,6 +53,7 @@ from postrenderer.options import (
     given_on_command_line,
     unknown_variables,
 )
+from postrenderer.errors import ConfigError, ExitCode, InputError, OlrenderError, printable, where
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -62,8 +62,8 @@ if TYPE_CHECKING:
 
     import click
 
-    from postrenderer.analysis import Analysis
-    from postrenderer.config import Settings
+    from postrenderer.config.settings import Settings
+    from postrenderer.read.analysis import Analysis
 
 
 class Interrupted(KeyboardInterrupt):
@@ -99,7 +99,7 @@ class Reporter:
         """
         if not isinstance(value, str):
             return
-        from postrenderer.config import MIN_KEY_LENGTH
+        from postrenderer.config.settings import MIN_KEY_LENGTH
 
         if len(value.strip()) >= MIN_KEY_LENGTH:
             forms = set(self.secrets) | secret_forms(value.strip())
@@ -204,7 +204,7 @@ def _escaped_forms(value: str) -> set[str]:
         json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
         value.replace("'", "''"),  # YAML single-quoted
     }
-    from postrenderer.edit import quoted
+    from postrenderer.write.edit import quoted
 
     forms.add(quoted(value)[1:-1])  # as olrender writes a double-quoted scalar
     if '"' not in value:  # repr may choose double quotes
@@ -470,7 +470,7 @@ def execute(options: dict[str, Any], reporter: Reporter | None = None, sources: 
             reporter.error("no manifest stream on stdin (it is a terminal); pipe Helm's output in")
             reporter.report(f"{USAGE}\nTry 'olrender --help' for the options and examples.", to_stderr=True)
             return ExitCode.CONFIG
-        from postrenderer.stream import MAX_STREAM_BYTES
+        from postrenderer.read.stream import MAX_STREAM_BYTES
 
         try:  # a byte past the limit is enough to refuse the stream
             data = read_to_eof(stdin, MAX_STREAM_BYTES + 1)
@@ -588,7 +588,8 @@ def _debug_traceback(reporter: Reporter) -> None:
 
 def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes | memoryview]:
     """The program without error handling: options and stdin bytes to output bytes."""
-    from postrenderer import config, pipeline
+    from postrenderer import program as pipeline
+    from postrenderer.config import settings as config
 
     if any(not path for path in options.get("values_files") or ()):
         raise ConfigError(
@@ -616,7 +617,7 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes 
         reporter.add_secret(settings.openlineage.api_key.reveal())
     for warning in warnings:
         reporter.warn(warning)
-    from postrenderer.methods import method_for
+    from postrenderer.inject.methods import method_for
 
     forbid = bool(options.get("forbid_plaintext"))
     if forbid:
@@ -631,22 +632,22 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes 
         result = pipeline.analyse(data, settings, chosen, observe=planned.append, analysis=analysis)
     finally:
         if planned and (options.get("explain") or options.get("report")):  # also after conflicts or no match
-            from postrenderer.report import explain_render
+            from postrenderer.write.report import explain_render
 
             write_explain(options, explain_render(planned[0], method), reporter)
     for warning in result.plan.warnings:
         reporter.warn(warning)
     reporter.changed = bool(result.plan.ops or result.plan.new_documents)
     if mode == "emit_patches":
-        from postrenderer.report import patches
+        from postrenderer.write.report import patches
 
         return [reporter.scrub(json.dumps(patches(result, method), indent=2) + "\n").encode()]
     if mode == "diff":
-        from postrenderer.report import diff
+        from postrenderer.write.report import diff
 
         return [reporter.scrub(diff(result)).encode()]
     if mode == "emit_kustomize_patches":  # stdout holds a generated Secret as rendering does: not scrubbed
-        from postrenderer.kustomize import emit
+        from postrenderer.write.kustomize import emit
 
         return [emit(result, method, data).encode()]
     parts = pipeline.output(result)
@@ -674,7 +675,7 @@ def register_keys(options: dict[str, Any], values: dict[str, Any], reporter: Rep
     Each is registered for scrubbing as soon as it is read, before it is checked, so that even a
     failing check cannot print it. Blank values are left to ``config.resolve``.
     """
-    from postrenderer import config
+    from postrenderer.config import settings as config
 
     block = values.get("openLineage")
     sources = [(os.environ.get(config.KEY_ENV), f"environment variable {config.KEY_ENV}"),
@@ -712,8 +713,8 @@ def forbid_secret_method(settings: Settings) -> None:
 
 def forbid_plaintext(analysis: Analysis) -> None:
     """--forbid-plaintext in render modes: no plaintext key in the input."""
-    from postrenderer.check import plaintext_findings
     from postrenderer.errors import CheckFailed
+    from postrenderer.lint.verdict import plaintext_findings
 
     found = plaintext_findings(analysis.documents.items())
     if found:
@@ -728,7 +729,7 @@ def write_explain(options: dict[str, Any], data: dict[str, Any], reporter: Repor
     explain, path = bool(options.get("explain")), options.get("report")
     if not explain and not path:
         return
-    from postrenderer.report import explain_text
+    from postrenderer.write.report import explain_text
 
     if options.get("report_format") == "json":
         text = json.dumps(data, indent=2) + "\n"  # (JSON escapes control characters itself)
@@ -753,10 +754,11 @@ def run_check(
     options: dict[str, Any], values: dict[str, Any], data: bytes, reporter: Reporter
 ) -> list[bytes | memoryview]:
     """--check: evaluate the stream as it is and hand it back unchanged when it passes."""
-    from postrenderer import check, pipeline
-    from postrenderer.analysis import read
-    from postrenderer.discovery import ComponentRules
-    from postrenderer.report import explain_check
+    from postrenderer import program as pipeline
+    from postrenderer.lint import verdict as check
+    from postrenderer.read.analysis import read
+    from postrenderer.read.discovery import ComponentRules
+    from postrenderer.write.report import explain_check
 
     rules = ComponentRules.build(
         options.get("component_selector"), options.get("component_name"), options.get("container")

@@ -32,7 +32,7 @@ import re
 
 import yaml
 
-from postrenderer.stream import plain_value, resolve_plain
+from postrenderer.read.stream import plain_value, resolve_plain
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -201,7 +201,7 @@ class _Node:
 
 def outline(text: str) -> tuple[_Node, set[str]]:
     """The document's nodes with their positions, read from libyaml's events; and the anchors aliases use."""
-    from postrenderer.stream import _EventParser
+    from postrenderer.read.stream import _EventParser
 
     parser = _EventParser(text)
     stack: list[_Node] = []

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import base64
 
-from postrenderer.injection import GENERATED_BY, Injection, Method, NewDocument, sha256_hex
+from postrenderer.inject.contract import GENERATED_BY, Injection, Method, NewDocument, sha256_hex
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from typing import Any
 
-    from postrenderer.config import OpenLineageConfig
-    from postrenderer.discovery import Component
-    from postrenderer.injection import Repairable as Repairable  # (re-exported, like the names in __all__)
+    from postrenderer.config.settings import OpenLineageConfig
+    from postrenderer.inject.contract import Repairable as Repairable  # (re-exported, like the names in __all__)
+    from postrenderer.read.discovery import Component
 
 __all__ = ["CHECKSUM_ANNOTATION", "GENERATED_BY", "Injection", "Method", "NewDocument", "method_for", "sha256_hex"]
 
@@ -109,7 +109,7 @@ def method_for(config: OpenLineageConfig) -> Method:
     if config.method == "existing-secret":
         return ExistingSecretMethod(config)
     if config.method == "vault":
-        from postrenderer.vault import VaultMethod  # only the vault method loads its module
+        from postrenderer.inject.vault import VaultMethod  # only the vault method loads its module
 
         return VaultMethod(config)
     return SecretMethod(config)

@@ -17,10 +17,10 @@ still read once.
 
 from __future__ import annotations
 
-from postrenderer import stream
-from postrenderer.discovery import classify
 from postrenderer.errors import InputError
-from postrenderer.workloads import (
+from postrenderer.read import stream
+from postrenderer.read.discovery import classify
+from postrenderer.read.workloads import (
     POD_TEMPLATE_PATHS,
     iter_workloads,
     kind_may_hold_workloads,
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from typing import Any
 
-    from postrenderer.discovery import ComponentRules
+    from postrenderer.read.discovery import ComponentRules
 
 OBJECT_KINDS = frozenset({"ConfigMap", "Secret", "ServiceAccount"})
 MAX_COMPONENTS = 10_000  # agent components of one stream (an agent release renders a handful)

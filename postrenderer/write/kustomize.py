@@ -44,14 +44,14 @@ import copy
 import re
 
 from postrenderer import __version__
-from postrenderer.edit import document
 from postrenderer.errors import InputError, where
+from postrenderer.write.edit import document
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from typing import Any
 
-    from postrenderer.pipeline import Result
+    from postrenderer.program import Result
 
 # Lists Kubernetes merges by a key (x-kubernetes-patch-merge-key): the lists of a pod template the plan changes.
 MERGE_KEYS = {

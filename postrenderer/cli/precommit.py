@@ -1,6 +1,6 @@
 """The pre-commit hooks (``.pre-commit-hooks.yaml``): ``olrender --check`` on rendered manifests or on charts.
 
-pre-commit runs ``python -m postrenderer.precommit`` with the hook's ``args`` and then the files it
+pre-commit runs ``python -m postrenderer.cli.precommit`` with the hook's ``args`` and then the files it
 selected. Arguments that start with ``-`` are olrender options (write them as ``--name=value``), the
 others are files:
 

@@ -15,7 +15,7 @@ findings into warnings; ``--check`` fails on them. The classic case:
        OPENLINEAGE_API_KEY (secretKeyRef openlineage-api-key-secret/api-key) is silently ignored and
        lineage is sent without the key. Fix: remove AIRFLOW__OPENLINEAGE__TRANSPORT ... or ...
 
-Which transport the client builds comes from ``postrenderer.transport``, a
+Which transport the client builds comes from ``postrenderer.lint.transport``, a
 step-by-step model of openlineage-python 1.54.0 and the Airflow provider 2.20.3
 that tests/test_transport.py checks against both. In short: ``OPENLINEAGE_URL``
 and ``OPENLINEAGE_API_KEY`` configure the HTTP transport unless a transport
@@ -36,8 +36,8 @@ import json
 import posixpath
 from collections.abc import Mapping
 
-from postrenderer.transport import Resolved, Sourced, Unseen, resolve
-from postrenderer.vaultcheck import agent_problems, mounts, runs_vault_agent
+from postrenderer.lint.transport import Resolved, Sourced, Unseen, resolve
+from postrenderer.lint.vaultagent import agent_problems, mounts, runs_vault_agent
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:

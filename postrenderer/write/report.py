@@ -27,17 +27,19 @@ import copy
 import re
 from collections.abc import Mapping
 
-from postrenderer import __version__, edit, stream
-from postrenderer.lint import is_sensitive
-from postrenderer.workloads import pointer
+from postrenderer import __version__
+from postrenderer.lint.container import is_sensitive
+from postrenderer.read import stream
+from postrenderer.read.workloads import pointer
+from postrenderer.write import edit
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from typing import Any
 
-    from postrenderer.check import CheckResult
-    from postrenderer.pipeline import Result
-    from postrenderer.plan import WorkloadReport
+    from postrenderer.inject.plan import WorkloadReport
+    from postrenderer.lint.verdict import CheckResult
+    from postrenderer.program import Result
 
 REDACTED = "<redacted>"
 CHANGED = "<redacted, changed>"

@@ -10,20 +10,21 @@ in the stream's own format.
 
 from __future__ import annotations
 
-from postrenderer import analysis as reading
-from postrenderer import edit, stream
 from postrenderer.errors import ConflictError, InputError, NoMatchError
-from postrenderer.methods import method_for
-from postrenderer.plan import build_plan
+from postrenderer.inject.methods import method_for
+from postrenderer.inject.plan import build_plan
+from postrenderer.read import analysis as reading
+from postrenderer.read import stream
+from postrenderer.write import edit
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from postrenderer.config import Settings
-    from postrenderer.methods import Method, NewDocument
-    from postrenderer.plan import Plan
+    from postrenderer.config.settings import Settings
+    from postrenderer.inject.methods import Method, NewDocument
+    from postrenderer.inject.plan import Plan
 
 EMPTY_OUTPUT = "# olrender: the chart rendered no manifests\n"
 
@@ -129,7 +130,7 @@ def analyse(
             "Check --component-selector/--component-name, or pass --allow-no-match"
         )
     if settings.openlineage.enabled:
-        from postrenderer.check import lint_rendered
+        from postrenderer.lint.verdict import lint_rendered
 
         lint_rendered(analysis, plan, result.patched, [new.doc for new in plan.new_documents], settings.rules)
     edit_documents(result)

@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping
 
 import yaml
 
-from postrenderer.discovery import ComponentRules
 from postrenderer.errors import ConfigError, printable
+from postrenderer.read.discovery import ComponentRules
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, A
 
 def load_values(files: list[tuple[str, str]], warnings: list[str] | None = None) -> dict[str, Any]:
     """Parse and merge values files given as (name, text) pairs; duplicate keys become warnings."""
-    from postrenderer import stream  # the stream reader's limits (depth, alias and merge bombs) apply here too
+    from postrenderer.read import stream  # the stream reader's limits (depth, alias and merge bombs) apply here too
 
     merged: dict[str, Any] = {}
     for name, text in files:
@@ -194,7 +194,7 @@ def clean_key(raw: str, source: str) -> ApiKey:
 
 def check_names(options: Mapping[str, Any], values_secret: str | None, known: tuple[str, ...] = ()) -> None:
     """Refuse, all at once, every Secret name and key Kubernetes would refuse or that looks like an API key."""
-    from postrenderer import kubenames
+    from postrenderer.config import kubenames
 
     names = (
         (options.get("api_key_secret"), "--api-key-secret", kubenames.SECRET),
@@ -272,7 +272,7 @@ def resolve(
     enabled = block.get("enabled", True)
     vault = None
     if enabled and method == "vault":
-        from postrenderer.vault_settings import vault_config  # only the vault method loads its settings
+        from postrenderer.inject.vault_settings import vault_config  # only the vault method loads its settings
 
         vault = vault_config(options, block.get("vault"), pick("url", "url"))
         if values_key or values_secret:

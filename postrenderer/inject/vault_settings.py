@@ -22,8 +22,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from postrenderer.config.kubenames import CONFIG_MAP, check_name
 from postrenderer.errors import ConfigError
-from postrenderer.kubenames import CONFIG_MAP, check_name
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:

@@ -31,16 +31,16 @@ import json
 from collections.abc import Mapping
 
 from postrenderer.errors import ConfigError, where
-from postrenderer.injection import GENERATED_BY, Injection, Method, NewDocument, sha256_hex
-from postrenderer.vault_settings import CONFIG_FILE, CONFIG_FILE_DELIVERY, ENV_FILE, FILE_KEY_REF, VaultConfig
-from postrenderer.vaultcheck import key_file_readable, run_as, runs_vault_agent
+from postrenderer.inject.contract import GENERATED_BY, Injection, Method, NewDocument, sha256_hex
+from postrenderer.inject.vault_settings import CONFIG_FILE, CONFIG_FILE_DELIVERY, ENV_FILE, FILE_KEY_REF, VaultConfig
+from postrenderer.lint.vaultagent import key_file_readable, run_as, runs_vault_agent
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from typing import Any
 
-    from postrenderer.discovery import Component
-    from postrenderer.injection import Repairable
+    from postrenderer.inject.contract import Repairable
+    from postrenderer.read.discovery import Component
 
 INIT_CONTAINER = "vault-openlineage"
 CONFIG_VOLUME = "vault-config"

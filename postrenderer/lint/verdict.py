@@ -20,23 +20,23 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from postrenderer.analysis import read
-from postrenderer.discovery import find_component
 from postrenderer.errors import CheckFailed, NoMatchError, where
-from postrenderer.lint import AUTH_KEY_VAR, KEY_VAR, TRANSPORT_JSON_VAR, Expected, lint_container
-from postrenderer.plan import WorkloadReport
-from postrenderer.vaultcheck import service_account_keys
-from postrenderer.workloads import iter_workloads
+from postrenderer.inject.plan import WorkloadReport
+from postrenderer.lint.container import AUTH_KEY_VAR, KEY_VAR, TRANSPORT_JSON_VAR, Expected, lint_container
+from postrenderer.lint.vaultagent import service_account_keys
+from postrenderer.read.analysis import read
+from postrenderer.read.discovery import find_component
+from postrenderer.read.workloads import iter_workloads
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
-    from postrenderer.analysis import Analysis, Objects
-    from postrenderer.discovery import ComponentRules
-    from postrenderer.lint import Evaluation, Lookup
-    from postrenderer.plan import Plan
+    from postrenderer.inject.plan import Plan
+    from postrenderer.lint.container import Evaluation, Lookup
+    from postrenderer.read.analysis import Analysis, Objects
+    from postrenderer.read.discovery import ComponentRules
 
 KEY_NAME_RE = re.compile(r"openlineage", re.IGNORECASE)
 

@@ -21,13 +21,13 @@ from __future__ import annotations
 import re
 
 from postrenderer.errors import ConfigError, InputError, printable, where
-from postrenderer.names import DEFAULT_RULE, DefaultNameRule, NameRegex
+from postrenderer.read.names import DEFAULT_RULE, DefaultNameRule, NameRegex
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from typing import Any
 
-    from postrenderer.workloads import Workload
+    from postrenderer.read.workloads import Workload
 
 ROLES = ("worker", "dag-processor", "triggerer")
 DEFAULT_SELECTOR = "app=astro-agent,component in (worker,dag-processor,triggerer)"
@@ -116,7 +116,7 @@ class ComponentRules:
     ) -> ComponentRules:
         """Rules from the command line: a given selector or name pattern replaces both defaults."""
         if container is not None:
-            from postrenderer.kubenames import CONTAINER, check_name
+            from postrenderer.config.kubenames import CONTAINER, check_name
 
             problem = check_name(container, CONTAINER, "--container")
             if problem:
