@@ -1,13 +1,16 @@
-"""Fixtures of the oracles' own tests: the pinned ESO CRD (a missing file skips locally and fails under CI)."""
+"""Fixtures of the oracles' own tests: the pinned ESO CRD, the Airflow virtualenv (missing: skip here, fail in CI)."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.oracles.crd import CrdUnavailable, load_crd
+from tests.tools.oracles import airflow_python as build_airflow_python
+from tests.tools.realtools import ToolUnavailable
 
 
 def _in_ci() -> bool:
@@ -21,6 +24,22 @@ def external_secret_crd() -> dict[str, Any]:
     try:
         return load_crd()
     except CrdUnavailable as exc:
-        if _in_ci():
-            pytest.fail(f"{exc} (CI must not skip)", pytrace=False)
-        pytest.skip(str(exc))
+        _unavailable(str(exc))
+        raise
+
+
+def _unavailable(message: str) -> None:
+    """Fail under CI, skip elsewhere."""
+    if _in_ci():
+        pytest.fail(f"{message} (CI must not skip)", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def airflow_python() -> Path:
+    """The interpreter of the cached virtualenv with apache-airflow 3.3.2 and the OpenLineage provider 2.20.3."""
+    try:
+        return build_airflow_python()
+    except ToolUnavailable as exc:
+        _unavailable(str(exc))
+        raise
