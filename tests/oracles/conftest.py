@@ -1,15 +1,19 @@
-"""Fixtures of the oracles' own tests: the pinned ESO CRD, the Airflow virtualenv (missing: skip here, fail in CI)."""
+"""Fixtures of the oracles' own tests: the ESO CRD, the Airflow virtualenv, OpenBao (missing: skip here, fail in CI)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.oracles.crd import CrdUnavailable, load_crd
+from tests.realagent.injector import EXAMPLE_SECRETS, InjectorVault
+from tests.realagent.scenario import BAO_TOOL
 from tests.tools.oracles import airflow_python as build_airflow_python
+from tests.tools.pytest_realtools import RealTool
 from tests.tools.realtools import ToolUnavailable
 
 
@@ -43,3 +47,13 @@ def airflow_python() -> Path:
     except ToolUnavailable as exc:
         _unavailable(str(exc))
         raise
+
+
+@pytest.fixture(scope="session")
+def injector_vault(real_tool: RealTool, tmp_path_factory: pytest.TempPathFactory) -> Iterator[InjectorVault]:
+    """The real OpenBao dev server holding EXAMPLE_SECRETS, and the real agent (no root needed)."""
+    vault = InjectorVault(real_tool(BAO_TOOL), tmp_path_factory.mktemp("injector")).start(EXAMPLE_SECRETS)
+    try:
+        yield vault
+    finally:
+        vault.stop()
