@@ -61,9 +61,11 @@ def _start(python: Path, mode: str, cases: list[Case], url: str, workdir: Path) 
     home = folder / "home"
 
     def plain(number: int, case: Case) -> dict[str, object]:
+        """The case as the oracle reads it, its placeholders filled in."""
         cwd = str(folder / f"cwd-{number}")
 
         def fill(text: str) -> str:
+            """A text with the backend's URL and the case's directory in place of their placeholders."""
             return text.replace(BACKEND, url).replace(CWD, cwd)
 
         return {"env": {"PATH": "/usr/bin:/bin", "HOME": str(home), "AIRFLOW_HOME": str(home / "airflow"),
@@ -78,6 +80,7 @@ def _start(python: Path, mode: str, cases: list[Case], url: str, workdir: Path) 
                             stdin=subprocess.DEVNULL, stdout=log, stderr=log)
 
     def wait() -> list[dict[str, str]]:
+        """The oracle's answers, once it has finished."""
         try:
             status = proc.wait(RUN_TIMEOUT_S)
         except subprocess.TimeoutExpired:

@@ -68,9 +68,11 @@ class Recorder:
             return [r for r in self.requests if r.job == job]
 
     def __enter__(self) -> Recorder:
+        """Serve in a daemon thread."""
         self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Stop serving."""
         self.server.shutdown()
         self.server.server_close()
