@@ -1,13 +1,18 @@
 """Tests for postrenderer.cli.precommit and .pre-commit-hooks.yaml, through the real pre-commit (from PyPI).
 
 The hook repository is a git repository holding what pre-commit installs (pyproject.toml, README.md,
-postrenderer/, .pre-commit-hooks.yaml), committed. A user's repository holds rendered manifests (one
-rendered through olrender, one straight from Helm, without the key) and the test chart. Two runs, at
-the same time (each installs the hooks' environment, which is most of the time):
+postrenderer/, .pre-commit-hooks.yaml), committed; ``rev:`` is its commit SHA, as docs/pre-commit.md
+says to pin until the first release. A user's repository holds rendered manifests (one rendered
+through olrender, one straight from Helm, without the key) and the test chart. Runs, at the same
+time (each waits for the hooks' environment, which is most of the time):
 
-- ``pre-commit try-repo HOOK_REPO --files ...``: both hooks with their defaults;
+- ``pre-commit try-repo HOOK_REPO --files ...``: both hooks with their defaults, also given the
+  chart's ``Chart.yaml`` and ``values.yaml`` (the manifests hook must skip them);
 - ``pre-commit run --all-files`` with the ``.pre-commit-config.yaml`` of docs/pre-commit.md (``files:``
-  and ``args:`` set), the repository URL and revision replaced by the hook repository's.
+  and ``args:`` set), the repository URL and revision replaced by the hook repository's, once with
+  ``apiKeySecret`` and once with the ``vault`` method in the values file;
+- ``pre-commit run --files charts/values-prod.yaml`` in the committed repository after only the
+  values file changed: the chart hook runs, renders through olrender, and passes.
 
 Real helm 4.3.1 is on PATH for the chart hook.
 """
@@ -24,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from postrenderer.cli.precommit import split
+from postrenderer.cli.precommit import charts, not_a_stream, split
 from tests.tools.pytest_realtools import RealTool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,10 +52,37 @@ def sections(output: str) -> dict[str, str]:
     return found
 
 
+VAULT_VALUES = """openLineage:
+  namespace: ultraviolet-corona-6870
+  vault:
+    addr: https://vault.example.com:8200
+    role: astro-agent
+    secretPath: kv/data/astro/openlineage
+    secretField: apiKey
+"""
+
+
 def test_split_separates_options_from_files() -> None:
     """Words starting with a dash are options (the hook's own, olrender's), the rest files."""
-    assert split(["--chart", "--release=x", "--values=v.yaml", "a/Chart.yaml", "b.yaml"]) == (
-        ["--chart", "--release=x"], ["--values=v.yaml"], ["a/Chart.yaml", "b.yaml"])
+    assert split(["--chart", "--release=x", "--chart-dir=c", "--values=v.yaml", "a/Chart.yaml", "b.yaml"]) == (
+        ["--chart", "--release=x", "--chart-dir=c"], ["--values=v.yaml"], ["a/Chart.yaml", "b.yaml"])
+
+
+def test_only_streams_of_manifests_reach_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Charts' files and YAML without a top-level apiVersion and kind are no manifest streams; rendered ones are."""
+    chart = tmp_path / "charts" / "agent"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: agent\nversion: 1.0.0\n")
+    monkeypatch.chdir(tmp_path)
+    manifest = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"
+    assert not_a_stream("rendered/agent.yaml", manifest) is None
+    assert not_a_stream("charts/agent/Chart.yaml", b"apiVersion: v2\nkind: x\n")
+    assert not_a_stream("deploy/values-prod.yaml", manifest)
+    assert not_a_stream("charts/agent/templates/worker.yaml", manifest)
+    assert not_a_stream(".github/workflows/ci.yaml", b"on: push\njobs: {}\n")
+    assert charts([], ["charts/agent/Chart.yaml", "charts/agent/templates/worker.yaml", "deploy/values.yaml"]) == (
+        ["charts/agent"], ["deploy/values.yaml"])
+    assert charts(["--chart-dir=charts/agent/"], ["deploy/values.yaml"]) == (["charts/agent"], [])
 
 
 @pytest.fixture(scope="module")
@@ -87,9 +119,18 @@ def runs(real_tool: RealTool, tmp_path_factory: pytest.TempPathFactory) -> dict[
     documented = base / "documented"  # the same repository without the bare render
     shutil.copytree(user, documented)
     (documented / "rendered" / "bare.yaml").unlink()
-    for repository in (user, documented):
+    vault = base / "vault"  # ... with the vault method
+    shutil.copytree(documented, vault)
+    (vault / "charts" / "values-prod.yaml").write_text(VAULT_VALUES)
+    for repository in (user, documented, vault):
         git("init", "-q", cwd=repository)
         git("add", "-A", cwd=repository)
+    values_only = base / "values-only"  # committed, then only the values file changes
+    shutil.copytree(documented, values_only)
+    git("commit", "-qm", "deploy", cwd=values_only)
+    (values_only / "charts" / "values-prod.yaml").write_text(
+        "openLineage:\n  apiKeySecret: other-openlineage-key\n  namespace: ultraviolet-corona-6870\n")
+    git("add", "-A", cwd=values_only)
 
     helm = Path(real_tool("helm-4.3.1"))
     env = {**os.environ, "PATH": os.pathsep.join([str(helm.parent), os.environ.get("PATH", "")]),
@@ -98,10 +139,12 @@ def runs(real_tool: RealTool, tmp_path_factory: pytest.TempPathFactory) -> dict[
     env = {k: v for k, v in env.items() if not k.startswith(("OLRENDER_", "OPENLINEAGE_"))}
     commands = {
         "try-repo": (user, ["try-repo", str(hooks), "--files", "rendered/agent.yaml", "rendered/bare.yaml",
-                            "charts/agent/Chart.yaml"]),
+                            "charts/agent/Chart.yaml", "charts/agent/values.yaml"]),
         "run": (documented, ["run", "--all-files"]),
+        "vault": (vault, ["run", "--all-files"]),
+        "values-only": (values_only, ["run", "--files", "charts/values-prod.yaml"]),
     }
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=4) as pool:
         futures = {name: pool.submit(subprocess.run, [sys.executable, "-m", "pre_commit", *args], cwd=cwd, env=env,
                                      capture_output=True, text=True, timeout=600, check=False)
                    for name, (cwd, args) in commands.items()}
@@ -109,26 +152,36 @@ def runs(real_tool: RealTool, tmp_path_factory: pytest.TempPathFactory) -> dict[
 
 
 def test_try_repo_checks_each_file_and_chart(runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
-    """try-repo: the manifests hook passes the rendered file, fails the bare one; the chart hook fails the chart."""
+    """try-repo: the manifests hook passes the rendered file, fails the bare one, never sees the chart's files."""
     proc = runs["try-repo"]
     output = proc.stdout + proc.stderr
     assert proc.returncode == 1, output
     found = sections(output)
-    manifests, charts = found["olrender --check (rendered manifests)"], found["olrender --check (charts)"]
+    manifests, chart = found["olrender --check (rendered manifests)"], found["olrender --check (charts)"]
     assert manifests.startswith("Failed")
     assert re.search(r"rendered/agent\.yaml:\nolrender: check passed: 4 agent component", manifests)
     assert re.search(r"rendered/bare\.yaml:\nolrender: error: --check failed: 4 of 4", manifests)
-    assert "charts/agent/Chart.yaml:\nolrender: error:" in manifests, "with no files: set, Chart.yaml is checked too"
-    assert charts.startswith("Failed")
-    assert "charts/agent/Chart.yaml:\nolrender: error: --check failed: 4 of 4" in charts
-    assert "OPENLINEAGE_API_KEY: is not set" in charts
+    assert "Chart.yaml" not in manifests and "values.yaml" not in manifests, "a chart's files reached --check"
+    assert chart.startswith("Failed"), output  # rendered through olrender, which has no key source
+    assert "charts/agent (through olrender):\nolrender: error: invalid config: the secret method needs a key" in chart
 
 
-def test_documented_config_passes(runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
-    """The documented config (files: for the manifests hook, the chart's values as args) passes."""
-    proc = runs["run"]
+@pytest.mark.parametrize("name", ["run", "vault"])
+def test_documented_config_passes(runs: dict[str, subprocess.CompletedProcess[str]], name: str) -> None:
+    """The documented config (files: for the manifests hook, the chart and its values as args) passes, any method."""
+    proc = runs[name]
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
     found = sections(output)
     assert found["olrender --check (rendered manifests)"].startswith("Passed")
     assert found["olrender --check (charts)"].startswith("Passed")
+
+
+def test_a_changed_values_file_runs_the_chart_hook(runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    """Only the values file changed: the chart hook renders the chart through olrender and checks it."""
+    proc = runs["values-only"]
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    found = sections(output)
+    assert found["olrender --check (charts)"].startswith("Passed")
+    assert "(no files to check)" in output  # the manifests hook had nothing to do

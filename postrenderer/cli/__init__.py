@@ -36,7 +36,7 @@ import stat
 import sys
 import time
 
-from postrenderer import __version__
+from postrenderer import version_text
 from postrenderer.cli.options import (
     DESCRIPTION,
     ENV_PREFIX,
@@ -399,7 +399,7 @@ def build_command() -> click.Command:
         "olrender", callback=callback, params=params, help=DESCRIPTION, epilog=EPILOG,
         context_settings={"auto_envvar_prefix": ENV_PREFIX, "help_option_names": ["-h", "--help"]},
     )
-    return click.version_option(__version__, "--version", prog_name="olrender")(command)
+    return click.version_option(version_text(), "--version", prog_name="olrender")(command)
 
 
 def __getattr__(name: str) -> click.Command:

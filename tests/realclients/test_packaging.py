@@ -1,21 +1,25 @@
-"""olrender's packages, built and installed as documented: the wheel and sdist, pipx, the Helm 4 plugin package.
+"""olrender's release artifacts, built and installed as documented: the wheel, the sdist, the Helm 4 plugin package.
 
-Everything runs from a copy of the repository (a "clone": pyproject.toml, README.md, postrenderer/,
-helm-plugin/), so builds write nothing into the working tree. ``python -m build`` makes the wheel and
-the sdist once; ``pipx install`` of that wheel must give a working ``olrender``. The plugin package is
-built with the documented ``helm-plugin/package.sh`` (packaging that one wheel: ``WHEEL=FILE``; its
-other branch runs the same ``python -m build --wheel``) and installed through real helm 4.3.1 with a
-``PATH`` that holds helm, ``sh`` and the system ``python3`` but no ``olrender``: its install hook must
-create the environment the plugin renders with::
+Everything runs from a copy of the repository made into a Git repository (a "clone": plugin.yaml,
+pyproject.toml, README.md, postrenderer/, helm-plugin/), so builds write nothing into the working
+tree. The documented ``helm-plugin/package.sh`` (what the release workflow runs) builds all three
+in one go in the clone, with only the system ``python3`` and helm 4.3.1 on ``PATH`` (it makes its
+own throwaway environment, as a stock Debian 12 requires), twice, with a stale ``build/`` directory
+planted before the second run. ``twine check --strict`` passes the wheel and the sdist (the
+workflow's check before it uploads). Each artifact is installed: the wheel with ``pipx``, the sdist
+with pip into a fresh environment, both saying ``olrender, version V (commit SHA)`` for the clone's
+commit; the plugin package through real helm 4.3.1 with a ``PATH`` that holds helm, ``sh`` and the
+system ``python3`` but no ``olrender``: its install hook must create the environment it renders with::
 
     helm-plugin/package.sh                                          # dist/olrender-0.1.0.tgz
     helm plugin install dist/olrender-0.1.0.tgz --verify=false      # then: helm template ... --post-renderer olrender
 
-The upgrade installs a package whose plugin version is the one the docs name (same wheel). The
-signed variant uses a throwaway GnuPG key made in the test (``HOME`` and ``GNUPGHOME`` are
-temporary) and is installed with pip kept off the package index (``PIP_NO_INDEX``, the dependencies
-from a local folder), the documented way for machines without one. These tests need the package index
-for the build's setuptools and the plugin's dependencies; under ``CI=true`` a failure there fails them.
+The upgrade installs a package whose plugin version is the one the docs name (``WHEEL=`` packages
+the same wheel). The signed variant uses a throwaway GnuPG key made in the test (``HOME`` and
+``GNUPGHOME`` are temporary) and is installed with pip kept off the package index (``PIP_NO_INDEX``,
+the dependencies from a local folder), the documented way for machines without one. These tests
+need the package index for the build's setuptools and the plugin's dependencies; under ``CI=true`` a
+failure there fails them. Only the uploads of the release workflow are not run here.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ from tests.tools.pytest_realtools import RealTool
 pytestmark = pytest.mark.realclient
 
 HELM = "helm-4.3.1"
-CLONE = ("pyproject.toml", "README.md", "postrenderer", "helm-plugin")
+CLONE = (".gitignore", "plugin.yaml", "pyproject.toml", "README.md", "postrenderer", "helm-plugin")
 PACKAGE = f"dist/olrender-{__version__}.tgz"
 BUILD_TIMEOUT_S = 600
 SYSTEM_PATH = "/usr/bin:/bin"  # sh, python3; no olrender
@@ -76,27 +80,65 @@ def copy_clone(target: Path, version: str = __version__) -> Path:
             shutil.copy2(source, target / name)
     if version != __version__:
         for path, pattern in ((target / "postrenderer" / "__init__.py", r'__version__ = "[^"]+"'),
-                              (target / "helm-plugin" / "plugin.yaml", r"(?m)^version: \S+")):
+                              (target / "plugin.yaml", r"(?m)^version: \S+")):
             text = path.read_text()
             replacement = f'__version__ = "{version}"' if "__init__" in path.name else f"version: {version}"
             path.write_text(re.sub(pattern, replacement, text, count=1))
     return target
 
 
+GIT = ["git", "-c", "user.name=olrender tests", "-c", "user.email=tests@example.invalid", "-c", "commit.gpgsign=false"]
+
+
+def git(*args: str, cwd: Path) -> str:
+    """Run git; return its stdout."""
+    return subprocess.run([*GIT, *args], cwd=cwd, capture_output=True, text=True, timeout=60, check=True).stdout
+
+
+def git_clone(target: Path) -> tuple[Path, str]:
+    """A Git repository of the repository's files at target (named as `git clone` names it); and its commit."""
+    clone = copy_clone(target)
+    git("init", "-q", cwd=clone)
+    git("add", "-A", cwd=clone)
+    git("commit", "-qm", "olrender", cwd=clone)
+    return clone, git("rev-parse", "HEAD", cwd=clone).strip()
+
+
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A clone of the repository at the current version."""
-    return copy_clone(tmp_path_factory.mktemp("clone") / "olrender")
+    """A Git clone of the repository at the current version."""
+    return git_clone(tmp_path_factory.mktemp("clone") / "olrender")[0]
 
 
 @pytest.fixture(scope="module")
-def dists(clone: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """``python -m build`` of the clone: the sdist, and the wheel built from it."""
-    out = tmp_path_factory.mktemp("dist")
-    run([sys.executable, "-m", "build", "--outdir", str(out), str(clone)], cwd=clone)
-    wheel, sdist = out / f"olrender-{__version__}-py3-none-any.whl", out / f"olrender-{__version__}.tar.gz"
-    assert wheel.is_file() and sdist.is_file(), sorted(p.name for p in out.iterdir())
-    return {"wheel": wheel, "sdist": sdist}
+def version_line(clone: Path) -> str:
+    """What ``olrender --version`` prints for what was built from the clone."""
+    return f"olrender, version {__version__} (commit {git('rev-parse', 'HEAD', cwd=clone).strip()})"
+
+
+@pytest.fixture(scope="module")
+def built(clone: Path, real_tool: RealTool) -> dict[str, Path]:
+    """The documented ``helm-plugin/package.sh``, run twice with only helm and the system tools on PATH."""
+    path = os.pathsep.join([str(Path(real_tool(HELM)).parent), SYSTEM_PATH])
+    script = doc_block("plugin-package")
+    run(["sh", "-ec", script], cwd=clone, env={"PATH": path})
+    stale = clone / "build" / "lib" / "postrenderer" / "stale.py"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("left over from an older build\n")
+    run(["sh", "-ec", script], cwd=clone, env={"PATH": path})
+    assert not (clone / "build").exists() and not (clone / "postrenderer" / "_commit.py").exists()
+    assert git("status", "--porcelain", cwd=clone) == ""
+    dist = clone / "dist"
+    found = {"wheel": dist / f"olrender-{__version__}-py3-none-any.whl",
+             "sdist": dist / f"olrender-{__version__}.tar.gz", "package": dist / f"olrender-{__version__}.tgz"}
+    assert sorted(p.name for p in dist.iterdir()) == sorted(p.name for p in found.values())
+    return found
+
+
+@pytest.fixture(scope="module")
+def dists(built: dict[str, Path]) -> dict[str, Path]:
+    """The wheel and the sdist package.sh built."""
+    return {"wheel": built["wheel"], "sdist": built["sdist"]}
 
 
 @pytest.fixture(scope="module")
@@ -125,11 +167,9 @@ def package_in(clone: Path, real_tool: RealTool, wheel: Path, marker: str = "plu
 
 
 @pytest.fixture(scope="module")
-def package(clone: Path, real_tool: RealTool, dists: dict[str, Path]) -> Path:
+def package(built: dict[str, Path]) -> Path:
     """The unsigned plugin package, made by the documented command in the clone."""
-    built = package_in(clone, real_tool, dists["wheel"]) / PACKAGE.removeprefix("dist/")
-    assert built.is_file()
-    return built
+    return built["package"]
 
 
 def plugin_dir(client: Client) -> Path:
@@ -153,20 +193,16 @@ def test_wheel_and_sdist(dists: dict[str, Path]) -> None:
     with zipfile.ZipFile(dists["wheel"]) as wheel:
         names = set(wheel.namelist())
         entry_points = wheel.read(f"olrender-{__version__}.dist-info/entry_points.txt").decode()
-    assert {"postrenderer/cli/__init__.py", "postrenderer/write/kustomize.py"} <= names
+    assert {"postrenderer/cli/__init__.py", "postrenderer/write/kustomize.py", "postrenderer/_commit.py"} <= names
+    assert "postrenderer/stale.py" not in names, "a leftover build/ directory went into the wheel"
     assert "olrender = postrenderer.cli:entry" in entry_points
     with tarfile.open(dists["sdist"]) as sdist:
         members = {name.partition("/")[2] for name in sdist.getnames()}
     assert {"pyproject.toml", "README.md", "postrenderer/cli/__init__.py"} <= members
 
 
-def pipx_install(dists: dict[str, Path], tmp_path: Path) -> None:
-    """``pipx install`` of the wheel gives an olrender command that renders."""
-    env = {"PIPX_HOME": str(tmp_path / "pipx"), "PIPX_BIN_DIR": str(tmp_path / "bin"),
-           "PIPX_MAN_DIR": str(tmp_path / "man")}
-    run([sys.executable, "-m", "pipx", "install", str(dists["wheel"])], cwd=tmp_path, env=env)
-    olrender = tmp_path / "bin" / "olrender"
-    assert run([str(olrender), "--version"], cwd=tmp_path).stdout.strip() == f"olrender, version {__version__}"
+def renders(olrender: Path) -> None:
+    """The installed olrender command renders the sample stream."""
     stream = (REPO / "fixtures" / "streams" / "helm3.yaml").read_bytes()
     proc = subprocess.run([str(olrender), "--api-key-secret", "team-key"], input=stream, capture_output=True,
                           timeout=60, check=False, env={k: v for k, v in os.environ.items()
@@ -175,13 +211,26 @@ def pipx_install(dists: dict[str, Path], tmp_path: Path) -> None:
     assert proc.stdout.count(b"name: team-key") == 4
 
 
-def lifecycle(package: Path, clone: Path, dists: dict[str, Path], real_tool: RealTool, tmp_path: Path) -> None:
+def pipx_install(dists: dict[str, Path], version_line: str, tmp_path: Path) -> None:
+    """``pipx install`` of the wheel, and pip of the sdist into a fresh environment: olrender commands that render."""
+    env = {"PIPX_HOME": str(tmp_path / "pipx"), "PIPX_BIN_DIR": str(tmp_path / "bin"),
+           "PIPX_MAN_DIR": str(tmp_path / "man")}
+    run([sys.executable, "-m", "pipx", "install", str(dists["wheel"])], cwd=tmp_path, env=env)
+    run([sys.executable, "-m", "venv", str(tmp_path / "sdist")], cwd=tmp_path)
+    run([str(tmp_path / "sdist" / "bin" / "python"), "-m", "pip", "install", "-q", str(dists["sdist"])], cwd=tmp_path)
+    for olrender in (tmp_path / "bin" / "olrender", tmp_path / "sdist" / "bin" / "olrender"):
+        assert run([str(olrender), "--version"], cwd=tmp_path).stdout.strip() == version_line
+        renders(olrender)
+
+
+def lifecycle(package: Path, clone: Path, dists: dict[str, Path], version_line: str, real_tool: RealTool,
+              tmp_path: Path) -> None:
     """No olrender on PATH: install renders; update is refused; the documented upgrade and uninstall work."""
     client = bare(real_tool, tmp_path / "home")
     refused = client.run("plugin", "install", PACKAGE, cwd=clone).failed()
     assert "no provenance file (.prov) found" in refused.stderr
     installed = client.shell(doc_block("plugin-install-package"), cwd=clone).ok()
-    assert f"olrender, version {__version__}\nInstalled plugin: olrender" in installed.stdout
+    assert f"{version_line}\nInstalled plugin: olrender" in installed.stdout
     assert (plugin_dir(client) / "venv" / "bin" / "olrender").is_file()
     render(client)
 
@@ -247,19 +296,21 @@ def signed_install(dists: dict[str, Path], wheelhouse: Path, real_tool: RealTool
 
 
 @pytest.fixture(scope="module")
-def installs(package: Path, clone: Path, dists: dict[str, Path], wheelhouse: Path, real_tool: RealTool,
+def installs(package: Path, clone: Path, dists: dict[str, Path], version_line: str, wheelhouse: Path,
+             real_tool: RealTool,
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future[None]]]:
     """The three slow checks (each creates a Python environment), started at once; the tests wait for them."""
     with ThreadPoolExecutor(max_workers=3) as pool:
         yield {
-            "pipx": pool.submit(pipx_install, dists, tmp_path_factory.mktemp("pipx")),
-            "package": pool.submit(lifecycle, package, clone, dists, real_tool, tmp_path_factory.mktemp("package")),
+            "pipx": pool.submit(pipx_install, dists, version_line, tmp_path_factory.mktemp("pipx")),
+            "package": pool.submit(lifecycle, package, clone, dists, version_line, real_tool,
+                                   tmp_path_factory.mktemp("package")),
             "signed": pool.submit(signed_install, dists, wheelhouse, real_tool, tmp_path_factory.mktemp("signed")),
         }
 
 
-def test_pipx_installs_a_working_olrender(installs: dict[str, Future[None]]) -> None:
-    """``pipx install`` of the wheel gives an olrender command that renders."""
+def test_wheel_and_sdist_install_a_working_olrender(installs: dict[str, Future[None]]) -> None:
+    """``pipx install`` of the wheel, pip of the sdist: olrender commands that name the commit and render."""
     installs["pipx"].result()
 
 
@@ -285,15 +336,17 @@ def test_a_failing_hook_says_why_and_leaves_the_plugin_broken(package: Path, clo
     assert not (plugin_dir(client) / "venv").exists()
 
 
-def test_directory_installs_run_hooks_inside_the_link(real_tool: RealTool, tmp_path: Path) -> None:
-    """Helm 4 runs a directory plugin's install hook in the linked directory: why the repository's has none."""
-    plugin = tmp_path / "checkout" / "olrender"  # (helm names the link after the directory)
-    plugin.mkdir(parents=True)
-    hooked = (REPO / "helm-plugin" / "plugin.yaml").read_text().replace(
-        'exec sh "$HELM_PLUGIN_DIR/install.sh"', 'touch "$HELM_PLUGIN_DIR/hook-ran"')
-    assert "hook-ran" in hooked
-    (plugin / "plugin.yaml").write_text(hooked)
-    client = bare(real_tool, tmp_path / "home")
-    client.run("plugin", "install", str(plugin)).ok()
-    assert plugin_dir(client).is_symlink() and (plugin / "hook-ran").is_file()
-    assert "platformHooks" not in (REPO / "plugin.yaml").read_text()
+def test_twine_check_passes_the_wheel_and_the_sdist(dists: dict[str, Path]) -> None:
+    """The release workflow's check before the upload: ``twine check --strict`` of both."""
+    proc = run([sys.executable, "-m", "twine", "check", "--strict", str(dists["wheel"]), str(dists["sdist"])],
+               cwd=dists["wheel"].parent)
+    assert proc.stdout.count("PASSED") == 2, proc.stdout
+
+
+def test_one_version_everywhere(dists: dict[str, Path]) -> None:
+    """``__version__`` is the only source: plugin.yaml and the wheel's metadata say the same."""
+    assert re.search(r"(?m)^version: (\S+)$", (REPO / "plugin.yaml").read_text())[1] == __version__  # type: ignore[index]
+    assert not (REPO / "helm-plugin" / "plugin.yaml").exists(), "one plugin.yaml for every form"
+    with zipfile.ZipFile(dists["wheel"]) as wheel:
+        metadata = wheel.read(f"olrender-{__version__}.dist-info/METADATA").decode()
+    assert f"\nVersion: {__version__}\n" in metadata
