@@ -25,7 +25,7 @@ class ExitCode(enum.IntEnum):
     CONFLICT = 4
     NO_MATCH = 5
     CHECK_FAILED = 6
-    CHANGES = 7  # --exit-code: --diff or --emit-patches found something to change
+    CHANGES = 7  # --exit-code: --diff or --emit-patches found something to change; --committed-patches differ
     INTERRUPTED = 130
 
 
@@ -66,6 +66,12 @@ class CheckFailed(OlrenderError):
     """``--check`` found a component that would run without working OpenLineage auth."""
 
     exit_code = ExitCode.CHECK_FAILED
+
+
+class PatchesDiffer(OlrenderError):
+    """``--committed-patches``: the committed kustomize patches are not those olrender generates now."""
+
+    exit_code = ExitCode.CHANGES
 
 
 def printable(text: object, keep: str = "") -> str:

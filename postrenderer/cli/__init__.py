@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     import click
 
     from postrenderer.config.settings import Settings
+    from postrenderer.program import Result
     from postrenderer.read.analysis import Analysis
 
 
@@ -608,6 +609,8 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes 
     mode = output_mode(options)
     if options.get("exit_code") and mode not in ("emit_patches", "diff"):
         raise ConfigError("--exit-code goes with --diff or --emit-patches (it exits 7 when they show a change)")
+    if options.get("committed_patches") and mode != "emit_kustomize_patches":
+        raise ConfigError("--committed-patches goes with --emit-kustomize-patches (it compares what that prints)")
     if mode == "check":
         return run_check(options, values, data, reporter)
     if options.get("forbid_plaintext") and options.get("method") == "secret":
@@ -647,9 +650,11 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes 
 
         return [reporter.scrub(diff(result)).encode()]
     if mode == "emit_kustomize_patches":  # stdout holds a generated Secret as rendering does: not scrubbed
-        from postrenderer.write.kustomize import emit
+        from postrenderer.write import kustomize
 
-        return [emit(result, method, data).encode()]
+        if options.get("committed_patches"):
+            compare_patches(result, options["committed_patches"])
+        return [kustomize.emit(result, method, data).encode()]
     parts = pipeline.output(result)
     for report in result.plan.reports:  # one short line each: what, then why and what was done below it
         place = where(report.index, report.kind, report.name)
@@ -687,6 +692,18 @@ def register_keys(options: dict[str, Any], values: dict[str, Any], reporter: Rep
     for value, source in sources:
         if isinstance(value, str) and value.strip():
             config.clean_key(value, source)
+
+
+def compare_patches(result: Result, path: str) -> None:
+    """--committed-patches: fail (exit 7, the difference in the message) unless FILE holds the patches of result."""
+    from postrenderer.errors import PatchesDiffer
+    from postrenderer.write import kustomize
+
+    difference = kustomize.compare(result, kustomize.committed_patches(
+        read_text(path, "--committed-patches", VALUES_FILE_LIMIT), path), path)
+    if difference is not None:
+        raise PatchesDiffer(f"--committed-patches {path}: the committed kustomize patches are not those olrender "
+                            f"generates now; regenerate them (docs/flux.md):\n{difference}")
 
 
 MODES = {"check": "--check", "emit_patches": "--emit-patches", "diff": "--diff",
