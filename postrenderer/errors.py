@@ -26,6 +26,7 @@ class ExitCode(enum.IntEnum):
     NO_MATCH = 5
     CHECK_FAILED = 6
     CHANGES = 7  # --exit-code: --diff or --emit-patches found something to change; --committed-patches differ
+    WARNINGS = 8  # --strict: the run warned
     INTERRUPTED = 130
 
 
@@ -72,6 +73,12 @@ class PatchesDiffer(OlrenderError):
     """``--committed-patches``: the committed kustomize patches are not those olrender generates now."""
 
     exit_code = ExitCode.CHANGES
+
+
+class Warned(OlrenderError):
+    """``--strict``: the run warned, so it fails."""
+
+    exit_code = ExitCode.WARNINGS
 
 
 def printable(text: object, keep: str = "") -> str:

@@ -89,6 +89,7 @@ class Reporter:
         self.wrote_output = False
         self.changed = False  # --diff/--emit-patches showed a change (for --exit-code)
         self.said: list[str] = []  # every message meant for stderr, as written (for Helm's error log)
+        self.warnings = 0  # how many warnings (for --strict and Helm's error log)
         self.sources: dict[str, str] = {}  # option name -> the OLRENDER_* variable its value came from
         self.secrets: list[str] = list(secrets or ())
 
@@ -139,6 +140,7 @@ class Reporter:
 
     def warn(self, message: str) -> None:
         """A problem that did not stop the run."""
+        self.warnings += 1
         self._write(f"olrender: warning: {message}")
 
     def error(self, message: str) -> None:
@@ -480,6 +482,10 @@ def execute(options: dict[str, Any], reporter: Reporter | None = None, sources: 
         output = run(options, data, reporter)
         if reporter.log_failure:  # (already reported)
             return ExitCode.CONFIG
+        if options.get("strict") and reporter.warnings:
+            from postrenderer.errors import Warned
+
+            raise Warned(f"--strict: {reporter.warnings} warning(s) above; nothing written to stdout")
         status = write_output(output, reporter)
         return ExitCode.CHANGES if status == ExitCode.OK and options.get("exit_code") and reporter.changed else status
     except OlrenderError as exc:
@@ -783,7 +789,8 @@ def run_check(
     forbid = bool(options.get("forbid_plaintext"))
     result = check.evaluate(read(data, rules, full=forbid), rules, check.expectations(options, values), forbid)
     write_explain(options, explain_check(result), reporter)
-    reporter.notice(check.verdict(result, bool(options.get("allow_no_match"))))
+    strict = "" if options.get("strict") else " (in CI add --strict, so that a warning fails the run too)"
+    reporter.notice(check.verdict(result, bool(options.get("allow_no_match"))) + strict)
     return [data if data.strip() else pipeline.EMPTY_OUTPUT.encode()]
 
 
@@ -817,7 +824,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
             raise
         reporter.error(f"internal error: {type(exc).__name__} (rerun with --debug)")
         status = ExitCode.INTERNAL
-    if status and reporter.log is None:  # no log file took the messages: Helm 4 would leave no trace
+    if (status or reporter.warnings) and reporter.log is None:  # no log file took them: Helm 4 would hide them
         write_helm_error_log(reporter, int(status))
     sys.exit(int(status or 0))
 
@@ -945,13 +952,18 @@ def runs_as_helm4_plugin(environ: Mapping[str, str]) -> bool:
 
 
 def write_helm_error_log(reporter: Reporter, status: int) -> None:
-    """Under Helm 4 with no working log file, append a failed run's messages to olrender/errors.log in Helm's cache.
+    """Under Helm 4 with no working log file, append the messages of a run that failed or warned to olrender/errors.log.
 
-    The directory is created owner-only (0700), the file 0600, never through a symbolic link; a file
-    over 1 MiB starts again. Nothing is written outside Helm 4 or when that place cannot be written.
+    The log is in Helm's cache; the directory is created owner-only (0700), the file 0600, never
+    through a symbolic link; a file over 1 MiB starts again. Nothing is written outside Helm 4 or
+    when that place cannot be written. The messages also go to the terminal helm runs in, if any
+    (``terminal.tell``).
     """
     if not reporter.said or not runs_as_helm4_plugin(os.environ):
         return
+    from postrenderer.cli.terminal import tell
+
+    tell(reporter.said)
     path = os.path.join(helm_cache_home(os.environ), HELM_ERROR_LOG)
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
@@ -966,7 +978,8 @@ def write_helm_error_log(reporter: Reporter, status: int) -> None:
             return
         record = Reporter(None, log)
         record.log_path = path
-        record.report(f"olrender: failed with exit status {status} (working directory {os.getcwd()})", False)
+        outcome = f"failed with exit status {status}" if status else f"succeeded with {reporter.warnings} warning(s)"
+        record.report(f"olrender: {outcome} (working directory {os.getcwd()})", False)
         for text in reporter.said:
             record.report(text, to_stderr=False)
 
