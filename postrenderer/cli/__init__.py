@@ -646,6 +646,10 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes 
             write_explain(options, explain_render(planned[0], method), reporter)
     for warning in result.plan.warnings:
         reporter.warn(warning)
+    from postrenderer.read.discovery import HOOKS_ONLY, hooks_only
+
+    if not result.plan.components and hooks_only([report.reason for report in result.plan.reports]):
+        reporter.notice(HOOKS_ONLY)
     reporter.changed = bool(result.plan.ops or result.plan.new_documents)
     if mode == "emit_patches":
         from postrenderer.write.report import patches
