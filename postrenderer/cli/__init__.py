@@ -621,7 +621,10 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes 
         return run_check(options, values, data, reporter)
     if options.get("forbid_plaintext") and options.get("method") == "secret":
         raise ConfigError(FORBID_SECRET_METHOD)
-    settings, warnings = config.resolve(options, values, os.environ, read_key_file)
+    try:
+        settings, warnings = config.resolve(options, values, os.environ, read_key_file)
+    except ConfigError as exc:
+        raise keys_already_there(options, values, data) or exc from None
     if settings.openlineage.api_key is not None:
         reporter.add_secret(settings.openlineage.api_key.reveal())
     for warning in warnings:
@@ -676,9 +679,12 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes 
             ]))
         else:
             reporter.info(f"{place}: skipped\n  why: {report.reason}")
+    only_verified = method == "existing-secret" and result.plan.components and not reporter.changed
     reporter.info(
         f"{len(result.plan.components)} component(s), {len(result.plan.ops)} document(s) changed, "
-        f"{len(result.plan.new_documents)} added ({result.format} stream, method {method})"
+        f"{len(result.plan.new_documents)} added ({result.format} stream, method {method})" + (
+            ": the chart already references the Secret in every component, so olrender only verified it"
+            if only_verified else "")
     )
     return parts
 
@@ -702,6 +708,29 @@ def register_keys(options: dict[str, Any], values: dict[str, Any], reporter: Rep
     for value, source in sources:
         if isinstance(value, str) and value.strip():
             config.clean_key(value, source)
+
+
+def keys_already_there(options: dict[str, Any], values: dict[str, Any], data: bytes) -> ConfigError | None:
+    """When no key source is configured but every component already has its key, the error that says so."""
+    if options.get("method") or options.get("api_key_file") or options.get("api_key_secret") or values:
+        return None
+    from postrenderer.lint import verdict as check
+    from postrenderer.read.analysis import read
+    from postrenderer.read.discovery import ComponentRules
+
+    rules = ComponentRules.build(
+        options.get("component_selector"), options.get("component_name"), options.get("container"))
+    try:
+        result = check.evaluate(read(data, rules), rules, check.expectations(options, values), False)
+    except OlrenderError:
+        return None
+    if not result.components or not result.ok:
+        return None
+    return ConfigError(
+        f"no key source is configured, and every agent component already has {KEY_VARIABLE} in the stream "
+        "(the chart's own openLineage.apiKeySecret, say): pass the chart's values with --values (olrender then "
+        "only verifies them), or use --check"
+    )
 
 
 def compare_patches(result: Result, path: str) -> None:
