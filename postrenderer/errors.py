@@ -25,7 +25,8 @@ class ExitCode(enum.IntEnum):
     CONFLICT = 4
     NO_MATCH = 5
     CHECK_FAILED = 6
-    CHANGES = 7  # --exit-code: --diff or --emit-patches found something to change
+    CHANGES = 7  # --exit-code: --diff or --emit-patches found something to change; --committed-patches differ
+    WARNINGS = 8  # --strict: the run warned
     INTERRUPTED = 130
 
 
@@ -66,6 +67,18 @@ class CheckFailed(OlrenderError):
     """``--check`` found a component that would run without working OpenLineage auth."""
 
     exit_code = ExitCode.CHECK_FAILED
+
+
+class PatchesDiffer(OlrenderError):
+    """``--committed-patches``: the committed kustomize patches are not those olrender generates now."""
+
+    exit_code = ExitCode.CHANGES
+
+
+class Warned(OlrenderError):
+    """``--strict``: the run warned, so it fails."""
+
+    exit_code = ExitCode.WARNINGS
 
 
 def printable(text: object, keep: str = "") -> str:

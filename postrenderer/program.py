@@ -15,6 +15,7 @@ from postrenderer.inject.methods import method_for
 from postrenderer.inject.plan import build_plan
 from postrenderer.read import analysis as reading
 from postrenderer.read import stream
+from postrenderer.read.discovery import hooks_only
 from postrenderer.write import edit
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
@@ -122,7 +123,8 @@ def analyse(
         raise ConflictError(
             f"{len(plan.conflicts)} conflict(s):\n" + "\n".join(f"  - {c}" for c in plan.conflicts)
         )
-    if analysis.has_documents and not plan.components and not settings.allow_no_match:
+    if analysis.has_documents and not plan.components and not settings.allow_no_match and not hooks_only(
+            [report.reason for report in plan.reports]):
         looked = "; ".join(sorted({r.reason for r in plan.reports})) or "no workloads in the stream"
         raise NoMatchError(
             "no agent component (Worker, DAG processor, Triggerer) found in the stream "

@@ -3,7 +3,8 @@
 ``kustomize_build`` writes a kustomization the way a user does (the stream, the generated objects, the
 emitted patch list pasted under ``patches:``) and runs ``kubectl kustomize``; ``decode`` reads a stream
 with kubectl's own decoder (``label --local ... -o json``, which adds an empty ``labels`` map and takes a
-List's items as objects) into objects keyed by (apiVersion, kind, namespace, name).
+List's items as objects) into objects keyed by (apiVersion, kind, namespace, name); ``merge_order``
+sorts the lists kustomize merges by key, whose order kustomize changes (the entries a patch names first).
 """
 
 from __future__ import annotations
@@ -87,6 +88,15 @@ def without_helm4_filename(objects: Objects, added: set[Identity]) -> Objects:
     return out
 
 
+def merge_order(value: Any) -> Any:
+    """A copy with every list kustomize merges by key (containers, env, volumes, mounts) sorted by that key."""
+    from postrenderer.write.kustomize import MERGE_KEYS
+
+    if isinstance(value, dict):
+        return {k: sorted(map(merge_order, v), key=lambda item: repr(item.get(MERGE_KEYS[k])))
+                if k in MERGE_KEYS and isinstance(v, list) and all(isinstance(i, dict) for i in v)
+                else merge_order(v) for k, v in value.items()}
+    return [merge_order(item) for item in value] if isinstance(value, list) else value
 
 
 def identity(doc: dict[str, Any]) -> Identity:

@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     import click
 
     from postrenderer.config.settings import Settings
+    from postrenderer.program import Result
     from postrenderer.read.analysis import Analysis
 
 
@@ -88,6 +89,7 @@ class Reporter:
         self.wrote_output = False
         self.changed = False  # --diff/--emit-patches showed a change (for --exit-code)
         self.said: list[str] = []  # every message meant for stderr, as written (for Helm's error log)
+        self.warnings = 0  # how many warnings (for --strict and Helm's error log)
         self.sources: dict[str, str] = {}  # option name -> the OLRENDER_* variable its value came from
         self.secrets: list[str] = list(secrets or ())
 
@@ -138,6 +140,7 @@ class Reporter:
 
     def warn(self, message: str) -> None:
         """A problem that did not stop the run."""
+        self.warnings += 1
         self._write(f"olrender: warning: {message}")
 
     def error(self, message: str) -> None:
@@ -479,6 +482,10 @@ def execute(options: dict[str, Any], reporter: Reporter | None = None, sources: 
         output = run(options, data, reporter)
         if reporter.log_failure:  # (already reported)
             return ExitCode.CONFIG
+        if options.get("strict") and reporter.warnings:
+            from postrenderer.errors import Warned
+
+            raise Warned(f"--strict: {reporter.warnings} warning(s) above; nothing written to stdout")
         status = write_output(output, reporter)
         return ExitCode.CHANGES if status == ExitCode.OK and options.get("exit_code") and reporter.changed else status
     except OlrenderError as exc:
@@ -608,11 +615,16 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes 
     mode = output_mode(options)
     if options.get("exit_code") and mode not in ("emit_patches", "diff"):
         raise ConfigError("--exit-code goes with --diff or --emit-patches (it exits 7 when they show a change)")
+    if options.get("committed_patches") and mode != "emit_kustomize_patches":
+        raise ConfigError("--committed-patches goes with --emit-kustomize-patches (it compares what that prints)")
     if mode == "check":
         return run_check(options, values, data, reporter)
     if options.get("forbid_plaintext") and options.get("method") == "secret":
         raise ConfigError(FORBID_SECRET_METHOD)
-    settings, warnings = config.resolve(options, values, os.environ, read_key_file)
+    try:
+        settings, warnings = config.resolve(options, values, os.environ, read_key_file)
+    except ConfigError as exc:
+        raise keys_already_there(options, values, data) or exc from None
     if settings.openlineage.api_key is not None:
         reporter.add_secret(settings.openlineage.api_key.reveal())
     for warning in warnings:
@@ -637,6 +649,10 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes 
             write_explain(options, explain_render(planned[0], method), reporter)
     for warning in result.plan.warnings:
         reporter.warn(warning)
+    from postrenderer.read.discovery import HOOKS_ONLY, hooks_only
+
+    if not result.plan.components and hooks_only([report.reason for report in result.plan.reports]):
+        reporter.notice(HOOKS_ONLY)
     reporter.changed = bool(result.plan.ops or result.plan.new_documents)
     if mode == "emit_patches":
         from postrenderer.write.report import patches
@@ -647,9 +663,11 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes 
 
         return [reporter.scrub(diff(result)).encode()]
     if mode == "emit_kustomize_patches":  # stdout holds a generated Secret as rendering does: not scrubbed
-        from postrenderer.write.kustomize import emit
+        from postrenderer.write import kustomize
 
-        return [emit(result, method, data).encode()]
+        if options.get("committed_patches"):
+            compare_patches(result, options["committed_patches"])
+        return [kustomize.emit(result, method, data).encode()]
     parts = pipeline.output(result)
     for report in result.plan.reports:  # one short line each: what, then why and what was done below it
         place = where(report.index, report.kind, report.name)
@@ -661,9 +679,12 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes 
             ]))
         else:
             reporter.info(f"{place}: skipped\n  why: {report.reason}")
+    only_verified = method == "existing-secret" and result.plan.components and not reporter.changed
     reporter.info(
         f"{len(result.plan.components)} component(s), {len(result.plan.ops)} document(s) changed, "
-        f"{len(result.plan.new_documents)} added ({result.format} stream, method {method})"
+        f"{len(result.plan.new_documents)} added ({result.format} stream, method {method})" + (
+            ": the chart already references the Secret in every component, so olrender only verified it"
+            if only_verified else "")
     )
     return parts
 
@@ -687,6 +708,41 @@ def register_keys(options: dict[str, Any], values: dict[str, Any], reporter: Rep
     for value, source in sources:
         if isinstance(value, str) and value.strip():
             config.clean_key(value, source)
+
+
+def keys_already_there(options: dict[str, Any], values: dict[str, Any], data: bytes) -> ConfigError | None:
+    """When no key source is configured but every component already has its key, the error that says so."""
+    if options.get("method") or options.get("api_key_file") or options.get("api_key_secret") or values:
+        return None
+    from postrenderer.lint import verdict as check
+    from postrenderer.read.analysis import read
+    from postrenderer.read.discovery import ComponentRules
+
+    rules = ComponentRules.build(
+        options.get("component_selector"), options.get("component_name"), options.get("container"))
+    try:
+        result = check.evaluate(read(data, rules), rules, check.expectations(options, values), False)
+    except OlrenderError:
+        return None
+    if not result.components or not result.ok:
+        return None
+    return ConfigError(
+        f"no key source is configured, and every agent component already has {KEY_VARIABLE} in the stream "
+        "(the chart's own openLineage.apiKeySecret, say): pass the chart's values with --values (olrender then "
+        "only verifies them), or use --check"
+    )
+
+
+def compare_patches(result: Result, path: str) -> None:
+    """--committed-patches: fail (exit 7, the difference in the message) unless FILE holds the patches of result."""
+    from postrenderer.errors import PatchesDiffer
+    from postrenderer.write import kustomize
+
+    difference = kustomize.compare(result, kustomize.committed_patches(
+        read_text(path, "--committed-patches", VALUES_FILE_LIMIT), path), path)
+    if difference is not None:
+        raise PatchesDiffer(f"--committed-patches {path}: the committed kustomize patches are not those olrender "
+                            f"generates now; regenerate them (docs/flux.md):\n{difference}")
 
 
 MODES = {"check": "--check", "emit_patches": "--emit-patches", "diff": "--diff",
@@ -766,7 +822,8 @@ def run_check(
     forbid = bool(options.get("forbid_plaintext"))
     result = check.evaluate(read(data, rules, full=forbid), rules, check.expectations(options, values), forbid)
     write_explain(options, explain_check(result), reporter)
-    reporter.notice(check.verdict(result, bool(options.get("allow_no_match"))))
+    strict = "" if options.get("strict") else " (in CI add --strict, so that a warning fails the run too)"
+    reporter.notice(check.verdict(result, bool(options.get("allow_no_match"))) + strict)
     return [data if data.strip() else pipeline.EMPTY_OUTPUT.encode()]
 
 
@@ -800,7 +857,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
             raise
         reporter.error(f"internal error: {type(exc).__name__} (rerun with --debug)")
         status = ExitCode.INTERNAL
-    if status and reporter.log is None:  # no log file took the messages: Helm 4 would leave no trace
+    if (status or reporter.warnings) and reporter.log is None:  # no log file took them: Helm 4 would hide them
         write_helm_error_log(reporter, int(status))
     sys.exit(int(status or 0))
 
@@ -928,13 +985,18 @@ def runs_as_helm4_plugin(environ: Mapping[str, str]) -> bool:
 
 
 def write_helm_error_log(reporter: Reporter, status: int) -> None:
-    """Under Helm 4 with no working log file, append a failed run's messages to olrender/errors.log in Helm's cache.
+    """Under Helm 4 with no working log file, append the messages of a run that failed or warned to olrender/errors.log.
 
-    The directory is created owner-only (0700), the file 0600, never through a symbolic link; a file
-    over 1 MiB starts again. Nothing is written outside Helm 4 or when that place cannot be written.
+    The log is in Helm's cache; the directory is created owner-only (0700), the file 0600, never
+    through a symbolic link; a file over 1 MiB starts again. Nothing is written outside Helm 4 or
+    when that place cannot be written. The messages also go to the terminal helm runs in, if any
+    (``terminal.tell``).
     """
     if not reporter.said or not runs_as_helm4_plugin(os.environ):
         return
+    from postrenderer.cli.terminal import tell
+
+    tell(reporter.said)
     path = os.path.join(helm_cache_home(os.environ), HELM_ERROR_LOG)
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
@@ -949,7 +1011,8 @@ def write_helm_error_log(reporter: Reporter, status: int) -> None:
             return
         record = Reporter(None, log)
         record.log_path = path
-        record.report(f"olrender: failed with exit status {status} (working directory {os.getcwd()})", False)
+        outcome = f"failed with exit status {status}" if status else f"succeeded with {reporter.warnings} warning(s)"
+        record.report(f"olrender: {outcome} (working directory {os.getcwd()})", False)
         for text in reporter.said:
             record.report(text, to_stderr=False)
 

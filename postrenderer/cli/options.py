@@ -62,8 +62,8 @@ or else to olrender/errors.log in Helm's cache directory (helm env HELM_CACHE_HO
 Exit codes: 0 ok, 1 internal error, 2 usage or configuration error,
 3 malformed input, 4 conflict with what the chart rendered,
 5 no agent component found, 6 --check or --forbid-plaintext failed,
-7 --exit-code: --diff or --emit-patches found changes,
-130 interrupted (SIGINT, SIGTERM).
+7 --exit-code: --diff or --emit-patches found changes (or --committed-patches differ),
+8 --strict: the run warned, 130 interrupted (SIGINT, SIGTERM).
 """
 USAGE = "Usage: olrender [OPTIONS] < MANIFESTS   (Helm: --post-renderer olrender)"
 
@@ -164,12 +164,17 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _flag("emit-kustomize-patches",
           "Print the change as kustomize patches (Flux postRenderers, kustomize patches:) and the objects the "
           "method generates, instead of the stream (docs/flux.md)."),
+    _value("committed-patches",
+           "With --emit-kustomize-patches: exit 7, showing the difference, when the patches in FILE (a HelmRelease, "
+           "a kustomization or a patch list) are not those olrender generates now (docs/flux.md).", "FILE"),
     _flag("explain", "Explain on stderr and in --log-file why each workload was or was not changed."),
     _value("report", "Write that explanation to FILE.", "FILE"),
     _choice("report-format", ("text", "json"), "Format of --explain and --report.  [default: text]"),
     _flag("forbid-plaintext",
           "CI policy: refuse the secret method, and fail (exit 6) if the stream holds an OpenLineage key "
           "in a Secret, ConfigMap or literal env value."),
+    _flag("strict",
+          "Fail on any warning (exit 8, nothing on stdout): for CI, and for Helm, which hides warnings."),
     _value("log-file", "Append warnings, errors and a summary here (Helm 4 discards stderr).", "FILE"),
     _flag("debug", "Show tracebacks and the per-workload summary on stderr."),
 )
@@ -184,7 +189,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
                       "kube_version")),
     ("Discovery", ("component_selector", "component_name", "container", "allow_no_match", "overwrite")),
     ("CI modes", ("check", "forbid_plaintext", "diff", "emit_patches", "exit_code", "emit_kustomize_patches",
-                  "explain", "report", "report_format")),
+                  "committed_patches", "strict", "explain", "report", "report_format")),
     ("Output and logging", ("log_file", "debug", "help", "version")),
 )
 KEY_VARIABLE = "OPENLINEAGE_API_KEY"

@@ -25,7 +25,7 @@ from postrenderer.inject.plan import WorkloadReport
 from postrenderer.lint.container import AUTH_KEY_VAR, KEY_VAR, TRANSPORT_JSON_VAR, Expected, lint_container
 from postrenderer.lint.vaultagent import service_account_keys
 from postrenderer.read.analysis import read
-from postrenderer.read.discovery import find_component
+from postrenderer.read.discovery import HOOKS_ONLY, find_component, hooks_only
 from postrenderer.read.workloads import iter_workloads
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
@@ -159,7 +159,8 @@ def check_stream(
 def verdict(result: CheckResult, allow_no_match: bool = False) -> str:
     """A one-line summary of a passing check; raises CheckFailed or NoMatchError otherwise."""
     components = result.components
-    if result.has_documents and not components and not allow_no_match:
+    if result.has_documents and not components and not allow_no_match and not hooks_only(
+            [w.report.reason for w in result.workloads]):
         looked = "; ".join(sorted({w.report.reason for w in result.workloads})) or "no workloads in the stream"
         raise NoMatchError(
             "--check: no agent component (Worker, DAG processor, Triggerer) found in the stream "
@@ -182,6 +183,8 @@ def verdict(result: CheckResult, allow_no_match: bool = False) -> str:
             lines.append("--forbid-plaintext: the stream holds the OpenLineage key in plain text:")
             lines.extend(f"  - {item}" for item in result.policy)
         raise CheckFailed("\n".join(lines))
+    if not components and hooks_only([w.report.reason for w in result.workloads]):
+        return f"check passed: {HOOKS_ONLY}"
     if not components:
         what = "holds no documents" if not result.has_documents else "holds no agent component (--allow-no-match)"
         return f"check passed: the {result.format} stream {what}"

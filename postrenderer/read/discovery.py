@@ -163,10 +163,20 @@ def _labels(obj: Any) -> dict[str, Any]:
     return labels if isinstance(labels, dict) else {}
 
 
+HOOK_REASON = "Helm hook (helm.sh/hook): left alone"
+HOOKS_ONLY = ("every workload in the stream is a Helm hook (Helm's separate post-render strategy sends the hooks "
+              "alone): passed through unchanged")
+
+
+def hooks_only(reasons: list[str]) -> bool:
+    """Whether the workloads with these reasons are all Helm hooks (and there is one): Helm's stream of hooks alone."""
+    return bool(reasons) and all(reason == HOOK_REASON for reason in reasons)
+
+
 def classify(workload: Workload, rules: ComponentRules) -> tuple[str | None, str]:
     """Return (role, reason) if the workload is a component, else (None, why not)."""
     if workload.is_hook:
-        return None, "Helm hook (helm.sh/hook): left alone"
+        return None, HOOK_REASON
     if rules.selector is not None:
         for source, labels in (("pod labels", _labels(workload.template)), ("labels", workload.metadata.get("labels"))):
             if isinstance(labels, dict) and all(r.matches(labels) for r in rules.selector):

@@ -17,21 +17,21 @@ applies with the same result, so no olrender runs in the cluster:
               containers:
               - name: agent
                 env:
-                - name: TZ                         # entries before the new ones, by name only
                 - name: OPENLINEAGE_API_KEY
                   valueFrom: {secretKeyRef: {name: openlineage-api-key-secret, key: api-key}}
 
 Each changed object gets a strategic merge patch: containers, init containers,
 volumes and env entries are merged by name, volume mounts by mount path, so a
-chart upgrade that reorders or adds entries does not misplace the change.
+chart upgrade that reorders, adds or drops entries does not misplace the change.
+A patch names only the entries it adds or replaces, in the plan's order: an entry
+the chart drops later stays dropped (a name alone would bring it back, empty).
 kustomize puts the entries a patch names first (kubernetes-sigs/kustomize#5904),
-so a patch also names, by their key alone, the entries that come before the last
-one it changes: the order comes out as olrender writes it. Where a strategic
-merge patch cannot say what the plan does (duplicate names, a value set to
-null, a list kustomize replaces whole) the object gets the plan's own RFC 6902
-operations instead, guarded by ``test`` operations on the names of the list
-items they address, so a chart that moved them makes kustomize fail instead of
-patching the wrong container.
+so the added entries come before the chart's own, always in the same order.
+Where a strategic merge patch cannot say what the plan does (duplicate names,
+a value set to null, a list kustomize replaces whole) the object gets the plan's
+own RFC 6902 operations instead, guarded by ``test`` operations on the names of
+the list items they address, so a chart that moved them makes kustomize fail
+instead of patching the wrong container.
 
 The documents the method generates (the Secret, the Vault agent ConfigMap)
 follow the list as separate documents: a post-renderer's patches cannot add
@@ -44,7 +44,7 @@ import copy
 import re
 
 from postrenderer import __version__
-from postrenderer.errors import InputError, where
+from postrenderer.errors import InputError, printable, where
 from postrenderer.write.edit import document
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
@@ -103,29 +103,21 @@ def _keys(items: list[Any], key: str) -> list[Any]:
 
 
 def _list_patch(key: str, before: list[Any], after: list[Any]) -> list[Any]:
-    """The patch for a list merged by key: every item up to the last changed one (the rest by key only), deletions."""
+    """The patch for a list merged by key: the items added or changed, in their order, then the deletions.
+
+    An item the plan leaves alone is never named: a chart that later drops it must not get it back.
+    """
     old, new = _keys(before, key), _keys(after, key)
     old_items = dict(zip(map(repr, old), before, strict=True))
-    entries: list[dict[str, Any]] = []
-    last = -1
-    for i, item in enumerate(after):
+    named: list[dict[str, Any]] = []
+    for item in after:
         previous = old_items.get(repr(item[key]))
         if previous is None:
-            entries.append(copy.deepcopy(item))
+            named.append(copy.deepcopy(item))
         elif previous != item:
-            entries.append({key: item[key], **_merge_patch(previous, item)})
-        else:
-            entries.append({key: item[key]})
-            continue
-        last = i
-    named = entries[: last + 1]
-    deleted = [k for k in old if k not in new]
-    # kustomize's result: the named items in patch order, then the others in their old order
-    listed = {repr(entry[key]) for entry in named}
-    result = [entry[key] for entry in named] + [k for k in old if repr(k) not in listed and k in new]
-    if result != new:
-        raise _NeedsJsonPatch("an order a strategic merge patch cannot produce")
-    return named + [{key: k, "$patch": "delete"} for k in deleted]
+            named.append({key: item[key], **_merge_patch(previous, item)})
+    kept = {repr(k) for k in new}
+    return named + [{key: k, "$patch": "delete"} for k in old if repr(k) not in kept]
 
 
 def _parts(pointer: str) -> list[str]:
@@ -250,3 +242,57 @@ def emit(result: Result, method: str | None, data: bytes) -> str:
                         "--api-key-secret or --method vault.")
         parts.append("---\n" + "\n".join(note) + "\n" + document(doc))
     return "".join(parts)
+
+
+def committed_patches(text: str, path: str) -> list[Any]:
+    """The patches a committed file holds: a patch list, a kustomization's ``patches:`` or a HelmRelease's.
+
+    Every ``spec.postRenderers[].kustomize.patches`` of every HelmRelease in the file counts, in order.
+    """
+    import yaml
+
+    try:
+        docs = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    except yaml.YAMLError as exc:
+        raise InputError(f"--committed-patches {path}: not YAML ({printable(exc)})") from None
+    found: list[Any] = []
+    for doc in docs:
+        if isinstance(doc, list):
+            found += doc
+        elif isinstance(doc, dict) and isinstance(doc.get("patches"), list):
+            found += doc["patches"]
+        elif isinstance(doc, dict) and isinstance(doc.get("spec"), dict):
+            for renderer in doc["spec"].get("postRenderers") or ():
+                kustomize = renderer.get("kustomize") if isinstance(renderer, dict) else None
+                found += (kustomize.get("patches") or []) if isinstance(kustomize, dict) else []
+    if not found:
+        raise InputError(f"--committed-patches {path}: no kustomize patches found (a patch list, a kustomization's "
+                         "patches: or a HelmRelease's spec.postRenderers[].kustomize.patches)")
+    return found
+
+
+def _as_data(found: list[Any]) -> str:
+    """Patches as comparable YAML: each patch's text parsed, so that formatting does not count."""
+    import yaml
+
+    def parsed(item: Any) -> Any:
+        if not isinstance(item, dict) or not isinstance(item.get("patch"), str):
+            return item
+        try:
+            return {**item, "patch": yaml.safe_load(item["patch"])}
+        except yaml.YAMLError:
+            return item
+
+    return yaml.safe_dump([parsed(item) for item in found], sort_keys=True, default_flow_style=False)
+
+
+def compare(result: Result, committed: list[Any], path: str) -> str | None:
+    """The difference between committed patches and those olrender generates now (None when they agree)."""
+    import difflib
+
+    old, new = _as_data(committed), _as_data(patches(result))
+    if old == new:
+        return None
+    lines = difflib.unified_diff(old.splitlines(), new.splitlines(), path, "olrender --emit-kustomize-patches",
+                                 lineterm="")
+    return "\n".join(f"  {line}" for line in lines)

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.kustomize_proof import decode
+from tests.kustomize_proof import decode, kustomize_build, merge_order
 from tests.realclients.clients import CHART, REPO, Client, doc_block, make_client
 from tests.tools.pytest_realtools import RealTool
 
@@ -89,7 +89,7 @@ def test_docs_excerpt_is_the_triggerer_patch() -> None:
 
 
 def test_ci_step_passes_and_renders_what_olrender_renders(client: Client, tmp_path: Path) -> None:
-    """The CI step passes on the example; the script's render equals helm template piped into olrender."""
+    """The CI step passes on the example; the script's render is helm template piped into olrender (up to order)."""
     repo = repository(tmp_path, EXAMPLE.read_text())
     client.bash(documented("flux-ci"), repo).ok()
     flux = client.run("integrations/flux/render-helmrelease.sh", "deploy/helmrelease.yaml", str(CHART),
@@ -99,7 +99,8 @@ def test_ci_step_passes_and_renders_what_olrender_renders(client: Client, tmp_pa
         " | olrender --api-key-secret=team-openlineage-key --namespace=ultraviolet-corona-6870",
         _values_dir(tmp_path / "direct")).ok()
     kubectl = client.home / "bin" / "kubectl"
-    assert decode(kubectl, flux.stdout, tmp_path) == decode(kubectl, direct.stdout, tmp_path)
+    built, rendered = decode(kubectl, flux.stdout, tmp_path), decode(kubectl, direct.stdout, tmp_path)
+    assert merge_order(built) == merge_order(rendered), "the same objects, up to kustomize's order of named entries"
 
 
 def _values_dir(path: Path) -> Path:
@@ -119,3 +120,53 @@ def test_ci_step_fails_when_a_patch_matches_nothing(client: Client, tmp_path: Pa
     failed = client.bash(documented("flux-ci"), repo).failed()
     assert failed.returncode == 6
     assert "Deployment/astro-agent-triggerer" in failed.stderr and "OPENLINEAGE_API_KEY" in failed.stderr
+
+
+GENERATE = ("set -o pipefail; helm template astro-agent {chart} --namespace astro -f {values}"
+            " | olrender --api-key-secret=team-openlineage-key --namespace=ultraviolet-corona-6870"
+            " --emit-kustomize-patches >{out}")
+
+
+def test_an_env_entry_the_chart_drops_stays_dropped(client: Client, tmp_path: Path) -> None:
+    """Patches made with commonEnv set, applied by kustomize to a render whose values dropped it: it stays gone."""
+    (tmp_path / "before.yaml").write_text(yaml.safe_dump({"commonEnv": [{"name": "ASTRO_ORGANIZATION_ID",
+                                                                          "value": "org-1"}]}))
+    (tmp_path / "after.yaml").write_text(yaml.safe_dump({"commonEnv": []}))
+    client.bash(GENERATE.format(chart=CHART, values="before.yaml", out="patches.yaml"), tmp_path).ok()
+    emitted = (tmp_path / "patches.yaml").read_text()
+    assert "ASTRO_ORGANIZATION_ID" not in emitted, "a patch names only what it adds"
+    rendered = client.run("template", "astro-agent", str(CHART), "--namespace", "astro", "-f", "after.yaml",
+                          cwd=tmp_path).ok()
+    built = kustomize_build(client.home / "bin" / "kubectl", tmp_path / "kustomize", rendered.stdout.encode(),
+                            emitted)
+    assert built.returncode == 0, built.stderr
+    objects = decode(client.home / "bin" / "kubectl", built.stdout, tmp_path)
+    components = [obj for obj in objects.values() if obj["kind"] == "Deployment"
+                  and obj["metadata"]["name"] != "astro-agent-sentinel"]
+    assert len(components) == 4
+    patched = {p["target"]["name"]: yaml.safe_load(p["patch"]) for p in yaml.safe_load(emitted.partition("\n---\n")[0])}
+    for obj in components:
+        env = [entry["name"] for c in obj["spec"]["template"]["spec"]["containers"] for entry in c.get("env", [])]
+        assert "ASTRO_ORGANIZATION_ID" not in env, obj["metadata"]["name"]
+        (container,) = patched[obj["metadata"]["name"]]["spec"]["template"]["spec"]["containers"]
+        named = [entry["name"] for entry in container["env"]]
+        assert "OPENLINEAGE_API_KEY" in named
+        assert env[: len(named)] == named, "what the patch adds comes first, in the patch's order"
+    checked = client.bash(f"olrender --check >/dev/null <<'EOF'\n{built.stdout}EOF", tmp_path)
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_committed_patches_that_differ_fail_ci(client: Client, tmp_path: Path) -> None:
+    """The documented CI gate: --committed-patches passes on the example, exits 7 with a diff once values change."""
+    (tmp_path / "values.yaml").write_text(yaml.safe_dump(release()["spec"]["values"]))
+    repo = repository(tmp_path / "repo", EXAMPLE.read_text())
+    shutil.copy2(tmp_path / "values.yaml", repo / "values.yaml")
+    client.bash(documented("flux-committed"), repo).ok()
+    helmrelease = repo / "deploy" / "helmrelease.yaml"
+    helmrelease.write_text(helmrelease.read_text().replace("team-openlineage-key", "old-openlineage-key"))
+    failed = client.bash(documented("flux-committed"), repo).failed()
+    assert failed.returncode == 7, failed.stderr
+    lines = [line.strip() for line in failed.stderr.splitlines()]
+    assert any(line.startswith("-") and line.endswith("name: old-openlineage-key") for line in lines)
+    assert any(line.startswith("+") and line.endswith("name: team-openlineage-key") for line in lines)
+    assert failed.stdout == "", "nothing on stdout"
