@@ -21,10 +21,8 @@ TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from typing import Any
 
-    from postrenderer.read.stream import Segment
 
-
-def sketch(segment: Segment, paths: set[tuple[str, ...]]) -> dict[str, Any] | None:
+def sketch(text: str, paths: set[tuple[str, ...]]) -> dict[str, Any] | None:
     """The parts of a plain, well-formed block-mapping document at the given key paths; None: parse it in full.
 
     libyaml's parser reads the whole document (so it is checked as ``check``
@@ -35,7 +33,7 @@ def sketch(segment: Segment, paths: set[tuple[str, ...]]) -> dict[str, Any] | No
         paths {("metadata",), ("spec", "template", "metadata")} of a Deployment
         -> {"metadata": {...}, "spec": {"template": {"metadata": {...}}}}
     """
-    loader = reader.plain_loader(segment.source)
+    loader = reader.plain_loader(text)
     if loader is None:
         return None
     events = _Sketch(loader, paths)

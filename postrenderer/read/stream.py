@@ -28,6 +28,7 @@ import re
 import yaml
 
 from postrenderer.errors import InputError, where
+from postrenderer.read import sketch as sketching
 from postrenderer.read.reader import MAX_DEPTH as MAX_DEPTH
 from postrenderer.read.reader import MAX_DOCUMENT_BYTES as MAX_DOCUMENT_BYTES
 from postrenderer.read.reader import EventParser, well_formed
@@ -37,7 +38,6 @@ from postrenderer.read.reader import load as load
 from postrenderer.read.reader import plain_yaml as plain_yaml
 from postrenderer.read.scalars import plain_value as plain_value
 from postrenderer.read.scalars import resolve_plain as resolve_plain
-from postrenderer.read.sketch import sketch as sketch
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -270,6 +270,11 @@ def parse(segment: Segment) -> tuple[Any, list[str]]:
             "stream must be a mapping with apiVersion and kind (Helm and kubectl reject it too)"
         )
     return doc, duplicates
+
+
+def sketch(segment: Segment, paths: set[tuple[str, ...]]) -> dict[str, Any] | None:
+    """The parts of a plain document at the given key paths (``sketch.sketch``); None: parse it in full."""
+    return sketching.sketch(segment.source, paths)
 
 
 def place(segment: Segment) -> str:
