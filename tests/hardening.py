@@ -185,6 +185,99 @@ def aliases(size: int, count: int) -> bytes:
             f"    args: [&a \"{'x' * size}\"" + ", *a" * count + "]\n").encode()
 
 
+def _agent(name: str, container: str, namespace: str = "agent") -> str:
+    """A one-container agent component (Deployment) whose container gets ``container`` (YAML lines at indent 10)."""
+    return (
+        f"---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {namespace}}}\nspec:\n"
+        f"  template:\n    spec:\n      containers:\n        - name: agent\n{container}"
+    )
+
+
+def _mounted_config(name: str = "agent-triggerer", config_map: str = "ol-config") -> str:
+    """A component whose OPENLINEAGE_CONFIG names openlineage.yml of a ConfigMap mounted at /etc/ol."""
+    return _agent(name, (
+        "          env: [{name: OPENLINEAGE_CONFIG, value: /etc/ol/openlineage.yml}]\n"
+        "          volumeMounts: [{name: ol, mountPath: /etc/ol}]\n"
+    )) + f"      volumes: [{{name: ol, configMap: {{name: {config_map}}}}}]\n"
+
+
+def _config_map(text: str, name: str = "ol-config") -> str:
+    """A ConfigMap holding text as openlineage.yml (a literal block scalar)."""
+    body = "".join(f"    {line}\n" for line in text.splitlines())
+    return f"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: agent}}\ndata:\n" \
+        f"  openlineage.yml: |\n{body}"
+
+
+def config_alias_bomb(levels: int = 7) -> bytes:
+    """A ConfigMap's OpenLineage config file with an alias bomb of levels levels (10 ** levels nodes), mounted."""
+    lines = ["l0: &l0 [" + ", ".join(["lol"] * 10) + "]"]
+    lines += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]" for i in range(1, levels)]
+    lines.append("transport: {type: http, url: 'https://o11y.astronomer.io'}")
+    return (_config_map("\n".join(lines)) + _mounted_config()).encode()
+
+
+def config_nested(depth: int) -> bytes:
+    """A mounted config file nested depth levels deep (flow style)."""
+    return (_config_map("transport: " + "[" * depth + "x" + "]" * depth) + _mounted_config()).encode()
+
+
+def large_config(size: int, components: int) -> bytes:
+    """A config file of about size bytes (many transports' worth of settings) mounted by components components."""
+    line = "  option-{:07d}: " + "v" * 60
+    count = max(1, size // len(line.format(0)))
+    text = "\n".join(["transport: {type: http, url: 'https://o11y.astronomer.io'}", "facets:"]
+                     + [line.format(i) for i in range(count)])
+    return (_config_map(text) + "".join(_mounted_config(f"agent-{i}-triggerer") for i in range(components))).encode()
+
+
+def env_from_fanout(keys: int, references: int) -> bytes:
+    """A ConfigMap of keys keys, referenced by envFrom references times with different prefixes."""
+    data = "".join(f"  KEY_{i:05d}: v\n" for i in range(keys))
+    config_map = f"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: many, namespace: agent}}\ndata:\n{data}"
+    entry = "            - {{prefix: P{:03d}_, configMapRef: {{name: many}}}}\n"
+    env_from = "".join(entry.format(i) for i in range(references))
+    return (config_map + _agent("agent-triggerer", "          envFrom:\n" + env_from)).encode()
+
+
+def same_named(config_maps: int, components: int) -> bytes:
+    """config_maps ConfigMaps named alike in other namespaces, and components components that refer to that name."""
+    maps = "".join(
+        f"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: shared, namespace: ns-{i}}}\ndata: {{a: b}}\n"
+        for i in range(config_maps)
+    )
+    container = "          envFrom: [{configMapRef: {name: shared}}]\n"
+    return (maps + "".join(_agent(f"a{i}-worker-x", container) for i in range(components))).encode()
+
+
+def json_env(name: str, depth: int) -> bytes:
+    """A component whose variable name holds a JSON value nested depth levels deep."""
+    value = '{"type": "http", "url": "https://o11y.astronomer.io", "x": ' + "[" * depth + "]" * depth + "}"
+    return _agent("agent-triggerer", f"          env: [{{name: {name}, value: '{value}'}}]\n").encode()
+
+
+def tagged_merge() -> bytes:
+    """A component whose container is written ``- !!merge <<: {...}``: a merge key on the path olrender edits."""
+    return _agent("agent-triggerer", "").replace(
+        "        - name: agent\n", "        - !!merge <<: {name: agent, image: agent:1}\n").encode()
+
+
+def cost_shapes() -> list[tuple[str, bytes, int]]:
+    """The cost and internal-error shapes of the read side: (label, stream, expected exit code)."""
+    return [
+        ("964-byte config file, seven-level alias bomb, mounted by OPENLINEAGE_CONFIG (refused: 10^7 nodes)",
+         config_alias_bomb(7), 3),
+        ("the same with five levels (10^5 nodes, within the limits)", config_alias_bomb(5), 0),
+        ("ConfigMap of 10,000 keys, envFrom 200 times with different prefixes", env_from_fanout(10_000, 200), 0),
+        ("1 MiB config file mounted by 10 components", large_config(2**20, 10), 0),
+        ("100,000 same-named ConfigMaps in other namespaces, 10,000 components", same_named(100_000, 10_000), 0),
+        ("AIRFLOW__OPENLINEAGE__TRANSPORT nested 1,000 deep (refused)",
+         json_env("AIRFLOW__OPENLINEAGE__TRANSPORT", 1_000), 3),
+        ("OPENLINEAGE__TRANSPORT JSON nested 1,000 deep (refused)", json_env("OPENLINEAGE__TRANSPORT", 1_000), 3),
+        ("mounted config file nested 500 deep (refused)", config_nested(500), 3),
+        ("- !!merge <<: {...} as the edited container (refused)", tagged_merge(), 3),
+    ]
+
+
 def measure() -> list[tuple[str, Measured]]:
     """Run the inputs behind the figures in docs/reliability.md (``python -m tests.hardening``)."""
     key = {"OPENLINEAGE_API_KEY": "sk-test-measure-0001"}
@@ -214,6 +307,7 @@ def measure() -> list[tuple[str, Measured]]:
          b"---\n" * (16 * 2**20 - 40) + pods(1)),
         ("nesting 100,000 levels deep (refused)", HELM3 + deep),
     ]
+    inputs += [(label, data) for label, data, _ in cost_shapes()]
     runs = [(label, run_measured([], data, key, timeout=600)) for label, data in inputs]
     return runs + measure_files(key, corpus)
 

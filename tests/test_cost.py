@@ -12,15 +12,30 @@ from __future__ import annotations
 import cProfile
 import pstats
 
+import pytest
+
 from postrenderer import program as pipeline
 from postrenderer.config.settings import ApiKey, OpenLineageConfig, Settings
 from postrenderer.read import analysis, stream
-from tests.hardening import aliases, component, many_documents, pods, run_measured, worst_case
+from tests.hardening import aliases, component, cost_shapes, many_documents, pods, run_measured, worst_case
 
 KEY = "sk-test-cost-model-0001"
 ENV = {"OPENLINEAGE_API_KEY": KEY}
 SETTINGS = Settings(openlineage=OpenLineageConfig(api_key=ApiKey(KEY), url="https://o11y.astronomer.io",
                                                   namespace="ultraviolet-corona-6870"))
+
+
+# what each read-side shape must say when it is refused: the document, the variable and the limit
+REFUSALS = {
+    0: ["document 2 (Deployment/agent-triggerer): container 'agent': OPENLINEAGE_CONFIG: the config file "
+        "/etc/ol/openlineage.yml (key openlineage.yml of document 1 (ConfigMap/ol-config)): YAML aliases expand to "
+        "more than 1,000,000 nodes"],
+    5: ["document 1 (Deployment/agent-triggerer): container 'agent': AIRFLOW__OPENLINEAGE__TRANSPORT: the JSON "
+        "value is nested more than 200 levels deep (olrender's limit)"],
+    6: ["container 'agent': OPENLINEAGE__TRANSPORT: the JSON value is nested more than 200 levels deep"],
+    7: ["(key openlineage.yml of document 1 (ConfigMap/ol-config)): nested more than 200 levels deep at line 1"],
+    8: ["takes keys from a << merge key (line 9)"],
+}
 
 
 def calls(data: bytes) -> int:
@@ -103,3 +118,50 @@ def test_components_hold_16_mib_at_most() -> None:
     worst = run_measured([], worst_case(), ENV, timeout=300)
     assert worst.returncode == 0, worst.text
     assert worst.seconds < 120 and worst.max_rss_mb < 1024, (worst.seconds, worst.max_rss_mb)
+
+
+@pytest.mark.parametrize("number", range(len(cost_shapes())), ids=[label[:60] for label, _, _ in cost_shapes()])
+def test_read_side_shapes_within_the_bound(number: int) -> None:
+    """Each cost and internal-error shape of the read side: its exit code and message, within 30 s and 1 GiB.
+
+    (100,000 same-named ConfigMaps with 10,000 components are mostly parse work, linear in the stream:
+    their ceiling is that of the other large streams here, 120 s.)
+    """
+    label, data, code = cost_shapes()[number]
+    run = run_measured([], data, ENV, timeout=300)
+    assert run.returncode == code, run.text
+    assert "Traceback" not in run.text
+    for fragment in REFUSALS.get(number, []):
+        assert fragment in run.text
+    if code:
+        assert run.stdout == b""
+    ceiling = 120 if "100,000 same-named" in label else 30
+    assert run.seconds < ceiling and run.max_rss_mb < 1024, (run.seconds, run.max_rss_mb)
+
+
+def test_a_config_file_is_read_once_per_run() -> None:
+    """Ten components mounting one 1 MiB config file: it is parsed once, not once per component."""
+    from postrenderer.read import reader
+    from tests.hardening import large_config
+
+    profile = cProfile.Profile()
+    profile.runcall(pipeline.render, large_config(2**20, 10), SETTINGS)
+    loads = [count for (file, _, name), (count, *_rest) in pstats.Stats(profile).stats.items()  # type: ignore[attr-defined]
+             if name == "load" and file == reader.__file__]
+    documents = 11  # the ConfigMap and the ten components, each read once
+    assert sum(loads) == documents + 1, loads  # and the config file once
+
+
+def test_objects_are_found_in_constant_time() -> None:
+    """A lookup among 100,000 same-named objects in other namespaces costs what a lookup among one does."""
+    from postrenderer.read.analysis import Objects
+
+    def lookup_calls(others: int) -> int:
+        objects = Objects()
+        for i in range(others):
+            objects.add({"kind": "ConfigMap", "metadata": {"name": "shared", "namespace": f"ns-{i}"}})
+        profile = cProfile.Profile()
+        profile.runcall(lambda: [objects.content("ConfigMap", "shared", "agent") for _ in range(1_000)])
+        return int(pstats.Stats(profile).total_calls)  # type: ignore[attr-defined]
+
+    assert lookup_calls(100_000) == lookup_calls(1)

@@ -120,21 +120,19 @@ def deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, A
 
 def load_values(files: list[tuple[str, str]], warnings: list[str] | None = None) -> dict[str, Any]:
     """Parse and merge values files given as (name, text) pairs; duplicate keys become warnings."""
-    from postrenderer.read import stream  # the stream reader's limits (depth, alias and merge bombs) apply here too
+    from postrenderer.read import reader  # the one budgeted reader: the stream's limits (depth, aliases, size)
 
     merged: dict[str, Any] = {}
     for name, text in files:
         try:
-            data, duplicates = stream.load(text)
+            data, duplicates = reader.load(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f" at line {mark.line + 1}" if mark else ""
             problem = getattr(exc, "problem", None) or "invalid YAML"
             raise ConfigError(f"values file {name}: malformed YAML{at}: {problem}") from None
-        except stream.TooLarge as exc:
+        except reader.TooLarge as exc:  # (an alias inside its own anchor, a: &a [*a], too)
             raise ConfigError(f"values file {name}: {exc.describe()}") from None
-        except RecursionError:  # an alias inside its own anchor (a: &a [*a]): as in the stream
-            raise ConfigError(f"values file {name}: nesting too deep to process (an alias inside itself?)") from None
         if warnings is not None:
             warnings.extend(
                 f"values file {name}: duplicate key {printable(duplicate)}; like Helm, olrender uses the last value"
@@ -160,10 +158,7 @@ def load_values(files: list[tuple[str, str]], warnings: list[str] | None = None)
             raise ConfigError(
                 f"values file {name}: openLineage.enabled must be true or false, got {enabled!r}"
             )
-        try:
-            merged = deep_merge(merged, data)
-        except RecursionError:
-            raise ConfigError(f"values file {name}: nesting too deep to process (an alias inside itself?)") from None
+        merged = deep_merge(merged, data)  # (the reader bounds its depth and refuses cycles)
     return merged
 
 

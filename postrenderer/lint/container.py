@@ -36,8 +36,10 @@ import json
 import posixpath
 from collections.abc import Mapping
 
-from postrenderer.lint.transport import Resolved, Sourced, Unseen, resolve
+from postrenderer.errors import InputError
+from postrenderer.lint.transport import FileContent, Refused, Resolved, Sourced, Unseen, read_config, resolve
 from postrenderer.lint.vaultagent import agent_problems, mounts, runs_vault_agent
+from postrenderer.read.reader import TooLarge
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -48,6 +50,8 @@ if TYPE_CHECKING:
     # or None when the stream does not hold it
     Lookup: TypeAlias = Callable[[str, str], Mapping[str, str | None] | None]
 
+# the variables the lint and the transport model read: envFrom expands only names that can be one of them
+READ_PREFIXES = ("OPENLINEAGE", "AIRFLOW__OPENLINEAGE__")
 KEY_VAR = "OPENLINEAGE_API_KEY"
 URL_VAR = "OPENLINEAGE_URL"
 NAMESPACE_VARS = ("OPENLINEAGE_NAMESPACE", "AIRFLOW__OPENLINEAGE__NAMESPACE")
@@ -223,8 +227,8 @@ def collect_env(container: Mapping[str, Any], lookup: Lookup) -> tuple[dict[str,
             if data is None:
                 unresolved.append(where)
                 continue
-            for key, value in data.items():
-                variables[prefix + key] = Variable(prefix + key, where, None, value)
+            for key in _read_keys(data, prefix):
+                variables[prefix + key] = Variable(prefix + key, where, None, data[key])
     env = container.get("env")
     for entry in env if isinstance(env, list) else []:
         if isinstance(entry, Mapping) and isinstance(entry.get("name"), str):
@@ -232,6 +236,21 @@ def collect_env(container: Mapping[str, Any], lookup: Lookup) -> tuple[dict[str,
             text = None if value is None else value if isinstance(value, str) else json.dumps(value)
             variables[entry["name"]] = Variable(entry["name"], "env", entry, text)
     return variables, unresolved
+
+
+def _read_keys(data: Mapping[str, str | None], prefix: str) -> list[str]:
+    """The keys of an envFrom source that give a variable olrender reads (READ_PREFIXES) under a prefix.
+
+    A source can hold thousands of keys and be referenced with many prefixes;
+    only names that can matter become variables, and a prefix that cannot lead
+    to one skips the source without looking at its keys.
+    """
+    wanted = [
+        wanted[len(prefix):] for wanted in READ_PREFIXES if wanted.startswith(prefix) or prefix.startswith(wanted)
+    ]
+    if not wanted:
+        return []
+    return [key for key in data if key.startswith(tuple(wanted))]
 
 
 def _set(variable: Variable | None) -> bool:
@@ -257,14 +276,22 @@ def _volume(pod_spec: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
     return None
 
 
+class Unreadable(InputError):
+    """A value the container's OpenLineage settings read is over the reader's limits (the caller names the document)."""
+
+
 class ConfigFiles:
-    """Reads config files as the container will see them: from a ConfigMap in the stream, or olrender's Vault file."""
+    """Reads config files as the container will see them: from a ConfigMap in the stream, or olrender's Vault file.
+
+    Each file is read once per run through the one budgeted reader: the result is
+    kept with the object the lookup returns (``Content.files``) when it has room.
+    """
 
     def __init__(self, container: Mapping[str, Any], pod_spec: Mapping[str, Any], lookup: Lookup) -> None:
         self.container, self.pod_spec, self.lookup = container, pod_spec, lookup
         self.described: dict[str, str] = {}  # variable naming a file -> where that file comes from
 
-    def __call__(self, path: Sourced) -> str | dict[str, Any] | Unseen | None:
+    def __call__(self, path: Sourced) -> FileContent | dict[str, Any] | Unseen | None:
         """The file's text (a Vault Agent file: its known shape), Unseen, or None when it does not exist."""
         where = f"the config file {path}"
         if not path.startswith("/"):
@@ -306,7 +333,22 @@ class ConfigFiles:
         if inside not in files or files[inside] not in data:
             return None
         text = data[files[inside]]
-        return text if text is not None else Unseen(path.source, f"{where}, binary data of ConfigMap {source['name']}")
+        if text is None:
+            return Unseen(path.source, f"{where}, binary data of ConfigMap {source['name']}")
+        return _read_file(data, files[inside], text, path)
+
+
+def _read_file(data: Mapping[str, str | None], key: str, text: str, path: Sourced) -> FileContent:
+    """A config file from a ConfigMap's key, read once (kept in the lookup's ``files`` when it has one)."""
+    cache: dict[tuple[str, str], FileContent] = getattr(data, "files", {})
+    known = cache.get((key, path.source))
+    if known is None:
+        try:
+            known = cache[(key, path.source)] = read_config(text, path.source)
+        except TooLarge as exc:
+            document = getattr(data, "place", "") or "its ConfigMap"
+            raise Refused(path.source, f"the config file {path} (key {key} of {document}): {exc.describe()}") from None
+    return known
 
 
 def _env_value(variable: Variable) -> str | Unseen:
@@ -527,7 +569,10 @@ def lint_container(
     expected = expected or Expected()
 
     files = ConfigFiles(container, pod_spec, lookup)
-    result.transport = resolve({n: _env_value(v) for n, v in variables.items()}, files)
+    try:
+        result.transport = resolve({n: _env_value(v) for n, v in variables.items()}, files)
+    except Refused as exc:
+        raise Unreadable(f"container {name!r}: {exc}") from None
     _transport_findings(result, variables, files.described, container, pod_spec, lookup, unresolved)
 
     url_var = variables.get(URL_VAR)

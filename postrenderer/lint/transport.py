@@ -20,6 +20,11 @@ apache-airflow-providers-openlineage 2.20.3 (``conf.py``: ``is_disabled``;
 ``plugins/adapter.py``: ``get_openlineage_config``), and tests/test_transport.py
 checks them case by case against both real programs.
 
+Config files and JSON values are read by the one budgeted reader
+(``postrenderer.read.reader``): a value over its limits is ``Refused`` (olrender
+refuses the input), never a ``RecursionError``. A config file is read once
+(``read_config``), keeping only its transport section, the part modelled here.
+
 Values are tagged with the variable they came from (``Sourced``); a value
 olrender cannot see (a Secret, a file outside the stream) is ``Unseen``, and a
 decision that depends on one gives the kind ``unseen``. A configuration the
@@ -30,16 +35,16 @@ read.
 
 from __future__ import annotations
 
-import json
+from postrenderer.read import reader
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import Any, TypeAlias
 
-    # path (tagged with the variable that names it) -> the file's text (or its parsed, tagged content),
-    # Unseen, or None when it does not exist
-    Reader: TypeAlias = Callable[["Sourced"], "str | dict[str, Any] | Unseen | None"]
+    # path (tagged with the variable that names it) -> the file's text, the file as read (read_config),
+    # its known content (tagged), Unseen, or None when it does not exist
+    Reader: TypeAlias = Callable[["Sourced"], "str | FileContent | dict[str, Any] | Unseen | None"]
 
 URL_VAR = "OPENLINEAGE_URL"
 KEY_VAR = "OPENLINEAGE_API_KEY"
@@ -123,6 +128,36 @@ class CannotTell(Exception):
         self.value = value
 
 
+class Refused(Exception):
+    """A value is over one of the reader's limits: olrender refuses the input instead of modelling it."""
+
+    def __init__(self, by: str, problem: str) -> None:
+        super().__init__(f"{by}: {problem}")
+        self.by, self.problem = by, problem
+
+
+class FileContent:
+    """A config file as the model reads it: its transport section (texts tagged), or not valid YAML."""
+
+    __slots__ = ("content", "valid")
+
+    def __init__(self, content: object, valid: bool = True) -> None:
+        self.content, self.valid = content, valid
+
+
+def read_config(text: str, source: str) -> FileContent:
+    """Read a config file as the client does (``yaml.safe_load``) within the reader's limits (else TooLarge)."""
+    import yaml
+
+    try:
+        content = reader.load(text, client=True)[0]
+    except yaml.YAMLError:
+        return FileContent(None, valid=False)
+    if isinstance(content, dict):  # only the transport is modelled: the rest of a large file is not kept
+        content = {"transport": content["transport"]} if "transport" in content else {}
+    return FileContent(_tag(content, source))
+
+
 class Broken(Exception):
     """The client (or Airflow) fails on the configuration."""
 
@@ -143,15 +178,29 @@ def _seen(value: object) -> object:
     return value
 
 
-def _tag(value: object, source: str) -> object:
-    """A parsed JSON or YAML value with every text tagged with its source."""
+def _tag(value: object, source: str, done: dict[int, object] | None = None) -> object:
+    """A parsed JSON or YAML value with every text tagged with its source; what aliases share stays shared."""
     if isinstance(value, str):
         return Sourced(value, source)
-    if isinstance(value, dict):
-        return {key: _tag(item, source) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_tag(item, source) for item in value]
-    return value
+    if not isinstance(value, (dict, list)):
+        return value
+    done = {} if done is None else done
+    tagged = done.get(id(value))
+    if tagged is None:
+        if isinstance(value, dict):
+            tagged = {key: _tag(item, source, done) for key, item in value.items()}
+        else:
+            tagged = [_tag(item, source, done) for item in value]
+        done[id(value)] = tagged
+    return tagged
+
+
+def _json(value: Sourced) -> object:
+    """A variable's JSON value, read within the reader's limits (``ValueError``: not JSON)."""
+    try:
+        return _tag(reader.load_json(value), value.source)
+    except reader.TooLarge as exc:
+        raise Refused(value.source, exc.describe()) from None
 
 
 def _merge(low: dict[Any, Any], high: dict[Any, Any]) -> dict[Any, Any]:
@@ -203,7 +252,7 @@ def _dynamic_config(env: Mapping[str, object]) -> dict[str, Any]:
         value = env[name]
         if isinstance(value, Sourced):
             try:
-                value = _tag(json.loads(value), value.source)
+                value = _json(value)
             except ValueError:
                 value = env[name]  # not JSON: the text itself
         *path, last = name[len(DYNAMIC_PREFIX):].lower().split("__")
@@ -218,8 +267,6 @@ def _dynamic_config(env: Mapping[str, object]) -> dict[str, Any]:
 
 def _file_config(path: Sourced, read: Reader, strict: bool) -> object:
     """The parsed config file (``strict``: Airflow's reading, which fails on a missing or broken file)."""
-    import yaml
-
     text = _seen(read(path))
     if text is None:
         if strict:
@@ -227,13 +274,15 @@ def _file_config(path: Sourced, read: Reader, strict: bool) -> object:
         return None  # the client then looks for ./openlineage.yml and ~/.openlineage/openlineage.yml (the image's)
     if isinstance(text, dict):
         return text
-    assert isinstance(text, str)
-    try:
-        return _tag(yaml.safe_load(text), path.source)
-    except yaml.YAMLError:
-        if strict:
-            raise Broken(path.source, f"the config file {path} is not valid YAML") from None
-        return None  # the client logs the error and reads nothing
+    if isinstance(text, str):
+        try:
+            text = read_config(text, path.source)
+        except reader.TooLarge as exc:
+            raise Refused(path.source, f"the config file {path}: {exc.describe()}") from None
+    assert isinstance(text, FileContent)
+    if not text.valid and strict:
+        raise Broken(path.source, f"the config file {path} is not valid YAML")
+    return text.content  # (None when not valid: the client logs the error and reads nothing)
 
 
 def _token(auth: object, by: str) -> str | None:
@@ -374,7 +423,7 @@ def _airflow_transport(env: Mapping[str, object]) -> object:
         return None
     assert isinstance(value, Sourced)
     try:
-        transport = _tag(json.loads(value), value.source)
+        transport = _json(value)
     except ValueError:
         raise Broken(value.source, f"{value.source} is not valid JSON") from None
     if not isinstance(transport, dict):

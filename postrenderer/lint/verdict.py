@@ -20,9 +20,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from postrenderer.errors import CheckFailed, NoMatchError, where
+from postrenderer.errors import CheckFailed, InputError, NoMatchError, where
 from postrenderer.inject.plan import WorkloadReport
-from postrenderer.lint.container import AUTH_KEY_VAR, KEY_VAR, TRANSPORT_JSON_VAR, Expected, lint_container
+from postrenderer.lint.container import (
+    AUTH_KEY_VAR,
+    KEY_VAR,
+    TRANSPORT_JSON_VAR,
+    Expected,
+    Unreadable,
+    lint_container,
+)
 from postrenderer.lint.vaultagent import service_account_keys
 from postrenderer.read.analysis import read
 from postrenderer.read.discovery import HOOKS_ONLY, find_component, hooks_only
@@ -87,19 +94,10 @@ def lookup(objects: Objects, namespace: str | None) -> Lookup:
     Secret values are never handed on (None); ConfigMap values are, since envFrom can set variables from them.
     """
     def find(kind: str, name: str) -> Mapping[str, str | None] | None:
-        doc = objects.get(kind, name, namespace)
-        if doc is None:
-            return None
         if kind == "ServiceAccount":  # for vaultcheck: does it mount a token the Vault Agent logs in with
-            return service_account_keys(doc)
-        secret = kind == "Secret"
-        keys: dict[str, str | None] = {}
-        for part in ("data", "stringData") if secret else ("data", "binaryData"):
-            content = doc.get(part)
-            if isinstance(content, dict):
-                for key, value in content.items():
-                    keys[str(key)] = None if secret or part == "binaryData" else str(value)
-        return keys
+            doc = objects.get(kind, name, namespace)
+            return None if doc is None else service_account_keys(doc)
+        return objects.content(kind, name, namespace)  # (built once per run, with the files read from it)
 
     return find
 
@@ -120,7 +118,10 @@ def evaluate_document(
         report.container_reason = component.container_reason
         spec = workload.template["spec"]
         container = spec["containers"][component.container_index]
-        evaluation = lint_container(container, spec, lookup(objects, workload.namespace), expected)
+        try:
+            evaluation = lint_container(container, spec, lookup(objects, workload.namespace), expected)
+        except Unreadable as exc:
+            raise InputError(f"{where(index, workload.kind, workload.name)}: {exc}") from None
         report.findings.extend(evaluation.findings)
         checked.append(CheckedWorkload(report, evaluation))
     return checked

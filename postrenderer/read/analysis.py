@@ -17,7 +17,7 @@ still read once.
 
 from __future__ import annotations
 
-from postrenderer.errors import InputError
+from postrenderer.errors import InputError, where
 from postrenderer.read import stream
 from postrenderer.read.discovery import classify
 from postrenderer.read.workloads import (
@@ -72,40 +72,86 @@ class Analysis:
     def objects(self) -> Objects:
         """The ConfigMaps, Secrets and ServiceAccounts kept, for lookups by kind, name and namespace."""
         found = Objects()
-        for doc in self.documents.values():
-            found.add_all(doc)
+        for index, doc in self.documents.items():
+            found.add_all(doc, index)
         return found
 
 
+class Content(dict):  # type: ignore[type-arg]
+    """An object's keys as components see them (values of ConfigMaps' ``data``; None for Secrets and binary data).
+
+    Built once per run for each object a component refers to; ``files`` keeps what
+    was read from its keys (config files), so that no content is parsed once per component.
+    """
+
+    __slots__ = ("files", "place")
+
+    def __init__(self, keys: dict[str, str | None], place: str) -> None:
+        super().__init__(keys)
+        self.place = place  # the document, for messages: document 3 (ConfigMap/x)
+        self.files: dict[Any, Any] = {}
+
+
 class Objects:
-    """Kept objects by (kind, name); an object without a namespace matches any namespace."""
+    """Kept objects by (kind, name, namespace), found in constant time; one without a namespace matches any.
+
+    Of several matching objects the first in the stream wins.
+    """
 
     def __init__(self) -> None:
-        self._found: dict[tuple[str, str], list[tuple[str | None, Mapping[str, Any]]]] = {}
+        self._first: dict[tuple[str, str], tuple[int, Any]] = {}  # the first of a kind and name, anywhere
+        self._exact: dict[tuple[str, str, str], tuple[int, Any]] = {}  # ... in a namespace
+        self._anywhere: dict[tuple[str, str], tuple[int, Any]] = {}  # ... without a namespace
+        self._places: dict[int, str] = {}
+        self._contents: dict[int, Content] = {}
 
-    def add_all(self, doc: Any) -> None:
+    def add_all(self, doc: Any, index: int = 0) -> None:
         """Remember a document (and the items of a List) if it is a ConfigMap, Secret or ServiceAccount."""
         items = doc.get("items") if isinstance(doc, dict) else None
         for item in items if isinstance(items, list) else [doc]:
-            self.add(item)
+            self.add(item, index)
 
-    def add(self, doc: Any) -> None:
-        """Remember one object of a kind components refer to."""
+    def add(self, doc: Any, index: int = 0) -> None:
+        """Remember one object of a kind components refer to (index: its document in the stream)."""
         if not isinstance(doc, dict) or doc.get("kind") not in OBJECT_KINDS:
             return
         metadata = doc.get("metadata")
         if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
             return
-        namespace = metadata.get("namespace")
-        entry = (namespace if isinstance(namespace, str) else None, doc)
-        self._found.setdefault((doc["kind"], metadata["name"]), []).append(entry)
+        kind, name, namespace = doc["kind"], metadata["name"], metadata.get("namespace")
+        entry = (len(self._places), doc)
+        self._places[id(doc)] = where(index, kind, name) if index else ""
+        self._first.setdefault((kind, name), entry)
+        if isinstance(namespace, str):
+            self._exact.setdefault((kind, name, namespace), entry)
+        else:
+            self._anywhere.setdefault((kind, name), entry)
 
     def get(self, kind: str, name: str, namespace: str | None) -> Mapping[str, Any] | None:
         """The object of that kind and name visible from a namespace (None: not in the stream)."""
-        for ns, doc in self._found.get((kind, name), []):
-            if ns == namespace or ns is None or namespace is None:
-                return doc
-        return None
+        if namespace is None:
+            found = self._first.get((kind, name))
+        else:
+            candidates = [self._exact.get((kind, name, namespace)), self._anywhere.get((kind, name))]
+            found = min((c for c in candidates if c is not None), default=None, key=lambda entry: entry[0])
+        return None if found is None else found[1]
+
+    def content(self, kind: str, name: str, namespace: str | None) -> Content | None:
+        """A ConfigMap's or Secret's keys (``Content``) visible from a namespace, built once per run."""
+        doc = self.get(kind, name, namespace)
+        if doc is None:
+            return None
+        known = self._contents.get(id(doc))
+        if known is None:
+            secret = kind == "Secret"
+            keys: dict[str, str | None] = {}
+            for part in ("data", "stringData") if secret else ("data", "binaryData"):
+                content = doc.get(part)
+                if isinstance(content, dict):
+                    for key, value in content.items():
+                        keys[str(key)] = None if secret or part == "binaryData" else str(value)
+            known = self._contents[id(doc)] = Content(keys, self._places.get(id(doc), ""))
+        return known
 
 
 def references(doc: Any) -> set[tuple[str, str]]:
