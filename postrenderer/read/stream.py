@@ -21,6 +21,7 @@ block scalar never splits a document.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 import yaml
@@ -268,9 +269,11 @@ class Segment:
 
     @property
     def bom(self) -> int:
-        """Where a byte order mark right after the ``---`` line sits (kubectl accepts one there), or -1."""
+        """Where a byte order mark at the stream's start or right after a ``---`` line is (kubectl takes both); -1."""
         if "\ufeff" not in self.text:
             return -1
+        if self.start == 0 and self.text.startswith("\ufeff"):
+            return 0
         match = _BOM_AFTER_MARKER_RE.match(self.text)
         return match.end() - 1 if match else -1
 
@@ -356,6 +359,7 @@ def segments(text: str, source: bytes | None = None) -> Iterator[Segment]:
     bounds = [*marks, len(text)]
     if not marks or marks[0] != 0:
         open_doc = _has_content(text[: bounds[0]])
+    quoted: _Quoted | None = None
     for pos, nxt in zip(marks, bounds[1:], strict=False):
         piece_kind = text[pos]
         if piece_kind == "-":
@@ -364,6 +368,14 @@ def segments(text: str, source: bytes | None = None) -> Iterator[Segment]:
             open_doc = True
         elif piece_kind == "%":
             if open_doc:
+                doc_start = cuts[-1] if cuts else 0
+                if quoted is None or quoted.start != doc_start:
+                    later = bisect.bisect_right(marks, pos)
+                    while later < len(marks) and text[marks[later]] == "%":
+                        later += 1
+                    quoted = _Quoted(text, doc_start, marks[later] if later < len(marks) else len(text))
+                if quoted.holds(pos):  # a line of a quoted scalar that starts with "%", not a directive
+                    continue
                 cuts.append(pos)
             open_doc = _has_content(text[pos:nxt].partition("\n")[2])
         else:  # "..." closes the current document
@@ -392,6 +404,27 @@ def segments(text: str, source: bytes | None = None) -> Iterator[Segment]:
             byte += size
             line += chunk.count("\n")
             start = cut
+
+
+class _Quoted:
+    """The quoted scalars of one document's text that span lines: a ``%`` line inside one is no directive."""
+
+    __slots__ = ("spans", "start")
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.start = start
+        self.spans: list[tuple[int, int]] = []
+        try:  # (a "---" or "..." line ends every quoted scalar: the document's text up to the next one will do)
+            for token in yaml.scan(text[start:end], Loader=_BaseLoader):
+                lines = token.start_mark.line != token.end_mark.line
+                if type(token) is yaml.ScalarToken and token.style in ("'", '"') and lines:
+                    self.spans.append((start + token.start_mark.index, start + token.end_mark.index))
+        except yaml.YAMLError:
+            pass  # malformed: cut as before, and let parsing report it
+
+    def holds(self, position: int) -> bool:
+        """Whether position lies inside one of the quoted scalars."""
+        return any(first < position < last for first, last in self.spans)
 
 
 def _too_many() -> str:

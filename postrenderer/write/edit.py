@@ -217,7 +217,7 @@ class _Editor:
         """Whether the entries value drops can be deleted line by line (none shares a line with a ``-``)."""
         text = self.text
         return node.flow or all(
-            not text[ol.line_start(text, key.start) : key.start].strip(" ")
+            not text[ol.line_start(text, key.start) : ol.key_start(text, key)].strip(" ")
             for key, _ in node.items if key.key() not in value
         )
 
@@ -239,14 +239,17 @@ class _Editor:
 
     def result(self) -> str:
         """The text with every view's changes spliced in."""
-        edits: list[tuple[int, int, str]] = []
+        edits: list[tuple[int, int, int, int, str]] = []  # start, end, -depth, order, text
         for view in self.order:
             if view.removed or any(c.state != _ORIGINAL for c in view.children):
-                edits += self.flow_edits(view) if view.node.flow else self.block_edits(view)
+                depth = view.node.depth
+                found = self.flow_edits(view) if view.node.flow else self.block_edits(view)
+                edits += [(start, end, -depth - deeper, len(edits) + i, new)
+                          for i, (start, end, new, deeper) in enumerate(found)]
         parts, done = [], 0
-        # edits never overlap; at one position an insertion comes before a deletion, and an inner collection's
-        # insertion before an outer one's (views are listed outer first, so ties are taken in reverse)
-        for start, end, new in sorted(reversed(edits), key=lambda e: (e[0], e[1])):
+        # edits never overlap; at one position an insertion comes before a deletion, an inner collection's
+        # insertion before an outer one's, and one collection's insertions in the order of its entries
+        for start, end, _, _, new in sorted(edits):
             parts += [self.text[done:start], new]
             done = end
         parts.append(self.text[done:])
@@ -256,7 +259,7 @@ class _Editor:
         """Lines joined with the document's line break, each ending with it."""
         return "".join(line + self.newline for line in lines)
 
-    def flow_edits(self, view: _View) -> list[tuple[int, int, str]]:
+    def flow_edits(self, view: _View) -> list[tuple[int, int, str, int]]:
         """Edits for a flow collection: appends before the closing bracket, else the node rewritten."""
         node, text = view.node, self.text
         kept = [c for c in view.children if c.state != _NEW]
@@ -268,16 +271,16 @@ class _Editor:
 
         if appended_only:
             edits = [
-                (c.node.start, c.node.end, out.inline(c.value)) for c in kept if c.state == _REPLACED and c.node
+                (c.node.start, c.node.end, out.inline(c.value), 0) for c in kept if c.state == _REPLACED and c.node
             ]
             new = [rendered(c) for c in view.children[len(kept) :]]
             if new:
                 if kept:
                     last = kept[-1].node
                     assert last is not None
-                    edits.append((last.end, last.end, ", " + ", ".join(new)))
+                    edits.append((last.end, last.end, ", " + ", ".join(new), 0))
                 else:
-                    edits.append((node.start + 1, node.start + 1, ", ".join(new)))
+                    edits.append((node.start + 1, node.start + 1, ", ".join(new), 0))
             return edits
         parts = []
         for child in view.children:
@@ -290,18 +293,18 @@ class _Editor:
             else:
                 parts.append(rendered(child))
         brackets = "{}" if mapping else "[]"
-        return [(node.start, node.end, brackets[0] + ", ".join(parts) + brackets[1])]
+        return [(node.start, node.end, brackets[0] + ", ".join(parts) + brackets[1], 0)]
 
-    def block_edits(self, view: _View) -> list[tuple[int, int, str]]:
+    def block_edits(self, view: _View) -> list[tuple[int, int, str, int]]:
         """Edits for a block collection: new entries inserted, replaced ones rewritten, removed ones deleted."""
         node, text = view.node, self.text
-        edits: list[tuple[int, int, str]] = []
+        edits: list[tuple[int, int, str, int]] = []  # (deeper: 1 for the lines of a replaced entry's new value)
         originals = [c for c in [*view.children, *view.removed] if c.state != _NEW and c.node is not None]
         first = min(originals, key=lambda c: c.node.start if c.node else 0)
         mapping = node.kind == "map"
         if mapping:
             assert first.key_node is not None
-            column = ol.column(text, first.key_node.start)
+            column = ol.column(text, ol.key_start(text, first.key_node))
             gap = 1
         else:
             assert first.node is not None
@@ -311,9 +314,9 @@ class _Editor:
                 text, first.node.start) else 1
         for child in view.removed:
             start, end = self.entry_span(child)
-            edits.append((start, end, ""))
+            edits.append((start, end, "", 0))
         if not view.children:
-            edits.append(self.emptied(view))
+            edits.append((*self.emptied(view), 0))
         before: _Child | None = None  # the original entry that new entries follow
         pending: list[str] = []
         for child in view.children:
@@ -321,13 +324,13 @@ class _Editor:
                 pending += self.entry_lines(child, column, gap, mapping)
                 continue
             if pending:
-                edits.append(self.insert_at(before, first, pending))
+                edits.append((*self.insert_at(before, first, pending), 0))
                 pending = []
             if child.state == _REPLACED:
-                edits += self.replace_edits(child, column, gap, mapping)
+                edits += [(*e, 1) for e in self.replace_edits(child, column, gap, mapping)]
             before = child
         if pending:
-            edits.append(self.insert_at(before, first, pending))
+            edits.append((*self.insert_at(before, first, pending), 0))
         return edits
 
     def insert_at(self, before: _Child | None, first: _Child, lines: list[str]) -> tuple[int, int, str]:
@@ -336,7 +339,7 @@ class _Editor:
         anchor = None if before is None or before.node is None else ol.line_end(text, ol.content_end(before.node))
         if anchor is None:
             assert first.node is not None
-            start = first.key_node.start if first.key_node is not None else self.dash(first.node)
+            start = ol.key_start(text, first.key_node) if first.key_node is not None else self.dash(first.node)
             position = ol.line_start(text, start)
             return (position, position, self.lines(lines))
         prefix = self.newline if anchor == len(text) and text and not text.endswith("\n") else ""
@@ -344,12 +347,13 @@ class _Editor:
 
     def dash(self, item: Node) -> int:
         """The position of the ``-`` that introduces a block sequence item."""
-        position = item.start - 1
-        text = self.text
-        while position >= 0 and text[position] in " \t\r\n":
-            position -= 1
-        if position < 0 or text[position] != "-":
-            raise EditError("a block sequence item olrender edits has an unusual layout")
+        position = ol.indicator(self.text, item)
+        if position is None:
+            line = self.first_line + ol.line_count(self.text, item.start)
+            raise EditError(
+                f"olrender cannot find the - of the list item at line {line}; write that item as `- value` or "
+                "`- key: value`, the dash on the item's first line or on a line of its own"
+            )
         return position
 
     def entry_lines(self, child: _Child, column: int, gap: int, mapping: bool) -> list[str]:
@@ -362,7 +366,7 @@ class _Editor:
         """The whole lines an original entry occupies (key or dash through its content)."""
         assert child.node is not None
         text = self.text
-        start = child.key_node.start if child.key_node is not None else self.dash(child.node)
+        start = ol.key_start(text, child.key_node) if child.key_node is not None else self.dash(child.node)
         line_start = ol.line_start(text, start)
         if text[line_start:start].strip(" "):
             raise EditError("an entry olrender removes shares its line with another node")
@@ -407,8 +411,11 @@ class _Editor:
 def apply(text: str, ops: list[dict[str, Any]], newline: str = "\n", first_line: int = 1) -> str:
     """The document text with the operations applied in place (raises EditError or ValueError).
 
-    first_line: the stream line the text starts on, for messages.
+    first_line: the stream line the text starts on, for messages. A document whose lines end in CR alone is
+    edited as LF text and given its CRs back (every CR of such a document is a line break to YAML).
     """
+    if "\r" in text and "\n" not in text:
+        return apply(text.replace("\r", "\n"), ops, "\n", first_line).replace("\n", "\r")
     editor = _Editor(text, newline, first_line)
     for op in ops:
         editor.operate(op)

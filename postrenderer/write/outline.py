@@ -37,10 +37,13 @@ class EditError(Exception):
 class Node:
     """One node as it occurs in the text (an alias is its own occurrence, pointing at its anchor's name)."""
 
-    __slots__ = ("alias", "anchor", "end", "flow", "items", "kind", "merges", "plain", "start", "style", "value")
+    __slots__ = (
+        "alias", "anchor", "depth", "end", "flow", "items", "kind", "merges", "plain", "start", "style", "value",
+    )
 
     def __init__(self, kind: str, start: int, end: int, anchor: str | None) -> None:
         self.kind, self.start, self.end, self.anchor = kind, start, end, anchor
+        self.depth = 0  # the collections around it
         self.flow = self.plain = self.merges = False  # merges: a mapping with a << key
         self.style: str | None = None
         self.value = ""
@@ -98,6 +101,7 @@ def outline(text: str) -> tuple[Node, set[str]]:
                 continue
             if stack:
                 stack[-1].items.append(node)
+                node.depth = len(stack)
             elif root is None:
                 root = node
             if node.kind == "map" or node.kind == "seq":
@@ -241,3 +245,28 @@ def line_count(text: str, position: int) -> int:
     """How many line breaks (LF, CRLF or CR) come before position."""
     head = text[:position]
     return head.count("\n") + head.count("\r") - head.count("\r\n")
+
+
+def indicator(text: str, node: Node) -> int | None:
+    """Where the ``-`` introducing a block sequence item sits (comments and blank lines may lie between), or None."""
+    position = node.start
+    while True:
+        start = line_start(text, position)
+        before = text[start:position]
+        if position != node.start:  # a whole earlier line: only indicators, spaces and a comment can be there
+            before = before.split("#", 1)[0]
+        stripped = before.rstrip(" \t\r\n")
+        if stripped:
+            return start + len(stripped) - 1 if stripped.endswith("-") else None
+        if start == 0:
+            return None
+        position = start - 1
+
+
+def key_start(text: str, key: Node) -> int:
+    """Where a mapping entry starts: its key, or the ``?`` of an explicit key on the key's line."""
+    start = line_start(text, key.start)
+    head = text[start : key.start].rstrip(" \t")
+    if head.endswith("?") and (len(head) == 1 or head[-2] in " \t"):
+        return start + len(head) - 1
+    return key.start
