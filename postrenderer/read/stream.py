@@ -37,6 +37,7 @@ HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
 
 _MARKER_RE = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|\Z)|^%", re.MULTILINE)
 _CONTENT_RE = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
+_LINE_CONTENT_RE = re.compile(r"(?:^|\r)[ \t]*[^\s#]", re.MULTILINE)  # (also after a CR that ends a line alone)
 _SOURCE_RE = re.compile(r"^# Source: ", re.MULTILINE)
 # (patterns that start with a line break find line starts much faster than "^" in MULTILINE mode)
 _KIND_KEY_RE = re.compile(r"\nkind[ \t]*:")
@@ -286,8 +287,8 @@ class Segment:
 
 def _has_content(text: str) -> bool:
     """Whether text holds anything besides comments, blank lines and markers."""
-    for match in _CONTENT_RE.finditer(text):
-        line_start = match.start()
+    for match in _LINE_CONTENT_RE.finditer(text):
+        line_start = match.start() + (text[match.start()] == "\r")
         rest = text[line_start : line_start + 4]
         if rest.startswith("%"):
             continue
