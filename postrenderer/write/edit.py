@@ -34,6 +34,7 @@ from __future__ import annotations
 from postrenderer.write import outline as ol
 from postrenderer.write import yamlout as out
 from postrenderer.write.outline import EditError, Node
+from postrenderer.write.views import NEW, ORIGINAL, REPLACED, Child, View
 from postrenderer.write.yamlout import Style, document, quoted, scalar
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
@@ -42,55 +43,6 @@ if TYPE_CHECKING:
 
 __all__ = ["EditError", "Style", "apply", "document", "quoted", "scalar"]
 
-_ORIGINAL, _NEW, _REPLACED = "original", "new", "replaced"
-
-
-_UNKNOWN: Any = object()
-
-
-class _Child:
-    """One entry of a collection as the operations leave it."""
-
-    __slots__ = ("_key", "key_node", "node", "state", "value")
-
-    def __init__(self, key: Any, key_node: Node | None, node: Node | None, state: str, value: Any = None) -> None:
-        self._key, self.key_node, self.node, self.state, self.value = key, key_node, node, state, value
-
-    @property
-    def key(self) -> str | None:
-        """The entry's key (an original entry's is read from its node when first asked for)."""
-        if self._key is _UNKNOWN:
-            self._key = self.key_node.key() if self.key_node is not None else None
-        return self._key  # type: ignore[no-any-return]
-
-
-class _View:
-    """An original collection and the entries it ends up with."""
-
-    __slots__ = ("children", "node", "parent_key", "removed", "spelled")
-
-    def __init__(self, node: Node, parent_key: Node | None) -> None:
-        self.node, self.parent_key = node, parent_key
-        if node.kind == "map":
-            self.children = [_Child(_UNKNOWN, k, v, _ORIGINAL) for k, v in node.items]
-        else:
-            self.children = [_Child(None, None, v, _ORIGINAL) for v in node.items]
-        self.removed: list[_Child] = []
-        self.spelled: dict[str, list[_Child]] | None = None  # original entries by their key's text, when needed
-
-    def find(self, key: str) -> _Child | None:
-        """The live entry with this key (a mapping's)."""
-        if self.spelled is None:
-            self.spelled = {}
-            for child in self.children:
-                if child.key_node is not None:
-                    self.spelled.setdefault(child.key_node.value, []).append(child)
-        candidates = [c for c in self.spelled.get(key, []) if c.key == key]
-        candidates += [c for c in self.children if c.key_node is None and c.key == key]  # (entries added since)
-        return next((c for c in candidates if c in self.children), None) if candidates else None
-
-
-
 class _Editor:
     """The operations of one document, applied to its outline and then to its text."""
 
@@ -98,14 +50,14 @@ class _Editor:
         self.text, self.newline, self.first_line = text, newline, first_line
         self.root, self.used = ol.outline(text)
         self.style = ol.style_of(self.root, text)
-        self.views: dict[int, _View] = {}
-        self.order: list[_View] = []
+        self.views: dict[int, View] = {}
+        self.order: list[View] = []
 
-    def view(self, node: Node, parent_key: Node | None) -> _View:
+    def view(self, node: Node, parent_key: Node | None) -> View:
         """The (single) view of an original collection."""
         found = self.views.get(id(node))
         if found is None:
-            found = self.views[id(node)] = _View(node, parent_key)
+            found = self.views[id(node)] = View(node, parent_key)
             self.order.append(found)
         return found
 
@@ -150,7 +102,7 @@ class _Editor:
         for depth, part in enumerate(parts[:-1]):
             self.shared(node, where)
             child = self.find(self.view(node, parent_key), part, name)
-            if child.state != _ORIGINAL:
+            if child.state != ORIGINAL:
                 child.value = ol.apply_value(child.value, parts[depth + 1 :], name, value)
                 return
             assert child.node is not None
@@ -165,7 +117,7 @@ class _Editor:
         if node.kind == "seq":
             index = ol.index_of(last, len(live), name == "add")
             if name == "add":
-                live.insert(index, _Child(None, None, None, _NEW, value))
+                live.insert(index, Child(None, None, None, NEW, value))
                 return
             self.change(view, live[index], name, value, where)
             return
@@ -173,11 +125,11 @@ class _Editor:
         if found is None:
             if name != "add":
                 raise ValueError(f"{op['path']}: no member {last!r}")
-            live.append(_Child(last, None, None, _NEW, value))
+            live.append(Child(last, None, None, NEW, value))
             return
         self.change(view, found, "replace" if name == "add" else name, value, where)
 
-    def find(self, view: _View, part: str, op: str) -> _Child:
+    def find(self, view: View, part: str, op: str) -> Child:
         """The live child a pointer part names."""
         if view.node.kind == "seq":
             return view.children[ol.index_of(part, len(view.children), False)]
@@ -186,27 +138,27 @@ class _Editor:
             raise ValueError(f"no member {part!r}")
         return found
 
-    def change(self, view: _View, child: _Child, op: str, value: Any, where: str) -> None:
+    def change(self, view: View, child: Child, op: str, value: Any, where: str) -> None:
         """Replace or remove one live child (a mapping replaced by a mapping: only what differs)."""
         node = child.node
-        if op != "remove" and child.state == _ORIGINAL and node is not None and not self.edited_inside(node):
+        if op != "remove" and child.state == ORIGINAL and node is not None and not self.edited_inside(node):
             if ol.same(node, value):
                 return
             if node.kind == "map" and node.items and isinstance(value, dict) and value and self.mergeable(node, value):
                 self.merge(child, value, where)
                 return
-        if child.state == _ORIGINAL:
+        if child.state == ORIGINAL:
             assert child.node is not None
             self.untouched_inside(child.node, where)
             inside = child.node
             self.order = [v for v in self.order if not (inside.start <= v.node.start and v.node.end <= inside.end)]
         if op == "remove":
             view.children.remove(child)
-            if child.state != _NEW:
+            if child.state != NEW:
                 view.removed.append(child)
             return
-        if child.state == _ORIGINAL:
-            child.state = _REPLACED
+        if child.state == ORIGINAL:
+            child.state = REPLACED
         child.value = value
 
     def edited_inside(self, node: Node) -> bool:
@@ -221,7 +173,7 @@ class _Editor:
             for key, _ in node.items if key.key() not in value
         )
 
-    def merge(self, child: _Child, value: dict[str, Any], where: str) -> None:
+    def merge(self, child: Child, value: dict[str, Any], where: str) -> None:
         """Make an original mapping hold exactly value, key by key, so that equal entries keep their text."""
         assert child.node is not None
         self.shared(child.node, where)
@@ -229,7 +181,7 @@ class _Editor:
         for key, new in value.items():
             found = view.find(key)
             if found is None:
-                view.children.append(_Child(key, None, None, _NEW, new))
+                view.children.append(Child(key, None, None, NEW, new))
             else:
                 self.change(view, found, "replace", new, where)
         for old in [c for c in view.children if c.key not in value]:
@@ -241,7 +193,7 @@ class _Editor:
         """The text with every view's changes spliced in."""
         edits: list[tuple[int, int, int, int, str]] = []  # start, end, -depth, order, text
         for view in self.order:
-            if view.removed or any(c.state != _ORIGINAL for c in view.children):
+            if view.removed or any(c.state != ORIGINAL for c in view.children):
                 depth = view.node.depth
                 found = self.flow_edits(view) if view.node.flow else self.block_edits(view)
                 edits += [(start, end, -depth - deeper, len(edits) + i, new)
@@ -259,19 +211,19 @@ class _Editor:
         """Lines joined with the document's line break, each ending with it."""
         return "".join(line + self.newline for line in lines)
 
-    def flow_edits(self, view: _View) -> list[tuple[int, int, str, int]]:
+    def flow_edits(self, view: View) -> list[tuple[int, int, str, int]]:
         """Edits for a flow collection: appends before the closing bracket, else the node rewritten."""
         node, text = view.node, self.text
-        kept = [c for c in view.children if c.state != _NEW]
+        kept = [c for c in view.children if c.state != NEW]
         appended_only = not view.removed and view.children[: len(kept)] == kept
         mapping = node.kind == "map"
 
-        def rendered(child: _Child) -> str:
+        def rendered(child: Child) -> str:
             return f"{scalar(child.key)}: {out.inline(child.value)}" if mapping else out.inline(child.value)
 
         if appended_only:
             edits = [
-                (c.node.start, c.node.end, out.inline(c.value), 0) for c in kept if c.state == _REPLACED and c.node
+                (c.node.start, c.node.end, out.inline(c.value), 0) for c in kept if c.state == REPLACED and c.node
             ]
             new = [rendered(c) for c in view.children[len(kept) :]]
             if new:
@@ -284,22 +236,22 @@ class _Editor:
             return edits
         parts = []
         for child in view.children:
-            if child.state == _ORIGINAL:
+            if child.state == ORIGINAL:
                 assert child.node is not None
                 start = child.key_node.start if child.key_node is not None else child.node.start
                 parts.append(text[start : max(child.node.end, start)])
-            elif child.state == _REPLACED and child.key_node is not None:
+            elif child.state == REPLACED and child.key_node is not None:
                 parts.append(text[child.key_node.start : child.key_node.end] + ": " + out.inline(child.value))
             else:
                 parts.append(rendered(child))
         brackets = "{}" if mapping else "[]"
         return [(node.start, node.end, brackets[0] + ", ".join(parts) + brackets[1], 0)]
 
-    def block_edits(self, view: _View) -> list[tuple[int, int, str, int]]:
+    def block_edits(self, view: View) -> list[tuple[int, int, str, int]]:
         """Edits for a block collection: new entries inserted, replaced ones rewritten, removed ones deleted."""
         node, text = view.node, self.text
         edits: list[tuple[int, int, str, int]] = []  # (deeper: 1 for the lines of a replaced entry's new value)
-        originals = [c for c in [*view.children, *view.removed] if c.state != _NEW and c.node is not None]
+        originals = [c for c in [*view.children, *view.removed] if c.state != NEW and c.node is not None]
         first = min(originals, key=lambda c: c.node.start if c.node else 0)
         mapping = node.kind == "map"
         if mapping:
@@ -317,23 +269,23 @@ class _Editor:
             edits.append((start, end, "", 0))
         if not view.children:
             edits.append((*self.emptied(view), 0))
-        before: _Child | None = None  # the original entry that new entries follow
+        before: Child | None = None  # the original entry that new entries follow
         pending: list[str] = []
         for child in view.children:
-            if child.state == _NEW:
+            if child.state == NEW:
                 pending += self.entry_lines(child, column, gap, mapping)
                 continue
             if pending:
                 edits.append((*self.insert_at(before, first, pending), 0))
                 pending = []
-            if child.state == _REPLACED:
+            if child.state == REPLACED:
                 edits += [(*e, 1) for e in self.replace_edits(child, column, gap, mapping)]
             before = child
         if pending:
             edits.append((*self.insert_at(before, first, pending), 0))
         return edits
 
-    def insert_at(self, before: _Child | None, first: _Child, lines: list[str]) -> tuple[int, int, str]:
+    def insert_at(self, before: Child | None, first: Child, lines: list[str]) -> tuple[int, int, str]:
         """An insertion after an original entry (before) or, when None, ahead of the first one."""
         text = self.text
         anchor = None if before is None or before.node is None else ol.line_end(text, ol.content_end(before.node))
@@ -356,13 +308,13 @@ class _Editor:
             )
         return position
 
-    def entry_lines(self, child: _Child, column: int, gap: int, mapping: bool) -> list[str]:
+    def entry_lines(self, child: Child, column: int, gap: int, mapping: bool) -> list[str]:
         """The lines of a new entry at column."""
         if mapping:
             return out.entry(child.key, child.value, column, self.style)
         return out.item(child.value, column, self.style, gap)
 
-    def entry_span(self, child: _Child) -> tuple[int, int]:
+    def entry_span(self, child: Child) -> tuple[int, int]:
         """The whole lines an original entry occupies (key or dash through its content)."""
         assert child.node is not None
         text = self.text
@@ -372,7 +324,7 @@ class _Editor:
             raise EditError("an entry olrender removes shares its line with another node")
         return line_start, ol.line_end(text, ol.content_end(child.node))
 
-    def emptied(self, view: _View) -> tuple[int, int, str]:
+    def emptied(self, view: View) -> tuple[int, int, str]:
         """A block collection left without entries becomes ``[]`` or ``{}`` after its key."""
         key = view.parent_key
         if key is None:
@@ -380,7 +332,7 @@ class _Editor:
         colon = self.text.index(":", key.end)
         return (colon + 1, colon + 1, " []" if view.node.kind == "seq" else " {}")
 
-    def replace_edits(self, child: _Child, column: int, gap: int, mapping: bool) -> list[tuple[int, int, str]]:
+    def replace_edits(self, child: Child, column: int, gap: int, mapping: bool) -> list[tuple[int, int, str]]:
         """Edits that write a replaced entry's new value."""
         node = child.node
         assert node is not None
