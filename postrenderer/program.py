@@ -1,11 +1,15 @@
 """The post-renderer without I/O: bytes in, bytes (and a report) out.
 
-    analysis.read -> plan.build_plan (RFC 6902) -> edit.apply (in place) -> the stream
+    analysis.read -> plan.build_plan (RFC 6902) -> edit.apply (in place) -> verify.check -> the stream
 
 Documents the plan does not touch are copied from the input bytes; a changed
 document is its own text with the plan's operations spliced in
-(``edit.apply``); the documents the method adds are appended with provenance
-in the stream's own format.
+(``edit.apply``), and is read back before anything is written: olrender's
+Kubernetes-faithful reader must find exactly the input's reading plus the
+planned operations (``verify.check``), else the run fails with exit 3 naming
+the document and the line. ``--emit-patches`` and ``--diff`` describe these
+verified operations. The documents the method adds are appended with
+provenance in the stream's own format.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from postrenderer.inject.plan import build_plan
 from postrenderer.read import analysis as reading
 from postrenderer.read import stream
 from postrenderer.read.discovery import hooks_only
-from postrenderer.write import edit
+from postrenderer.write import edit, verify
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -145,6 +149,7 @@ def edit_documents(result: Result) -> None:
         segment = result.segments[index]
         try:
             text = edit.apply(segment.source, ops, segment.newline, segment.line)
+            verify.check(segment.source, text, result.patched[index], segment.line)
             bom = segment.bom
             result.texts[index] = text if bom < 0 else text[:bom] + "\ufeff" + text[bom:]  # (edits come after it)
         except edit.EditError as exc:

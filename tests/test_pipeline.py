@@ -111,3 +111,64 @@ def test_components_whose_kind_the_text_hides_are_found(kind: str) -> None:
     """A kind written other than plainly is read by a full parse, never skipped."""
     result = pipeline.render(COMPONENT.format(kind=kind).encode(), SETTINGS)
     assert [r.name for r in result.plan.components] == ["a-worker-x"]
+
+
+GENERATED = Path(__file__).resolve().parent.parent / "fixtures" / "generated"
+VAULT_SETTINGS = {"method": "vault", "vault_addr": "https://vault.example.com:8200", "vault_role": "astro-agent",
+                  "vault_secret_path": "secret/data/openlineage/api-key", "vault_secret_field": "key"}
+
+
+def method_settings(kube_version: str | None) -> Settings:
+    """The Vault method's settings (with a Kubernetes version: the delivery that version allows)."""
+    from postrenderer.config import settings as config
+
+    given = {**VAULT_SETTINGS, "url": "https://o11y.example", "kube_version": kube_version}
+    return config.resolve(given, {}, {"OPENLINEAGE_API_KEY": KEY}, lambda path: "")[0]
+
+
+@pytest.mark.parametrize("path", sorted(GENERATED.glob("*.yaml")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("kube_version", [None, "1.33", "1.30"])
+def test_generated_shapes_read_back_as_input_plus_plan(path: Path, kube_version: str | None) -> None:
+    """Each kept shape (issue 18's silent damage among them): the output reads as the input plus the operations."""
+    import jsonpatch
+
+    data = path.read_bytes()
+    for settings_ in (SETTINGS, method_settings(kube_version)):
+        result = pipeline.render(data, settings_)
+        (index, ops), = result.plan.ops.items()
+        before = stream.parse(stream.split(data.decode())[index - 1])[0]
+        after = stream.parse(stream.split(result.output.decode())[index - 1])[0]
+        assert after == jsonpatch.apply_patch(before, ops)
+        assert pipeline.render(result.output, settings_).output == result.output, "a second run changes nothing"
+
+
+def test_an_edit_that_reads_back_differently_is_refused_with_its_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Verify before writing: an editor that drops what it should insert is exit 3 naming the line, no output."""
+    from postrenderer.errors import InputError
+    from postrenderer.write import edit
+
+    monkeypatch.setattr(edit, "apply", lambda text, ops, newline="\n", first_line=1: text)
+    data = (GENERATED / "issue-volumes-last-empty.yaml").read_bytes()
+    with pytest.raises(InputError, match=r"document 1 \(Deployment/agent-worker-default\) at line 1: after "
+                       r"olrender's edit, Kubernetes would read /spec/template/metadata differently from the plan: it "
+                       r"lacks the key 'annotations' \(the edit at line 8\); olrender cannot edit this layout"):
+        pipeline.render(data, SETTINGS)
+
+
+def test_an_edit_that_breaks_the_yaml_is_refused_with_a_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edited document that would not parse is exit 3 with a line, never output."""
+    from postrenderer.errors import InputError
+    from postrenderer.write import edit
+
+    monkeypatch.setattr(edit, "apply", lambda text, ops, newline="\n", first_line=1: text + "  - broken: [\n")
+    data = (GENERATED / "issue-env-last-empty.yaml").read_bytes()
+    with pytest.raises(InputError, match=r"document 1 .*: the edited document would not be valid YAML at line \d+"):
+        pipeline.render(data, SETTINGS)
+
+
+def test_a_percent_line_inside_a_quoted_scalar_does_not_split_the_document() -> None:
+    """``%`` at column 0 in a double-quoted scalar's continuation is text, not a directive (kubectl agrees)."""
+    text = 'kind: ConfigMap\ndata:\n  x: "first\n%second"\n---\nkind: ConfigMap\n...\n%YAML 1.1\n---\nkind: Pod\n'
+    assert [s.text for s in stream.split(text)] == [
+        'kind: ConfigMap\ndata:\n  x: "first\n%second"\n', "---\nkind: ConfigMap\n...\n", "%YAML 1.1\n---\nkind: Pod\n",
+    ]

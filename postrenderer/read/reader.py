@@ -371,3 +371,16 @@ def plain_loader(text: str) -> Loader | None:
     if len(text) > MAX_DOCUMENT_BYTES or not plain_yaml(text) or not nesting_ok(text):
         return None
     return Loader(text)
+
+
+def quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Where the quoted scalars that span lines lie in text (offsets); none when the text does not scan."""
+    spans: list[tuple[int, int]] = []
+    try:
+        for token in yaml.scan(text, Loader=_BaseLoader):
+            if type(token) is yaml.ScalarToken and token.style in ("'", '"') \
+                    and token.start_mark.line != token.end_mark.line:
+                spans.append((token.start_mark.index, token.end_mark.index))
+    except yaml.YAMLError:
+        pass  # malformed: the caller cuts as before, and parsing reports it
+    return spans

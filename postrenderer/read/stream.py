@@ -23,6 +23,7 @@ block scalar never splits a document.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 import yaml
@@ -31,7 +32,7 @@ from postrenderer.errors import InputError, where
 from postrenderer.read import sketch as sketching
 from postrenderer.read.reader import MAX_DEPTH as MAX_DEPTH
 from postrenderer.read.reader import MAX_DOCUMENT_BYTES as MAX_DOCUMENT_BYTES
-from postrenderer.read.reader import EventParser, well_formed
+from postrenderer.read.reader import EventParser, quoted_spans, well_formed
 from postrenderer.read.reader import Loader as Loader
 from postrenderer.read.reader import TooLarge as TooLarge
 from postrenderer.read.reader import load as load
@@ -49,6 +50,7 @@ HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
 
 _MARKER_RE = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|\Z)|^%", re.MULTILINE)
 _CONTENT_RE = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
+_LINE_CONTENT_RE = re.compile(r"(?:^|\r)[ \t]*[^\s#]", re.MULTILINE)  # (also after a CR that ends a line alone)
 _SOURCE_RE = re.compile(r"^# Source: ", re.MULTILINE)
 # (patterns that start with a line break find line starts much faster than "^" in MULTILINE mode)
 _KIND_KEY_RE = re.compile(r"\nkind[ \t]*:")
@@ -86,9 +88,11 @@ class Segment:
 
     @property
     def bom(self) -> int:
-        """Where a byte order mark right after the ``---`` line sits (kubectl accepts one there), or -1."""
+        """Where a byte order mark at the stream's start or right after a ``---`` line is (kubectl takes both); -1."""
         if "\ufeff" not in self.text:
             return -1
+        if self.start == 0 and self.text.startswith("\ufeff"):
+            return 0
         match = _BOM_AFTER_MARKER_RE.match(self.text)
         return match.end() - 1 if match else -1
 
@@ -101,8 +105,8 @@ class Segment:
 
 def _has_content(text: str) -> bool:
     """Whether text holds anything besides comments, blank lines and markers."""
-    for match in _CONTENT_RE.finditer(text):
-        line_start = match.start()
+    for match in _LINE_CONTENT_RE.finditer(text):
+        line_start = match.start() + (text[match.start()] == "\r")
         rest = text[line_start : line_start + 4]
         if rest.startswith("%"):
             continue
@@ -174,6 +178,7 @@ def segments(text: str, source: bytes | None = None) -> Iterator[Segment]:
     bounds = [*marks, len(text)]
     if not marks or marks[0] != 0:
         open_doc = _has_content(text[: bounds[0]])
+    quoted: _Quoted | None = None
     for pos, nxt in zip(marks, bounds[1:], strict=False):
         piece_kind = text[pos]
         if piece_kind == "-":
@@ -182,6 +187,14 @@ def segments(text: str, source: bytes | None = None) -> Iterator[Segment]:
             open_doc = True
         elif piece_kind == "%":
             if open_doc:
+                doc_start = cuts[-1] if cuts else 0
+                if quoted is None or quoted.start != doc_start:
+                    later = bisect.bisect_right(marks, pos)
+                    while later < len(marks) and text[marks[later]] == "%":
+                        later += 1
+                    quoted = _Quoted(text, doc_start, marks[later] if later < len(marks) else len(text))
+                if quoted.holds(pos):  # a line of a quoted scalar that starts with "%", not a directive
+                    continue
                 cuts.append(pos)
             open_doc = _has_content(text[pos:nxt].partition("\n")[2])
         else:  # "..." closes the current document
@@ -210,6 +223,21 @@ def segments(text: str, source: bytes | None = None) -> Iterator[Segment]:
             byte += size
             line += chunk.count("\n")
             start = cut
+
+
+class _Quoted:
+    """The quoted scalars of one document's text that span lines: a ``%`` line inside one is no directive."""
+
+    __slots__ = ("spans", "start")
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.start = start
+        # (a "---" or "..." line ends every quoted scalar: the document's text up to the next one will do)
+        self.spans = [(start + a, start + b) for a, b in quoted_spans(text[start:end])]
+
+    def holds(self, position: int) -> bool:
+        """Whether position lies inside one of the quoted scalars."""
+        return any(first < position < last for first, last in self.spans)
 
 
 def _too_many() -> str:

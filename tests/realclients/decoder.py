@@ -37,7 +37,9 @@ def decode(kubectl: Path, documents: list[str]) -> list[Any]:
         return []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "stream.yaml"
-        path.write_text("".join(doc if doc.startswith("---") else "---\n" + doc for doc in documents))
+        # (a document whose lines end in CR alone gets an LF: kubectl finds "---" lines by LF)
+        texts = [doc if doc.endswith("\n") else doc + "\n" for doc in documents]
+        path.write_text("".join(doc if doc.startswith("---") else "---\n" + doc for doc in texts), newline="")
         proc = subprocess.run(
             [str(kubectl), "label", "--local", "-f", str(path), "oracle-label-", "-o", "json"],
             capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
