@@ -251,10 +251,13 @@ def committed_patches(text: str, path: str) -> list[Any]:
     """
     import yaml
 
+    from postrenderer.read import reader, stream
+
     try:
-        docs = [doc for doc in yaml.safe_load_all(text) if doc is not None]
-    except yaml.YAMLError as exc:
-        raise InputError(f"--committed-patches {path}: not YAML ({printable(exc)})") from None
+        docs = [doc for seg in stream.split(text) if seg.has_document
+                for doc in (reader.load(seg.text)[0],) if doc is not None]
+    except (yaml.YAMLError, reader.TooLarge) as exc:
+        raise InputError(f"--committed-patches {path}: not YAML olrender can read ({printable(exc)})") from None
     found: list[Any] = []
     for doc in docs:
         if isinstance(doc, list):
@@ -275,12 +278,14 @@ def _as_data(found: list[Any]) -> str:
     """Patches as comparable YAML: each patch's text parsed, so that formatting does not count."""
     import yaml
 
+    from postrenderer.read import reader
+
     def parsed(item: Any) -> Any:
         if not isinstance(item, dict) or not isinstance(item.get("patch"), str):
             return item
         try:
-            return {**item, "patch": yaml.safe_load(item["patch"])}
-        except yaml.YAMLError:
+            return {**item, "patch": reader.load(item["patch"])[0]}
+        except (yaml.YAMLError, reader.TooLarge):
             return item
 
     return yaml.safe_dump([parsed(item) for item in found], sort_keys=True, default_flow_style=False)
