@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from postrenderer import __version__, cli
+from postrenderer import __version__
+from postrenderer.cli import helm4, reporter, run, scrub
 from tests.tools.pytest_realtools import RealTool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,16 +139,16 @@ def test_a_run_leaves_no_reference_cycles(stream_name: str, options: dict[str, o
 
     data = streams.stream("M") if stream_name == "M" else (ROOT / "fixtures" / "streams" / stream_name).read_bytes()
     monkeypatch.setenv("OPENLINEAGE_API_KEY", KEY)
-    reporter = cli.Reporter(None)
+    report = reporter.Reporter(None)
     base = {"overwrite": True, "allow_no_match": True, "url": "https://o11y.astronomer.io", "namespace": "uv-6870"}
     if options.get("check"):  # what --check sees in CI: a rendered stream
-        data = b"".join(cli.run(base, data, reporter))
+        data = b"".join(run.run(base, data, report))
     options = {**base, **options}
-    cli.run(options, data, reporter)  # a first run loads what it needs on demand (modules, caches)
+    run.run(options, data, report)  # a first run loads what it needs on demand (modules, caches)
     gc.collect()
     gc.disable()
     try:
-        output = cli.run(options, data, reporter)
+        output = run.run(options, data, report)
         found = gc.collect()
         json.dumps({"a": [1]}, indent=2)  # the standard library's indenting encoder leaves one cycle per call
         encoder = gc.collect()
@@ -179,7 +180,7 @@ def test_usage_errors_reach_the_log_file(how: str, tmp_path: Path) -> None:
 ])
 def test_url_credentials_are_hidden(text: str, shown: str) -> None:
     """The credentials part of every URL in a message is replaced, nothing else."""
-    assert cli.hide_url_credentials(text) == shown
+    assert scrub.hide_url_credentials(text) == shown
 
 
 @pytest.mark.parametrize(("env", "fragment"), [
@@ -389,4 +390,4 @@ def test_helm_cache_home_is_where_helm_says(env: dict[str, str], real_tool: Real
     full = {key: value for key, value in {**base, "HOME": "/home/tester", **env}.items() if value or key != "HOME"}
     proc = subprocess.run([str(helm), "env", "HELM_CACHE_HOME"], capture_output=True, text=True, env=full,
                           timeout=60, check=True)
-    assert cli.helm_cache_home(full) == proc.stdout.strip()
+    assert helm4.helm_cache_home(full) == proc.stdout.strip()
