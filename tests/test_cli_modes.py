@@ -1,20 +1,19 @@
 """Tests for the CI modes of postrenderer.cli: --check, --emit-patches, --diff, --explain/--report, --forbid-plaintext.
 
-Each runs the real process the way Helm or a CI job does (stdin in, stdout out, exit code).
+Each runs the command the way Helm or a CI job does (stdin in, stdout out, exit code), in this process
+against an in-memory ``Environment`` (the real process is tested in test_process.py and test_cli.py).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from postrenderer.program import EMPTY_OUTPUT
+from tests.inprocess import Ran, run_in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 STREAMS = ROOT / "fixtures" / "streams"
@@ -27,13 +26,9 @@ VAULT = ["--method=vault", "--vault-addr=https://vault.example.com:8200", "--vau
          "--vault-secret-path=secret/data/openlineage/api-key", "--vault-secret-field=key"]
 
 
-def olrender(*args: str, data: bytes = HELM3, env: dict[str, str] | None = None,
-             cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+def olrender(*args: str, data: bytes = HELM3, env: dict[str, str] | None = None, cwd: Path | None = None) -> Ran:
     """Run olrender with a clean environment plus env."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("OLRENDER_") and k != "OPENLINEAGE_API_KEY"}
-    base.update(env or {})
-    return subprocess.run([sys.executable, "-m", "postrenderer", *args], input=data, capture_output=True,
-                          env=base, cwd=cwd, timeout=60, check=False)
+    return run_in_process(list(args), data, env, cwd)
 
 
 def render(*args: str, data: bytes = HELM3) -> bytes:
