@@ -391,3 +391,51 @@ def test_helm_cache_home_is_where_helm_says(env: dict[str, str], real_tool: Real
     proc = subprocess.run([str(helm), "env", "HELM_CACHE_HOME"], capture_output=True, text=True, env=full,
                           timeout=60, check=True)
     assert helm4.helm_cache_home(full) == proc.stdout.strip()
+
+
+# ---- the report and the log are never an input
+
+
+def private(path: Path, text: str) -> Path:
+    """A file of owner-only text."""
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
+@pytest.mark.parametrize("output", ["--report", "--log-file"])
+@pytest.mark.parametrize("link", ["same", "symlink", "hardlink"])
+@pytest.mark.parametrize("source", ["--api-key-file", "--values"])
+def test_the_report_and_the_log_cannot_be_an_input(output: str, link: str, source: str, tmp_path: Path) -> None:
+    """The same file by device and inode, under any name: exit 2, both options named, the input untouched."""
+    from tests.inprocess import run_in_process
+
+    content = KEY + "\n" if source == "--api-key-file" else "openLineage:\n  apiKeySecret: mine\n"
+    original = private(tmp_path / "input", content)
+    named = {"same": original, "symlink": tmp_path / "link", "hardlink": tmp_path / "hard"}[link]
+    if link == "symlink":
+        named.symlink_to(original)
+    elif link == "hardlink":
+        os.link(original, named)
+    proc = run_in_process([source, str(original), output, str(named)], HELM3)
+    assert proc.returncode == 2 and proc.stdout == b""
+    message = proc.stderr.decode()
+    assert f"{output} {named} and {source} {original} are the same file" in message, message
+    assert original.read_text() == content
+
+
+def test_the_log_cannot_be_the_file_on_stdin(tmp_path: Path) -> None:
+    """stdin redirected from a file, and --log-file naming that file: refused, the file untouched."""
+    import io
+
+    from postrenderer.cli import olrender as command
+    from postrenderer.cli.environment import Environment
+
+    stream = tmp_path / "stream.yaml"
+    stream.write_bytes(HELM3)
+    stderr = io.StringIO()
+    with stream.open("rb") as stdin:
+        status = command(["--api-key-secret=mine", "--log-file", str(stream)],
+                         Environment(stdin, io.BytesIO(), stderr, {}))
+    assert status == 2 and stream.read_bytes() == HELM3
+    assert f"--log-file {stream} and the file on stdin are the same file" in stderr.getvalue()
