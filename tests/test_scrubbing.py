@@ -129,6 +129,10 @@ def test_the_checksum_cannot_confirm_a_guessed_key(mode: str) -> None:
     if mode != "--explain":
         assert "checksum/openlineage-api-key" in shown or "checksum~1openlineage-api-key" in shown
         assert not re.search(r"openlineage-api-key\W{1,12}[0-9a-f]{64}", shown)
+    from postrenderer.cli import scrub
+    from postrenderer.inject.methods import CHECKSUM_ANNOTATION
+
+    assert scrub.CHECKSUM_ANNOTATION == CHECKSUM_ANNOTATION  # the scrubber looks for the annotation the method writes
     rendered = run_in_process([], HELM3, {"OPENLINEAGE_API_KEY": key})
     assert digest(key).encode() in rendered.stdout  # the stream itself keeps it: pods roll when the key changes
 

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 REDACTED = "<redacted>"
 FRAGMENT = 12  # a key's fragment this long is redacted from messages
 CHECKSUM_ANNOTATION = "checksum/openlineage-api-key"  # (inject.methods.CHECKSUM_ANNOTATION: a test holds them equal)
-_CHECKSUM_VALUE = r"checksum(?:/|~1)openlineage-api-key\W{1,12}([0-9a-fA-F]{64})(?![0-9a-fA-F])"
+# its value after the name (in YAML, JSON, or a JSON Pointer's ~1), up to 12 characters of quotes and colons between
+_CHECKSUM_VALUE = CHECKSUM_ANNOTATION.replace("/", "(?:/|~1)") + r"\W{1,12}([0-9a-fA-F]{64})(?![0-9a-fA-F])"
 
 
 class Scrubber:
@@ -40,7 +41,7 @@ class Scrubber:
 
     def scrub(self, text: str) -> str:
         """Text with every form of every known key, checksum annotation values and URL credentials redacted."""
-        if "openlineage-api-key" in text:
+        if CHECKSUM_ANNOTATION.partition("/")[2] in text:
             text = self._checksums(text)
         for form in self.forms:
             if form in text:
