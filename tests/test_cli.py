@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from postrenderer import __version__, cli
+from postrenderer import __version__
+from postrenderer.cli import helm4, reporter, run, scrub
 from tests.tools.pytest_realtools import RealTool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,16 +139,16 @@ def test_a_run_leaves_no_reference_cycles(stream_name: str, options: dict[str, o
 
     data = streams.stream("M") if stream_name == "M" else (ROOT / "fixtures" / "streams" / stream_name).read_bytes()
     monkeypatch.setenv("OPENLINEAGE_API_KEY", KEY)
-    reporter = cli.Reporter(None)
+    report = reporter.Reporter(None)
     base = {"overwrite": True, "allow_no_match": True, "url": "https://o11y.astronomer.io", "namespace": "uv-6870"}
     if options.get("check"):  # what --check sees in CI: a rendered stream
-        data = b"".join(cli.run(base, data, reporter))
+        data = b"".join(run.run(base, data, report))
     options = {**base, **options}
-    cli.run(options, data, reporter)  # a first run loads what it needs on demand (modules, caches)
+    run.run(options, data, report)  # a first run loads what it needs on demand (modules, caches)
     gc.collect()
     gc.disable()
     try:
-        output = cli.run(options, data, reporter)
+        output = run.run(options, data, report)
         found = gc.collect()
         json.dumps({"a": [1]}, indent=2)  # the standard library's indenting encoder leaves one cycle per call
         encoder = gc.collect()
@@ -179,7 +180,7 @@ def test_usage_errors_reach_the_log_file(how: str, tmp_path: Path) -> None:
 ])
 def test_url_credentials_are_hidden(text: str, shown: str) -> None:
     """The credentials part of every URL in a message is replaced, nothing else."""
-    assert cli.hide_url_credentials(text) == shown
+    assert scrub.hide_url_credentials(text) == shown
 
 
 @pytest.mark.parametrize(("env", "fragment"), [
@@ -389,4 +390,52 @@ def test_helm_cache_home_is_where_helm_says(env: dict[str, str], real_tool: Real
     full = {key: value for key, value in {**base, "HOME": "/home/tester", **env}.items() if value or key != "HOME"}
     proc = subprocess.run([str(helm), "env", "HELM_CACHE_HOME"], capture_output=True, text=True, env=full,
                           timeout=60, check=True)
-    assert cli.helm_cache_home(full) == proc.stdout.strip()
+    assert helm4.helm_cache_home(full) == proc.stdout.strip()
+
+
+# ---- the report and the log are never an input
+
+
+def private(path: Path, text: str) -> Path:
+    """A file of owner-only text."""
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
+@pytest.mark.parametrize("output", ["--report", "--log-file"])
+@pytest.mark.parametrize("link", ["same", "symlink", "hardlink"])
+@pytest.mark.parametrize("source", ["--api-key-file", "--values"])
+def test_the_report_and_the_log_cannot_be_an_input(output: str, link: str, source: str, tmp_path: Path) -> None:
+    """The same file by device and inode, under any name: exit 2, both options named, the input untouched."""
+    from tests.inprocess import run_in_process
+
+    content = KEY + "\n" if source == "--api-key-file" else "openLineage:\n  apiKeySecret: mine\n"
+    original = private(tmp_path / "input", content)
+    named = {"same": original, "symlink": tmp_path / "link", "hardlink": tmp_path / "hard"}[link]
+    if link == "symlink":
+        named.symlink_to(original)
+    elif link == "hardlink":
+        os.link(original, named)
+    proc = run_in_process([source, str(original), output, str(named)], HELM3)
+    assert proc.returncode == 2 and proc.stdout == b""
+    message = proc.stderr.decode()
+    assert f"{output} {named} and {source} {original} are the same file" in message, message
+    assert original.read_text() == content
+
+
+def test_the_log_cannot_be_the_file_on_stdin(tmp_path: Path) -> None:
+    """stdin redirected from a file, and --log-file naming that file: refused, the file untouched."""
+    import io
+
+    from postrenderer.cli import olrender as command
+    from postrenderer.cli.environment import Environment
+
+    stream = tmp_path / "stream.yaml"
+    stream.write_bytes(HELM3)
+    stderr = io.StringIO()
+    with stream.open("rb") as stdin:
+        status = command(["--api-key-secret=mine", "--log-file", str(stream)],
+                         Environment(stdin, io.BytesIO(), stderr, {}))
+    assert status == 2 and stream.read_bytes() == HELM3
+    assert f"--log-file {stream} and the file on stdin are the same file" in stderr.getvalue()

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from postrenderer import cli
+from postrenderer.cli.click_command import build_command
 from postrenderer.cli.options import FLAG, OPTIONS, fast_parse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +40,7 @@ def click_params(argv: Sequence[str], env: Mapping[str, str]) -> dict[str, Any]:
         for name in [name for name in os.environ if "OLRENDER_" in name]:
             del os.environ[name]
         os.environ.update(env)
-        with cli.build_command().make_context("olrender", list(argv)) as ctx:
+        with build_command().make_context("olrender", list(argv)) as ctx:
             return dict(ctx.params)
 
 
@@ -231,7 +232,7 @@ def test_defers_to_click(argv: list[str], env: dict[str, str], paths: dict[str, 
 
 def test_click_command_is_still_there() -> None:
     """cli.command is the click command (tests and embedders use it); other names still fail."""
-    assert isinstance(cli.command, click.Command) and cli.command is cli.build_command()
+    assert isinstance(cli.command, click.Command) and cli.command is build_command()
     with pytest.raises(AttributeError):
         cli.no_such_thing  # noqa: B018
 
@@ -243,8 +244,9 @@ LAUNCHER = """\
 import atexit, sys
 atexit.register(lambda: sys.stderr.write(f"\\nclick imported: {'click' in sys.modules}\\n"))
 from postrenderer import cli
+from postrenderer.cli import entrypoint
 if sys.argv[1] == "click":  # force the click path
-    cli.fast_parse = lambda argv, environ: None
+    entrypoint.fast_parse = lambda argv, environ: None
 cli.main(sys.argv[2:])
 """
 

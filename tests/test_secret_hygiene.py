@@ -23,6 +23,7 @@ from click.testing import CliRunner
 
 from postrenderer import cli
 from tests.hardening import HELM3, clean_env
+from tests.inprocess import Ran, run_in_process
 
 KEY = "sk-test-hygiene-5e1f0c"
 OLD_KEY = "sk-test-hygiene-old-77d2"  # a key already rendered into the stream by the chart
@@ -32,11 +33,9 @@ MODES = {"render": [], "explain": ["--explain"], "debug": ["--debug"], "diff": [
 PRINTS_THE_SECRET = ("render", "explain", "debug", "kustomize")  # the modes whose output holds the generated Secret
 
 
-def olrender(args: list[str], data: bytes = HELM3, env: dict[str, str] | None = None,
-             cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
-    """Run the olrender process with a clean environment plus env."""
-    return subprocess.run([sys.executable, "-m", "postrenderer", *args], input=data, capture_output=True,
-                          env=clean_env(env), cwd=cwd, timeout=60, check=False)
+def olrender(args: list[str], data: bytes = HELM3, env: dict[str, str] | None = None, cwd: Path | None = None) -> Ran:
+    """Run the olrender command in this process with a clean environment plus env."""
+    return run_in_process(args, data, env, cwd)
 
 
 def leaks(text: str | bytes) -> list[str]:
