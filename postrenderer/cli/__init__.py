@@ -53,7 +53,7 @@ from postrenderer.cli.options import (
     given_on_command_line,
     unknown_variables,
 )
-from postrenderer.errors import ConfigError, ExitCode, InputError, OlrenderError, printable, where
+from postrenderer.errors import ConfigError, ExitCode, InputError, OlrenderError, printable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -63,7 +63,6 @@ if TYPE_CHECKING:
     import click
 
     from postrenderer.config.settings import Settings
-    from postrenderer.read.analysis import Analysis
 
 
 class Interrupted(KeyboardInterrupt):
@@ -587,9 +586,10 @@ def _debug_traceback(reporter: Reporter) -> None:
 
 
 def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes | memoryview]:
-    """The program without error handling: options and stdin bytes to output bytes."""
-    from postrenderer import program as pipeline
+    """The program without error handling: options and stdin bytes to output bytes, in every mode."""
+    from postrenderer import program
     from postrenderer.config import settings as config
+    from postrenderer.inject.methods import METHODS
 
     if any(not path for path in options.get("values_files") or ()):
         raise ConfigError(
@@ -608,64 +608,34 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes 
     mode = output_mode(options)
     if options.get("exit_code") and mode not in ("emit_patches", "diff"):
         raise ConfigError("--exit-code goes with --diff or --emit-patches (it exits 7 when they show a change)")
-    if mode == "check":
-        return run_check(options, values, data, reporter)
-    if options.get("forbid_plaintext") and options.get("method") == "secret":
+    forbid = bool(options.get("forbid_plaintext"))
+    named = METHODS.get(str(options.get("method")))
+    if forbid and mode != "check" and named is not None and named.needs_key:  # before the key is asked for
         raise ConfigError(FORBID_SECRET_METHOD)
-    settings, warnings = config.resolve(options, values, os.environ, read_key_file)
+    settings, warnings = config.resolve(options, values, os.environ, read_key_file, check=mode == "check")
     if settings.openlineage.api_key is not None:
         reporter.add_secret(settings.openlineage.api_key.reveal())
     for warning in warnings:
         reporter.warn(warning)
-    from postrenderer.inject.methods import method_for
-
-    forbid = bool(options.get("forbid_plaintext"))
-    if forbid:
+    if forbid and mode != "check":
         forbid_secret_method(settings)
-    chosen = method_for(settings.openlineage)
-    analysis = pipeline.read(data, settings, chosen, full=forbid)
-    if forbid:
-        forbid_plaintext(analysis)
-    method = settings.openlineage.method if settings.openlineage.enabled else "disabled"
-    planned: list[pipeline.Result] = []
-    try:
-        result = pipeline.analyse(data, settings, chosen, observe=planned.append, analysis=analysis)
-    finally:
-        if planned and (options.get("explain") or options.get("report")):  # also after conflicts or no match
-            from postrenderer.write.report import explain_render
-
-            write_explain(options, explain_render(planned[0], method), reporter)
-    for warning in result.plan.warnings:
+    result = program.program(data, settings, mode, forbid)
+    if options.get("explain") or options.get("report"):  # also after conflicts, no match or a failed check
+        write_explain(options, program.explain(result), reporter)
+    if result.failure is not None:
+        raise result.failure
+    for warning in result.warnings:
         reporter.warn(warning)
-    reporter.changed = bool(result.plan.ops or result.plan.new_documents)
-    if mode == "emit_patches":
-        from postrenderer.write.report import patches
-
-        return [reporter.scrub(json.dumps(patches(result, method), indent=2) + "\n").encode()]
-    if mode == "diff":
-        from postrenderer.write.report import diff
-
-        return [reporter.scrub(diff(result)).encode()]
-    if mode == "emit_kustomize_patches":  # stdout holds a generated Secret as rendering does: not scrubbed
-        from postrenderer.write.kustomize import emit
-
-        return [emit(result, method, data).encode()]
-    parts = pipeline.output(result)
-    for report in result.plan.reports:  # one short line each: what, then why and what was done below it
-        place = where(report.index, report.kind, report.name)
-        if report.component:
-            reporter.info("\n  ".join([
-                f"{place}: component {printable(report.role)}", f"why: {report.reason}",
-                f"container: {printable(report.container)} ({report.container_reason})",
-                *([str(action) for action in report.actions] or ["nothing to do"]),
-            ]))
-        else:
-            reporter.info(f"{place}: skipped\n  why: {report.reason}")
-    reporter.info(
-        f"{len(result.plan.components)} component(s), {len(result.plan.ops)} document(s) changed, "
-        f"{len(result.plan.new_documents)} added ({result.format} stream, method {method})"
-    )
-    return parts
+    if mode == "check":
+        reporter.notice(result.notice)
+        return result.parts
+    reporter.changed = result.changed
+    if mode in program.SHAREABLE:
+        return [reporter.scrub(b"".join(result.parts).decode()).encode()]
+    if mode == "render":
+        for line in program.summary(result):
+            reporter.info(line)
+    return result.parts
 
 
 def register_keys(options: dict[str, Any], values: dict[str, Any], reporter: Reporter,
@@ -707,21 +677,10 @@ def output_mode(options: dict[str, Any]) -> str:
 
 def forbid_secret_method(settings: Settings) -> None:
     """--forbid-plaintext refuses the secret method."""
-    if settings.openlineage.enabled and settings.openlineage.method == "secret":
+    from postrenderer.inject.methods import method_for
+
+    if method_for(settings.openlineage).needs_key:
         raise ConfigError(FORBID_SECRET_METHOD)
-
-
-def forbid_plaintext(analysis: Analysis) -> None:
-    """--forbid-plaintext in render modes: no plaintext key in the input."""
-    from postrenderer.errors import CheckFailed
-    from postrenderer.lint.verdict import plaintext_findings
-
-    found = plaintext_findings(analysis.documents.items())
-    if found:
-        raise CheckFailed(
-            "--forbid-plaintext: the stream holds the OpenLineage key in plain text:\n"
-            + "\n".join(f"  - {item}" for item in found)
-        )
 
 
 def write_explain(options: dict[str, Any], data: dict[str, Any], reporter: Reporter) -> None:
@@ -748,26 +707,6 @@ def printable_values(data: Any) -> Any:
     if isinstance(data, list):
         return [printable_values(item) for item in data]
     return printable(data) if isinstance(data, str) else data
-
-
-def run_check(
-    options: dict[str, Any], values: dict[str, Any], data: bytes, reporter: Reporter
-) -> list[bytes | memoryview]:
-    """--check: evaluate the stream as it is and hand it back unchanged when it passes."""
-    from postrenderer import program as pipeline
-    from postrenderer.lint import verdict as check
-    from postrenderer.read.analysis import read
-    from postrenderer.read.discovery import ComponentRules
-    from postrenderer.write.report import explain_check
-
-    rules = ComponentRules.build(
-        options.get("component_selector"), options.get("component_name"), options.get("container")
-    )
-    forbid = bool(options.get("forbid_plaintext"))
-    result = check.evaluate(read(data, rules, full=forbid), rules, check.expectations(options, values), forbid)
-    write_explain(options, explain_check(result), reporter)
-    reporter.notice(check.verdict(result, bool(options.get("allow_no_match"))))
-    return [data if data.strip() else pipeline.EMPTY_OUTPUT.encode()]
 
 
 def _quiet_stdout() -> None:

@@ -19,15 +19,15 @@ import base64
 import binascii
 
 from postrenderer.errors import InputError, where
-from postrenderer.read.discovery import find_component
-from postrenderer.read.workloads import iter_workloads, pointer
+from postrenderer.read.workloads import pointer
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from typing import Any
 
     from postrenderer.config.settings import Settings
-    from postrenderer.inject.methods import Injection, Method, NewDocument, Repairable
+    from postrenderer.inject.contract import Injection, Method, NewDocument, Repairable
+    from postrenderer.read.analysis import Analysis
     from postrenderer.read.discovery import Component
     from postrenderer.read.workloads import Workload
 
@@ -56,12 +56,14 @@ class WorkloadReport:
     """Why a workload was or was not changed, and what was done to it."""
 
     __slots__ = ("actions", "component", "container", "container_reason", "findings", "index", "kind", "name",
-                 "namespace", "reason", "role")
+                 "namespace", "position", "reason", "role")
 
     def __init__(
         self, index: int, kind: str, name: str | None, namespace: str | None, component: bool, reason: str,
+        position: int = 0,
     ) -> None:
-        self.index, self.kind, self.name, self.namespace = index, kind, name, namespace
+        """position: the workload's place among its document's workloads (a List holds several)."""
+        self.index, self.kind, self.name, self.namespace, self.position = index, kind, name, namespace, position
         self.component, self.reason = component, reason
         self.role: str | None = None
         self.container: str | None = None
@@ -355,30 +357,27 @@ def plan_documents(
                         ops.append({"op": "remove", "path": pointer(other, k)})
 
 
-def build_plan(
-    candidates: list[tuple[int, Any, list[str]]], settings: Settings, method: Method
-) -> Plan:
-    """Plan every change for the candidate documents (index, document, duplicate keys)."""
+def build_plan(analysis: Analysis, settings: Settings, method: Method) -> Plan:
+    """Plan every change for the documents the analysis kept, from its classification of their workloads."""
     plan = Plan()
     existing: dict[tuple[str, str, str | None], tuple[int, dict[str, Any]]] = {}
     namespaces: list[str | None] = []
-    for index, doc, duplicates in candidates:
+    for index, doc in analysis.documents.items():
         identity = _identity(doc)
         if identity and identity[0] in ("Secret", "ConfigMap"):
             existing.setdefault(identity, (index, doc))
-        for workload in iter_workloads(index, doc):
-            component, reason = find_component(workload, settings.rules)
-            report = WorkloadReport(
-                index, workload.kind, workload.name, workload.namespace, component is not None, reason
-            )
+        for classified in analysis.classified.get(index, ()):
+            report = WorkloadReport(index, classified.kind, classified.name, classified.namespace,
+                                    classified.role is not None, classified.reason, classified.position)
             plan.reports.append(report)
-            if component is None:
+            if classified.role is None:
                 continue
-            if duplicates:
+            if analysis.duplicates.get(index):
                 raise InputError(
-                    f"{where(index, workload.kind, workload.name)}: duplicate mapping keys "
-                    f"{', '.join(duplicates)}; olrender would have to drop one of the values"
+                    f"{where(index, classified.kind, classified.name)}: duplicate mapping keys "
+                    f"{', '.join(analysis.duplicates[index])}; olrender would have to drop one of the values"
                 )
+            component = classified.component(settings.rules)
             report.role = component.role
             report.container = component.container_name
             report.container_reason = component.container_reason
@@ -387,12 +386,12 @@ def build_plan(
             )
             if ops:
                 plan.ops.setdefault(index, []).extend(ops)
-            if workload.namespace not in namespaces:
-                namespaces.append(workload.namespace)
+            if classified.namespace not in namespaces:
+                namespaces.append(classified.namespace)
     plan_documents(method, namespaces, existing, settings.overwrite, plan)
-    for index, doc, duplicates in candidates:  # e.g. a Secret replaced under --overwrite
-        if duplicates and index in plan.ops:
-            kind, name, _ = _identity(doc) or (None, None, None)
+    for index, duplicates in sorted(analysis.duplicates.items()):  # e.g. a Secret replaced under --overwrite
+        if index in plan.ops:
+            kind, name, _ = _identity(analysis.documents[index]) or (None, None, None)
             raise InputError(
                 f"{where(index, kind, name)}: duplicate mapping keys {', '.join(duplicates)}; "
                 "olrender would have to drop one of the values"
