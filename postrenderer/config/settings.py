@@ -256,6 +256,7 @@ def resolve(
     block: Mapping[str, Any] = values.get("openLineage") or {}
     given = Given(options, block, check)
     refuse(text_problems(given))
+    rules = component_rules(options)
     api_key = read_key(options, block, environ, read_key_file, warnings)
     keys = (api_key.reveal() if api_key else None, environ.get(KEY_ENV), block.get("apiKey"))
     check_names(options, block.get("apiKeySecret"),
@@ -275,7 +276,7 @@ def resolve(
         config.method_settings = method.configure(given, config)
         warnings.extend(method.warnings(given))
     settings = Settings(
-        openlineage=config, rules=component_rules(options), overwrite=bool(options.get("overwrite")),
+        openlineage=config, rules=rules, overwrite=bool(options.get("overwrite")),
         allow_no_match=bool(options.get("allow_no_match")),
     )
     return settings, warnings

@@ -23,6 +23,7 @@ from postrenderer.read.workloads import pointer
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from postrenderer.config.settings import Settings
@@ -116,17 +117,24 @@ def _same(current: Any, wanted: Any) -> bool:
     return bool(current == wanted)
 
 
+def _repaired_away(
+    current: list[Any], wanted_keys: set[Any], key: str, what: str, repair: Callable[[int], str | None],
+    report: WorkloadReport, warnings: list[str] | None, subject: str,
+) -> set[int]:
+    """Indexes of items olrender wants none of and may remove as repairs (each a warning)."""
+    removals = set()
+    for i, existing in enumerate(current):
+        if isinstance(existing, dict) and existing.get(key) not in wanted_keys and (reason := repair(i)):
+            removals.add(i)
+            report.actions.append(Action("removed", what, existing.get(key)))
+            if warnings is not None:
+                warnings.append(f"{subject}: removed {what} {existing.get(key)}: {reason}")
+    return removals
+
+
 def ensure_items(
-    path: tuple[object, ...],
-    current: Any,
-    wanted: list[dict[str, Any]],
-    key: str,
-    what: str,
-    place: str,
-    overwrite: bool,
-    report: WorkloadReport,
-    conflicts: list[str],
-    repairable: Repairable | None = None,
+    path: tuple[object, ...], current: Any, wanted: list[dict[str, Any]], key: str, what: str, place: str,
+    overwrite: bool, report: WorkloadReport, conflicts: list[str], repairable: Repairable | None = None,
     warnings: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Operations that make the list at path hold each wanted item (matched by key).
@@ -178,13 +186,8 @@ def ensure_items(
             )
             report.actions.append(Action("conflict", what, item[key]))
     if repairable is not None:
-        wanted_keys = {item[key] for item in wanted}
-        for i, existing in enumerate(current):
-            if isinstance(existing, dict) and existing.get(key) not in wanted_keys and (reason := repair(i)):
-                removals.add(i)
-                report.actions.append(Action("removed", what, existing.get(key)))
-                if warnings is not None:
-                    warnings.append(f"{subject}: removed {what} {existing.get(key)}: {reason}")
+        removals |= _repaired_away(current, {item[key] for item in wanted}, key, what, repair, report,
+                                   warnings, subject)
     ordered_removals = [{"op": "remove", "path": pointer(*path, i)} for i in sorted(removals, reverse=True)]
     return [*replaces, *ordered_removals, *appends]
 
@@ -255,22 +258,15 @@ def plan_component(
     overwrite = settings.overwrite
     repairable = injection.repairable
     ops: list[dict[str, Any]] = []
-    ops += ensure_items(
-        (*spec_path, "initContainers"), spec.get("initContainers"), injection.init_containers,
-        "name", "init container", place, overwrite, report, conflicts, repairable, warnings,
+    lists = (  # (path, what is there, what the method wants, the items' key, what they are), in the editor's order
+        ((*spec_path, "initContainers"), spec, injection.init_containers, "name", "init container"),
+        ((*spec_path, "volumes"), spec, injection.volumes, "name", "volume"),
+        ((*container_path, "volumeMounts"), container, injection.volume_mounts, "mountPath", "volume mount"),
+        ((*container_path, "env"), container, injection.env, "name", "env"),
     )
-    ops += ensure_items(
-        (*spec_path, "volumes"), spec.get("volumes"), injection.volumes,
-        "name", "volume", place, overwrite, report, conflicts, repairable, warnings,
-    )
-    ops += ensure_items(
-        (*container_path, "volumeMounts"), container.get("volumeMounts"), injection.volume_mounts,
-        "mountPath", "volume mount", place, overwrite, report, conflicts, repairable, warnings,
-    )
-    ops += ensure_items(
-        (*container_path, "env"), container.get("env"), injection.env,
-        "name", "env", place, overwrite, report, conflicts, repairable, warnings,
-    )
+    for path, parent, wanted, key, what in lists:
+        ops += ensure_items(path, parent.get(path[-1]), wanted, key, what, place, overwrite, report, conflicts,
+                            repairable, warnings)
     ops += ensure_annotations(workload, injection.annotations, report)
     return ops
 

@@ -93,10 +93,15 @@ class Analysis:
         self.has_documents = False
         self.newline = "\n"  # the stream's line break (of its first segment)
 
-    def keep(self, segment: stream.Segment, doc: Any, duplicates: list[str], text: bool = True) -> None:
-        """Keep a document for the modes, with its segment when it may change (text)."""
+    def keep(
+        self, segment: stream.Segment, doc: Any, duplicates: list[str], text: bool = True,
+        classified: list[Classified] | None = None,
+    ) -> None:
+        """Keep a document for the modes, with its segment when it may change (text) and its workloads' classes."""
         if text:
             self.segments[segment.index] = segment
+        if classified:
+            self.classified[segment.index] = classified
         self.documents[segment.index] = doc
         if duplicates:
             self.duplicates[segment.index] = duplicates
@@ -249,9 +254,7 @@ def read(
         helm4 = helm4 or stream.is_helm4(doc)
         identity = _identity(doc)
         if full or component or identity in wanted or might_hold_workloads(doc):
-            analysis.keep(segment, doc, duplicates, text=component or identity in generated_names)
-            if classified:
-                analysis.classified[segment.index] = classified
+            analysis.keep(segment, doc, duplicates, component or identity in generated_names, classified)
         if component:
             wanted |= references(doc)
             components += 1
