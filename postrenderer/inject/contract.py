@@ -13,12 +13,12 @@ reports:
         selected_by = "tokenFile"                 # openLineage.tokenFile selects it when --method is not given
 
         @classmethod
-        def configure(cls, given):               # all problems in one ConfigError; given.check: --check
-            return given.value(cls.settings[0])
+        def configure(cls, given, config):       # all problems in one ConfigError; given.check: --check
+            return given.value(cls.settings[0])  # -> config.method_settings
 
         def injection(self, component):           -> Injection(env=[...], annotations=..., init_containers=...)
         def documents(self, namespace):           -> [NewDocument("olrender/x.yaml", {...})]  (default: none)
-        def expected(self):                       -> lint.Expected: what --check and render's lint require
+        def expected(self):                       -> lint.Expected: what --check requires of a component
 
 Each ``Setting`` becomes an option (``--token-path``), an ``OLRENDER_TOKEN_PATH``
 variable and a values key (``openLineage.tokenFile.path``); ``cli.options``
@@ -217,7 +217,7 @@ class Method:
         return []
 
     def expected(self) -> Expected:
-        """What ``--check`` (and render's lint) requires of a component this method configured."""
+        """What ``--check`` requires of a component this method configured (default: the URL and namespace)."""
         from postrenderer.lint.container import Expected
 
         return Expected(url=self.config.url, namespace=self.config.namespace)
