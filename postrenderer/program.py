@@ -1,7 +1,12 @@
-"""The post-renderer without I/O: bytes in, bytes (and a report) out.
+"""The post-renderer without I/O: settings and the stream in, the mode's view out (``program``).
 
-    analysis.read -> plan.build_plan (RFC 6902) -> edit.apply (in place) -> verify.check -> the stream
+    analysis.read (each workload classified once) -> plan.build_plan (RFC 6902) -> lint (findings)
+        -> edit.apply (in place) -> verify.check (read back)
+        -> the view: the stream, --diff, --emit-patches, --emit-kustomize-patches
+    --check: analysis.read -> verdict.evaluate (the same classification, the method's expectations)
 
+Every mode is a view of one ``result.Result``; ``--explain``/``--report`` is one more
+view (``explain``), available even when the run then fails (``Result.failure``).
 Documents the plan does not touch are copied from the input bytes; a changed
 document is its own text with the plan's operations spliced in
 (``edit.apply``), and is read back before anything is written: olrender's
@@ -14,90 +19,32 @@ provenance in the stream's own format.
 
 from __future__ import annotations
 
-from postrenderer.errors import ConflictError, InputError, NoMatchError
+from postrenderer.errors import ConflictError, InputError, NoMatchError, OlrenderError, printable, where
 from postrenderer.inject.methods import method_for
 from postrenderer.inject.plan import build_plan
 from postrenderer.read import analysis as reading
 from postrenderer.read import stream
-from postrenderer.read.discovery import hooks_only
+from postrenderer.read.discovery import HOOKS_ONLY, hooks_only
+from postrenderer.result import Result
 from postrenderer.write import edit, verify
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from typing import Any
 
     from postrenderer.config.settings import Settings
-    from postrenderer.inject.methods import Method, NewDocument
-    from postrenderer.inject.plan import Plan
+    from postrenderer.inject.contract import Method, NewDocument
 
 EMPTY_OUTPUT = "# olrender: the chart rendered no manifests\n"
+MODES = ("render", "check", "diff", "emit_patches", "emit_kustomize_patches")
+SHAREABLE = ("diff", "emit_patches")  # views meant to be shared: the CLI scrubs them of the key
 
 
-class Result:
-    """What a run produced: the analysis, the plan and, for each changed document, its data and text after it."""
+def explain(result: Result) -> dict[str, Any]:
+    """The ``--explain``/``--report`` view (of a failed run too)."""
+    from postrenderer.write.report import explain_check, explain_render
 
-    __slots__ = ("analysis", "output", "patched", "plan", "texts")
-
-    def __init__(self, analysis: reading.Analysis, plan: Plan) -> None:
-        self.analysis, self.plan = analysis, plan
-        self.patched = patch_documents(analysis.documents, plan.ops)
-        self.texts: dict[int, str] = {}  # changed documents' text (set by edit_documents)
-        self.output = b""
-
-    @property
-    def format(self) -> str:
-        """helm3, helm4 or plain."""
-        return self.analysis.format
-
-    @property
-    def segments(self) -> dict[int, stream.Segment]:
-        """The kept documents' segments, by index."""
-        return self.analysis.segments
-
-    @property
-    def documents(self) -> dict[int, Any]:
-        """The documents kept by the analysis, as read."""
-        return self.analysis.documents
-
-
-def patch_documents(documents: dict[int, Any], ops: dict[int, list[dict[str, Any]]]) -> dict[int, Any]:
-    """Each changed document after its operations, as data (the documents themselves stay as read)."""
-    if not ops:
-        return {}
-    import jsonpatch  # deferred: a run that changes nothing (a second run, --check) never loads it
-
-    return {
-        index: jsonpatch.apply_patch(_copied_along(documents[index], doc_ops), doc_ops, in_place=True)
-        for index, doc_ops in ops.items()
-    }
-
-
-def _copied_along(doc: Any, ops: list[dict[str, Any]]) -> Any:
-    """A copy of doc in which every mapping and list the operations go through is new (the rest is shared)."""
-    copied: dict[int, Any] = {}
-
-    def fresh(node: Any) -> Any:
-        known = copied.get(id(node))
-        if known is None:
-            known = copied[id(node)] = dict(node) if isinstance(node, dict) else list(node)
-            copied[id(known)] = known
-        return known
-
-    root = fresh(doc)
-    for op in ops:
-        node = root
-        for raw in str(op["path"]).split("/")[1:-1]:
-            part: Any = raw.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, list):
-                part = int(part) if part.isdigit() and int(part) < len(node) else None
-            elif not isinstance(node, dict) or part not in node:
-                part = None
-            child = None if part is None else node[part]
-            if not isinstance(child, (dict, list)):
-                break
-            node[part] = node = fresh(child)
-    return root
+    return explain_check(result.check) if result.check is not None else explain_render(result, result.method.label)
 
 
 def read(data: bytes, settings: Settings, method: Method, full: bool = False) -> reading.Analysis:
@@ -106,23 +53,60 @@ def read(data: bytes, settings: Settings, method: Method, full: bool = False) ->
     return reading.read(data, settings.rules, keep=generated, full=full)
 
 
-def analyse(
-    data: bytes, settings: Settings, method: Method | None = None,
-    observe: Callable[[Result], None] | None = None, analysis: reading.Analysis | None = None,
-) -> Result:
-    """Read the stream (unless already read) and plan the changes, without applying them.
+def program(data: bytes, settings: Settings, mode: str = "render", forbid_plaintext: bool = False) -> Result:
+    """Read, plan (or check), lint and produce the mode's view; a failure after planning is kept in the result."""
+    method = method_for(settings.openlineage)
+    if mode == "check":
+        return check(data, settings, method, forbid_plaintext)
+    analysis = read(data, settings, method, full=forbid_plaintext)
+    if forbid_plaintext:
+        refuse_plaintext(analysis)
+    result = Result(analysis, method, mode, build_plan(analysis, settings, method))
+    try:
+        refuse_failed_plan(result, settings)
+        if not result.plan.components and hooks_only([report.reason for report in result.plan.reports]):
+            result.notice = HOOKS_ONLY
+        if method.lints:
+            lint(result, settings)
+        edit_documents(result)
+        result.parts = view(result, mode, data)
+    except OlrenderError as exc:
+        result.failure = exc
+    return result
 
-    ``observe`` sees the result as soon as the plan exists, so that the per-workload
-    report (``--explain``) survives a run that then fails on conflicts or no match.
-    """
-    method = method or method_for(settings.openlineage)
-    if analysis is None:
-        analysis = read(data, settings, method)
-    candidates = [(i, doc, analysis.duplicates.get(i, [])) for i, doc in analysis.documents.items()]
-    plan = build_plan(candidates, settings, method)
-    result = Result(analysis, plan)
-    if observe is not None:
-        observe(result)
+
+def check(data: bytes, settings: Settings, method: Method, forbid_plaintext: bool) -> Result:
+    """``--check``: the verdict over the stream as it is, which passes through unchanged."""
+    from postrenderer.errors import CheckFailed
+    from postrenderer.lint.verdict import evaluate, verdict
+
+    analysis = reading.read(data, settings.rules, full=forbid_plaintext)
+    result = Result(analysis, method, "check")
+    result.check = evaluate(analysis, settings.rules, method.expected(), forbid_plaintext)
+    try:
+        result.notice = verdict(result.check, settings.allow_no_match)
+    except (CheckFailed, NoMatchError) as exc:
+        result.failure = exc
+    result.parts = [data if data.strip() else EMPTY_OUTPUT.encode()]
+    return result
+
+
+def refuse_plaintext(analysis: reading.Analysis) -> None:
+    """--forbid-plaintext in render modes: no plaintext key in the input."""
+    from postrenderer.errors import CheckFailed
+    from postrenderer.lint.verdict import plaintext_findings
+
+    found = plaintext_findings(analysis.documents.items())
+    if found:
+        raise CheckFailed(
+            "--forbid-plaintext: the stream holds the OpenLineage key in plain text:\n"
+            + "\n".join(f"  - {item}" for item in found)
+        )
+
+
+def refuse_failed_plan(result: Result, settings: Settings) -> None:
+    """Conflicts, and a stream without a component (unless --allow-no-match), fail the run."""
+    plan, analysis = result.plan, result.analysis
     if plan.conflicts:
         raise ConflictError(
             f"{len(plan.conflicts)} conflict(s):\n" + "\n".join(f"  - {c}" for c in plan.conflicts)
@@ -135,11 +119,67 @@ def analyse(
             f"({len(plan.reports)} workload(s) examined: {looked}). "
             "Check --component-selector/--component-name, or pass --allow-no-match"
         )
-    if settings.openlineage.enabled:
-        from postrenderer.lint.verdict import lint_rendered
 
-        lint_rendered(analysis, plan, result.patched, [new.doc for new in plan.new_documents], settings.rules)
-    edit_documents(result)
+
+def lint(result: Result, settings: Settings) -> None:
+    """Lint the components as rendering leaves them: findings by workload, each also a warning."""
+    from postrenderer.lint.verdict import lint_rendered
+
+    added = [new.doc for new in result.plan.new_documents]
+    result.findings = lint_rendered(result.analysis, result.patched, added, settings.rules)
+    for report in result.plan.components:
+        for finding in result.findings.get((report.index, report.position), []):
+            result.warnings.append(f"{where(report.index, report.kind, report.name)}: {finding}")
+
+
+def view(result: Result, mode: str, data: bytes) -> list[bytes | memoryview]:
+    """The mode's output: the stream, the diff, the patches or the kustomize patches."""
+    label = result.method.label
+    if mode == "emit_patches":
+        import json
+
+        from postrenderer.write.report import patches
+
+        return [(json.dumps(patches(result, label), indent=2) + "\n").encode()]
+    if mode == "diff":
+        from postrenderer.write.report import diff
+
+        return [diff(result).encode()]
+    if mode == "emit_kustomize_patches":  # holds a generated Secret as rendering does
+        from postrenderer.write.kustomize import emit
+
+        return [emit(result, label, data).encode()]
+    return output(result)
+
+
+def summary(result: Result) -> list[str]:
+    """What a render did, one entry per workload, then the totals (the CLI's info lines)."""
+    lines = []
+    for report in result.plan.reports:  # one short line each: what, then why and what was done below it
+        place = where(report.index, report.kind, report.name)
+        if report.component:
+            lines.append("\n  ".join([
+                f"{place}: component {printable(report.role)}", f"why: {report.reason}",
+                f"container: {printable(report.container)} ({report.container_reason})",
+                *([str(action) for action in report.actions] or ["nothing to do"]),
+            ]))
+        else:
+            lines.append(f"{place}: skipped\n  why: {report.reason}")
+    plan = result.plan
+    lines.append(
+        f"{len(plan.components)} component(s), {len(plan.ops)} document(s) changed, "
+        f"{len(plan.new_documents)} added ({result.format} stream, method {result.method.label})" + (
+            ": the chart already references the Secret in every component, so olrender only verified it"
+            if result.method.name == "existing-secret" and plan.components and not result.changed else "")
+    )
+    return lines
+
+
+def analyse(data: bytes, settings: Settings) -> Result:
+    """Plan and render a stream, raising the run's failure (conflicts, no match)."""
+    result = program(data, settings)
+    if result.failure is not None:
+        raise result.failure
     return result
 
 
@@ -149,17 +189,16 @@ def edit_documents(result: Result) -> None:
         segment = result.segments[index]
         try:
             text = edit.apply(segment.source, ops, segment.newline, segment.line)
+            if len(text) > stream.MAX_DOCUMENT_BYTES:  # (else a second run would refuse the output)
+                raise InputError(
+                    f"{stream.place(segment)}: with olrender's changes the document would be "
+                    f"{len(text) / 2**20:.2f} MiB, over the {stream.MAX_DOCUMENT_BYTES // 2**20} MiB olrender accepts"
+                )
             verify.check(segment.source, text, result.patched[index], segment.line)
             bom = segment.bom
             result.texts[index] = text if bom < 0 else text[:bom] + "\ufeff" + text[bom:]  # (edits come after it)
         except edit.EditError as exc:
             raise InputError(f"{stream.place(segment)}: {exc}") from None
-        if len(result.texts[index]) > stream.MAX_DOCUMENT_BYTES:  # (else a second run would refuse the output)
-            raise InputError(
-                f"{stream.place(segment)}: with olrender's changes the document would be "
-                f"{len(result.texts[index]) / 2**20:.2f} MiB, over the {stream.MAX_DOCUMENT_BYTES // 2**20} MiB "
-                "olrender accepts"
-            )
 
 
 def new_document(new: NewDocument, fmt: str, newline: str = "\n") -> str:
@@ -203,5 +242,5 @@ def apply(result: Result) -> bytes:
 def render(data: bytes, settings: Settings) -> Result:
     """Run the whole post-renderer on a stream."""
     result = analyse(data, settings)
-    result.output = apply(result)
+    result.output = b"".join(result.parts)
     return result

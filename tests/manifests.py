@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from postrenderer.inject.vault_settings import VaultConfig, vault_config
+from postrenderer.inject.methods.vault_settings import VaultConfig, vault_config
+from postrenderer.read.analysis import Analysis, classify_document
+from postrenderer.read.discovery import ComponentRules
 from postrenderer.read.workloads import POD_TEMPLATE_PATHS
 
 # the Vault method's settings, delivered by fileKeyRef (Kubernetes 1.35) and by a config file (1.33)
@@ -43,3 +45,12 @@ def vcfg(**kw: Any) -> VaultConfig:
     url = kw.pop("url", URL)
     block = kw.pop("block", None)
     return vault_config({**REQUIRED, **kw}, block, url)
+
+
+def analysed(numbered: dict[int, Any], rules: ComponentRules | None = None) -> Analysis:
+    """An analysis holding these documents by index, their workloads classified (as ``analysis.read`` does)."""
+    analysis = Analysis(b"")
+    for index, doc in numbered.items():
+        analysis.documents[index] = doc
+        analysis.classified[index] = classify_document(index, doc, rules or ComponentRules())
+    return analysis

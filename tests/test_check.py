@@ -9,8 +9,9 @@ import pytest
 import yaml
 
 from postrenderer import program as pipeline
-from postrenderer.config.settings import ApiKey, OpenLineageConfig, Settings
-from postrenderer.errors import CheckFailed, NoMatchError
+from postrenderer.config.settings import ApiKey, OpenLineageConfig, Settings, resolve
+from postrenderer.errors import CheckFailed, ConfigError, NoMatchError
+from postrenderer.inject.methods import method_for
 from postrenderer.lint import verdict as check
 from postrenderer.lint.container import Expected
 from postrenderer.read.discovery import ComponentRules
@@ -24,8 +25,9 @@ NAMESPACE = "ultraviolet-corona-6870"
 METHODS = {
     "secret": OpenLineageConfig(api_key=ApiKey(KEY), url=URL, namespace=NAMESPACE),
     "existing-secret": OpenLineageConfig(method="existing-secret", secret_name="mine", url=URL, namespace=NAMESPACE),
-    "vault-file-key-ref": OpenLineageConfig(method="vault", url=URL, namespace=NAMESPACE, vault=VAULT),
-    "vault-config-file": OpenLineageConfig(method="vault", url=URL, namespace=NAMESPACE, vault=VAULT_CONFIG_FILE),
+    "vault-file-key-ref": OpenLineageConfig(method="vault", url=URL, namespace=NAMESPACE, method_settings=VAULT),
+    "vault-config-file": OpenLineageConfig(method="vault", url=URL, namespace=NAMESPACE,
+                                           method_settings=VAULT_CONFIG_FILE),
 }
 COMPONENTS = 4
 
@@ -74,7 +76,7 @@ def test_raw_chart_output_fails(name: str) -> None:
 def test_olrender_output_passes_for_every_method(name: str, method: str) -> None:
     """What olrender renders, by any method, passes the check, and render mode warns about nothing."""
     rendered = pipeline.render((STREAMS / name).read_bytes(), Settings(openlineage=METHODS[method]))
-    assert rendered.plan.warnings == []
+    assert rendered.warnings == []
     result = check.check_stream(rendered.output, ComponentRules(), Expected(URL, NAMESPACE))
     assert len(result.components) == COMPONENTS and result.ok
     assert "check passed: 4 agent component(s)" in check.verdict(result)
@@ -131,13 +133,30 @@ def test_empty_stream_passes() -> None:
     assert "holds no documents" in check.verdict(result)
 
 
+def expected(options: dict[str, Any], values: dict[str, Any]) -> Any:
+    """What --check expects, resolved as rendering resolves its settings (a check needs no key)."""
+    settings, _ = resolve(options, values, {}, lambda _: "", check=True)
+    return method_for(settings.openlineage).expected()
+
+
 def test_expectations_come_from_options_then_values() -> None:
-    """--url/--namespace beat openLineage.url/namespace from the values files."""
+    """--url/--namespace beat openLineage.url/namespace from the values files, through config.resolve."""
     values = {"openLineage": {"url": "https://values", "namespace": "from-values"}}
-    given = check.expectations({"url": "https://option"}, values)
+    given = expected({"url": "https://option"}, values)
     assert (given.url, given.namespace) == ("https://option", "from-values")
-    empty = check.expectations({}, {})
+    empty = expected({}, {})
     assert (empty.url, empty.namespace) == (None, None)
+
+
+def test_a_check_resolution_needs_no_key_but_a_render_does() -> None:
+    """The secret and existing-secret methods need a key or a Secret name to render, not to check."""
+    with pytest.raises(ConfigError, match="the secret method needs a key"):
+        resolve({}, {}, {}, lambda _: "")
+    with pytest.raises(ConfigError, match="the existing-secret method needs --api-key-secret"):
+        resolve({"method": "existing-secret"}, {}, {}, lambda _: "")
+    for options in ({}, {"method": "existing-secret"}):
+        settings, _ = resolve(options, {}, {}, lambda _: "", check=True)
+        assert settings.openlineage.api_key is None
 
 
 def test_render_mode_warns_about_a_transport_override() -> None:
@@ -145,11 +164,11 @@ def test_render_mode_warns_about_a_transport_override() -> None:
     env = [{"name": "AIRFLOW__OPENLINEAGE__TRANSPORT", "value": '{"type": "http", "url": "https://x"}'}]
     data = stream_of(deployment("astro-agent-triggerer", env, "triggerer"))
     result = pipeline.render(data, Settings(openlineage=METHODS["secret"]))
-    assert len(result.plan.warnings) == 1
-    warning = result.plan.warnings[0]
+    assert len(result.warnings) == 1
+    warning = result.warnings[0]
     assert warning.startswith("document 1 (Deployment/astro-agent-triggerer): container 'agent': "
                               "AIRFLOW__OPENLINEAGE__TRANSPORT: configures the OpenLineage transport")
-    assert result.plan.reports[0].findings and KEY not in warning
+    assert result.findings[(1, 0)] and result.plan.reports[0].findings == [] and KEY not in warning
     assert not check.check_stream(result.output, ComponentRules()).ok, "check fails on the same output"
 
 
@@ -157,7 +176,7 @@ def test_render_mode_warns_about_missing_namespace() -> None:
     """Rendering without a namespace warns (and still renders)."""
     data = stream_of(deployment("astro-agent-worker-a", []))
     result = pipeline.render(data, Settings(openlineage=OpenLineageConfig(api_key=ApiKey(KEY), url=URL)))
-    assert [w.split(": ")[2] for w in result.plan.warnings] == ["OPENLINEAGE_NAMESPACE"]
+    assert [w.split(": ")[2] for w in result.warnings] == ["OPENLINEAGE_NAMESPACE"]
     assert result.output
 
 
@@ -165,7 +184,7 @@ def test_render_mode_disabled_does_not_lint() -> None:
     """With openLineage.enabled: false the missing key is intended, not a warning."""
     data = stream_of(deployment("astro-agent-worker-a", []))
     result = pipeline.render(data, Settings(openlineage=OpenLineageConfig(enabled=False)))
-    assert result.plan.warnings == []
+    assert result.warnings == []
 
 
 def test_plaintext_in_olrender_secret_output() -> None:

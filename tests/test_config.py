@@ -176,3 +176,63 @@ def test_values_files_are_read_as_helm_reads_them() -> None:
                                              "merged: {<<: {a: 1}, b: 2}\nopenLineage:\n  enabled: y\n")])
     assert values == {"workers": [{"env": [{"name": "SEP", "value": "="}]}], "other": "<<",
                       "merged": {"a": 1, "b": 2}, "openLineage": {"enabled": True}}
+
+
+TEXT_OPTIONS = {"url": "openLineage.url", "namespace": "openLineage.namespace", "endpoint": "openLineage.endpoint",
+                "vault_addr": "openLineage.vault.addr", "vault_image": "openLineage.vault.image"}
+
+
+def values_with(path: str, value: str) -> dict[str, Any]:
+    """A values tree holding value at a dotted path (``openLineage.vault.addr``)."""
+    *parents, last = path.split(".")
+    tree: dict[str, Any] = {last: value}
+    for parent in reversed(parents):
+        tree = {parent: tree}
+    return tree
+
+
+@pytest.mark.parametrize("option", sorted(TEXT_OPTIONS))
+@pytest.mark.parametrize(("value", "problem"), [("", "the value is empty"), (" ", "the value is empty"),
+                                                ("https://o11y\udcff", "the value is not UTF-8 text")],
+                         ids=["empty", "blank", "undecodable"])
+def test_text_settings_must_be_non_empty_utf8(option: str, value: str, problem: str) -> None:
+    """URL, namespace, endpoint, Vault address and image: refused from an option and from the values, by name."""
+    flag = "--" + option.replace("_", "-")
+    with pytest.raises(ConfigError, match=f"^invalid config: {flag}: {problem}"):
+        settings({option: value}, environ={"OPENLINEAGE_API_KEY": KEY})
+    with pytest.raises(ConfigError, match=f"^invalid config: {TEXT_OPTIONS[option]}: {problem}"):
+        settings(values=values_with(TEXT_OPTIONS[option], value), environ={"OPENLINEAGE_API_KEY": KEY})
+
+
+def test_every_bad_text_setting_is_named_in_one_error() -> None:
+    """Several bad values: one error that names each."""
+    with pytest.raises(ConfigError) as caught:
+        settings({"url": "", "namespace": "\udcff"}, values_with("openLineage.endpoint", ""))
+    message = str(caught.value)
+    assert "3 settings are invalid" in message
+    for part in ("--url: the value is empty", "--namespace: the value is not UTF-8",
+                 "openLineage.endpoint: the value is empty"):
+        assert part in message
+    assert "\udcff" not in message
+
+
+@pytest.mark.parametrize("selector", ["", "  "])
+def test_an_empty_component_selector_is_refused(selector: str) -> None:
+    """An empty --component-selector would match nothing: refused with what to do instead."""
+    with pytest.raises(ConfigError, match="--component-selector: the label selector is empty; give one"):
+        settings({"component_selector": selector}, environ={"OPENLINEAGE_API_KEY": KEY})
+
+
+def test_an_undecodable_variable_exits_2_naming_it() -> None:
+    """Through the command: OLRENDER_URL with a byte that is not UTF-8 exits 2 and names the variable."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    stream = (Path(__file__).resolve().parent.parent / "fixtures" / "streams" / "helm3.yaml").read_bytes()
+    env = {**os.environ, "OPENLINEAGE_API_KEY": KEY, "OLRENDER_URL": "https://o11y\udcff"}
+    proc = subprocess.run([sys.executable, "-m", "postrenderer"], input=stream, capture_output=True, env=env,
+                          timeout=60, check=False)
+    assert (proc.returncode, proc.stdout) == (2, b"")
+    assert b"error: invalid config: OLRENDER_URL: the value is not UTF-8 text" in proc.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -11,6 +12,7 @@ from postrenderer import program as pipeline
 from postrenderer.config.settings import ApiKey, OpenLineageConfig, Settings
 from postrenderer.errors import NoMatchError
 from postrenderer.read import stream
+from postrenderer.read.discovery import ComponentRules
 
 STREAMS = Path(__file__).resolve().parent.parent / "fixtures" / "streams"
 KEY = "sk-test-pipeline-0001"
@@ -172,3 +174,48 @@ def test_a_percent_line_inside_a_quoted_scalar_does_not_split_the_document() -> 
     assert [s.text for s in stream.split(text)] == [
         'kind: ConfigMap\ndata:\n  x: "first\n%second"\n', "---\nkind: ConfigMap\n...\n", "%YAML 1.1\n---\nkind: Pod\n",
     ]
+def counting_classify(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """Wrap the one classification function; the list receives each classified workload's name."""
+    from postrenderer.read import analysis, discovery
+
+    calls: list[str | None] = []
+
+    def counted(workload: Any, rules: Any) -> tuple[str | None, str]:
+        calls.append(workload.name)
+        return discovery.classify(workload, rules)
+
+    monkeypatch.setattr(analysis, "classify", counted)
+    return calls
+
+
+@pytest.mark.parametrize("mode", pipeline.MODES)
+def test_each_workload_is_classified_once_per_run(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Planning, lint and --check take the analysis' classification: one call per workload, in every mode."""
+    calls = counting_classify(monkeypatch)
+    data = (STREAMS / "helm3.yaml").read_bytes()
+    result = pipeline.program(data, SETTINGS, mode)
+    assert result.failure is None or mode == "check"  # (the stream as the chart renders it has no key)
+    workloads = result.check.workloads if result.check is not None else result.plan.reports
+    names = [w.report.name if hasattr(w, "report") else w.name for w in workloads]
+    assert len(names) >= 5 and sorted(calls, key=str) == sorted(names, key=str)  # each once, none twice
+
+
+def test_a_sketched_component_is_classified_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large workload is sketched first; when the sketch shows a component, the parsed one keeps its class."""
+    padding = [{"name": f"PAD_{i:03}", "value": "x" * 40} for i in range(40)]
+    doc = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "etl"}, "spec": {"template": {
+        "metadata": {"labels": {"team": "data"}}, "spec": {"containers": [{"name": "main", "env": padding}]}}}}
+    data = yaml.safe_dump(doc).encode()
+    assert len(data) >= analysis_module().SKETCH_FROM
+    rules = Settings(openlineage=SETTINGS.openlineage, rules=ComponentRules.build("team=data", None, None))
+    calls = counting_classify(monkeypatch)
+    result = pipeline.program(data, rules)
+    assert result.failure is None and [r.role for r in result.plan.components] == ["component"]
+    assert calls == ["etl"]
+
+
+def analysis_module() -> Any:
+    """postrenderer.read.analysis (for its sketch threshold)."""
+    from postrenderer.read import analysis
+
+    return analysis

@@ -10,6 +10,7 @@ import jsonpatch
 from postrenderer.config.settings import ApiKey, OpenLineageConfig, Settings
 from postrenderer.inject.methods import method_for
 from postrenderer.inject.plan import build_plan, describe
+from tests.manifests import analysed
 
 KEY = "sk-test-plan-0001"
 
@@ -40,7 +41,7 @@ def settings(**kw: Any) -> Settings:
 def plan_for(*docs: Any, s: Settings | None = None) -> Any:
     """Plan for documents numbered from 1."""
     s = s or settings()
-    return build_plan([(i, d, []) for i, d in enumerate(docs, 1)], s, method_for(s.openlineage))
+    return build_plan(analysed(dict(enumerate(docs, 1)), s.rules), s, method_for(s.openlineage))
 
 
 def test_missing_env_list_is_created_in_one_operation() -> None:

@@ -139,7 +139,7 @@ def test_exception_text_and_debug_traceback_are_scrubbed(monkeypatch: pytest.Mon
     def explode(*_: Any, **__: Any) -> Any:
         raise RuntimeError(f"unexpected state around {KEY} / {base64.b64encode(KEY.encode()).decode()}")
 
-    monkeypatch.setattr(pipeline, "analyse", explode)
+    monkeypatch.setattr(pipeline, "program", explode)
     monkeypatch.setenv("OPENLINEAGE_API_KEY", KEY)
     log = tmp_path / "olrender.log"
     result = CliRunner().invoke(cli.command, ["--debug", "--log-file", str(log)], input=HELM3,

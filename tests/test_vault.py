@@ -1,4 +1,4 @@
-"""Tests for postrenderer.inject.vault: agent.hcl, injection and vendor repairs (settings: test_vault_settings.py)."""
+"""Tests for inject.methods.vault: agent.hcl, injection and vendor repairs (settings: test_vault_settings.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ import yaml
 from postrenderer.config.settings import OpenLineageConfig, Settings
 from postrenderer.errors import ConfigError, InputError
 from postrenderer.inject.methods import method_for
-from postrenderer.inject.plan import build_plan
-from postrenderer.inject.vault import (
+from postrenderer.inject.methods.vault import (
     CHECKSUM_ANNOTATION,
     INIT_CONTAINER,
     VaultMethod,
@@ -24,7 +23,8 @@ from postrenderer.inject.vault import (
     _hcl_string,
     render_agent_hcl,
 )
-from tests.manifests import URL, vcfg
+from postrenderer.inject.plan import build_plan
+from tests.manifests import URL, analysed, vcfg
 
 HCL = hcl2.SerializationOptions(
     with_comments=False, explicit_blocks=False, preserve_heredocs=False, strip_string_quotes=True
@@ -32,7 +32,7 @@ HCL = hcl2.SerializationOptions(
 def method(**kw: Any) -> VaultMethod:
     """A vault method with URL, namespace and endpoint."""
     config = OpenLineageConfig(
-        method="vault", url=URL, namespace="ns-1", endpoint="/api/v1/lineage?x=1", vault=vcfg(**kw)
+        method="vault", url=URL, namespace="ns-1", endpoint="/api/v1/lineage?x=1", method_settings=vcfg(**kw)
     )
     found = method_for(config)
     assert isinstance(found, VaultMethod)
@@ -176,7 +176,7 @@ def vendor_deployment(**volume: Any) -> dict[str, Any]:
 
 def plan(doc: dict[str, Any], m: VaultMethod, overwrite: bool = False) -> Any:
     """Plan one document (index 1)."""
-    return build_plan([(1, doc, [])], Settings(openlineage=m.config, overwrite=overwrite), m)
+    return build_plan(analysed({1: doc}), Settings(openlineage=m.config, overwrite=overwrite), m)
 
 
 def pod_spec(doc: dict[str, Any]) -> dict[str, Any]:
@@ -364,7 +364,7 @@ def test_file_ref_in_other_methods_points_at_vault(other: str) -> None:
     )
     doc = vendor_deployment()
     with pytest.raises(InputError) as info:
-        build_plan([(3, doc, [])], Settings(openlineage=config), method_for(config))
+        build_plan(analysed({3: doc}), Settings(openlineage=config), method_for(config))
     message = str(info.value)
     assert message.startswith("document 3 (Deployment/astro-agent-worker-a): container 'agent' env OPENLINEAGE_API_KEY")
     assert "not a Kubernetes field" in message and "--method vault" in message

@@ -1,4 +1,4 @@
-"""Tests for postrenderer.inject.vault_settings: every Vault setting, its default, its check, all problems at once."""
+"""Tests for inject.methods.vault_settings: every Vault setting, its default, its check, all problems at once."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from postrenderer.cli.options import OPTIONS
 from postrenderer.config.settings import resolve
 from postrenderer.errors import ConfigError
 from postrenderer.inject.methods import method_for
-from postrenderer.inject.vault import VaultMethod
-from postrenderer.inject.vault_settings import (
+from postrenderer.inject.methods.vault import VaultMethod
+from postrenderer.inject.methods.vault_settings import (
     CONFIG_FILE_DELIVERY,
     FILE_KEY_REF,
-    VALUES_KEYS,
+    SETTINGS,
     VaultConfig,
     choose_delivery,
     kv_path_problem,
@@ -73,7 +73,7 @@ def test_the_table_covers_every_vault_option() -> None:
     """Guard: the newline test below covers every Vault option there is."""
     vault_options = {spec.name for spec in OPTIONS if "vault" in spec.name or spec.name == "kube_version"}
     assert vault_options - set(VALID) == {"no_vault_config_map"}  # a flag: nothing to match
-    assert set(VALID) <= {option for option, _ in VALUES_KEYS.values()} | {"vault_addr"}
+    assert set(VALID) <= {setting.name for setting in SETTINGS}
 
 
 @pytest.mark.parametrize("option", sorted(VALID))
@@ -221,7 +221,8 @@ def test_resolve_selects_vault_from_the_values_block() -> None:
         "addr": "https://v:8200", "role": "r", "secretPath": "secret/data/x", "secretField": "k"}}}
     settings, warnings = resolve({}, values, {}, lambda _: "")
     assert settings.openlineage.method == "vault" and warnings == []
-    assert isinstance(settings.openlineage.vault, VaultConfig) and settings.openlineage.vault.role == "r"
+    vault = settings.openlineage.method_settings
+    assert isinstance(vault, VaultConfig) and vault.role == "r"
     assert isinstance(method_for(settings.openlineage), VaultMethod)
 
 
@@ -237,4 +238,4 @@ def test_resolve_warns_about_an_ignored_key() -> None:
 def test_resolve_disabled_needs_no_vault_settings() -> None:
     """openLineage.enabled: false with a vault block disables lineage without asking for Vault settings."""
     settings, _ = resolve({}, {"openLineage": {"enabled": False, "vault": {}}}, {}, lambda _: "")
-    assert settings.openlineage.enabled is False and settings.openlineage.vault is None
+    assert settings.openlineage.enabled is False and settings.openlineage.method_settings is None

@@ -21,8 +21,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from postrenderer.inject.vault import CHECKSUM_ANNOTATION, CONFIG_ENVS, INIT_CONTAINER, SECRETS_DIR
-from postrenderer.inject.vault_settings import CONFIG_FILE, DEFAULT_KUBE_VERSION, ENV_FILE
+from postrenderer.inject.methods.vault import CHECKSUM_ANNOTATION, CONFIG_ENVS, INIT_CONTAINER, SECRETS_DIR
+from postrenderer.inject.methods.vault_settings import CONFIG_FILE, DEFAULT_KUBE_VERSION, ENV_FILE
 from postrenderer.read.discovery import ComponentRules, find_component
 from postrenderer.read.workloads import Workload, iter_workloads
 from tests.golden import CASES, Case

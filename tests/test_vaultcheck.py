@@ -38,7 +38,7 @@ def chart_docs() -> list[dict[str, Any]]:
 
 def rendered(docs: list[dict[str, Any]], vault: Any = VAULT) -> bytes:
     """The stream as the vault method renders it."""
-    config = OpenLineageConfig(method="vault", url=URL, namespace=NAMESPACE, vault=vault)
+    config = OpenLineageConfig(method="vault", url=URL, namespace=NAMESPACE, method_settings=vault)
     result = pipeline.analyse(yaml.safe_dump_all(docs).encode(), Settings(openlineage=config))
     return pipeline.apply(result)
 

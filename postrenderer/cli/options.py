@@ -13,14 +13,18 @@ pass to the command, or None to let click decide (and report any error):
 
 It also knows which ``OLRENDER_*`` variables exist (``unknown_variables`` names the
 closest one for a misspelt variable) and how ``--help`` groups the options (``GROUPS``).
-This module imports nothing beyond ``os`` and ``stat`` at run time (``difflib`` only when
-an unknown variable needs a suggestion).
+Each method's own options (``--method``'s choices, the Vault settings) come from the
+method registry (``inject.methods``), so that a new method needs no edit here. Besides
+``os`` and ``stat``, this module imports only that registry at run time (``difflib`` only
+when an unknown variable needs a suggestion).
 """
 
 from __future__ import annotations
 
 import os
 import stat
+
+from postrenderer.inject.methods import METHODS, choices
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -111,11 +115,20 @@ def _choice(name: str, choices: tuple[str, ...], help: str) -> OptionSpec:
     return OptionSpec((f"--{name}",), name.replace("-", "_"), CHOICE, help, choices=choices)
 
 
+def method_options() -> tuple[OptionSpec, ...]:
+    """The options every registered method declares (``contract.Setting``), in the registry's order."""
+    return tuple(
+        OptionSpec((setting.flag,), setting.name, setting.kind, setting.help, metavar=setting.metavar,
+                   choices=setting.choices)
+        for method in METHODS.values() for setting in method.settings
+    )
+
+
 OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec(("-f", "--values"), "values_files", MULTIPLE, envvar="OLRENDER_VALUES", path=True,
                help="Helm values file to read openLineage settings from (repeatable; later files win; "
                     "in OLRENDER_VALUES separate files with ':')."),
-    _choice("method", ("secret", "existing-secret", "vault"),
+    _choice("method", choices(),
             "How the key reaches the pods. Default: inferred (apiKeySecret -> existing-secret, "
             "openLineage.vault -> vault, else secret)."),
     _value("api-key-file",
@@ -130,19 +143,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _value("endpoint", "OPENLINEAGE_ENDPOINT (values: openLineage.endpoint)."),
     _value("facets-environment-variables",
            "OPENLINEAGE__FACETS__ENVIRONMENT_VARIABLES (values: openLineage.facetsEnvironmentVariables).", "NAMES"),
-    _value("vault-addr", "Vault address (vault method; values: openLineage.vault.addr).", "URL"),
-    _value("vault-auth-path", "Vault Kubernetes auth mount.  [default: auth/kubernetes]", "PATH"),
-    _value("vault-role", "Vault role the pods log in with, e.g. astro-agent.", "ROLE"),
-    _value("vault-secret-path", "Vault secret with the key, e.g. secret/data/openlineage/api-key.", "PATH"),
-    _value("vault-secret-field", "Field of that secret holding the key, e.g. key.", "FIELD"),
-    _choice("vault-kv-version", ("1", "2"),
-            "KV secrets engine version of the secret's mount (values: openLineage.vault.kvVersion).  [default: 2]"),
-    _value("vault-image", "Vault Agent image.  [default: hashicorp/vault:2.0.4]", "IMAGE"),
-    _value("vault-config-map", "ConfigMap holding agent.hcl.  [default: vault-agent-config]", "NAME"),
-    _flag("no-vault-config-map", "Do not generate the agent ConfigMap (you manage it)."),
-    _choice("vault-delivery", ("file-key-ref", "config-file"),
-            "How the key reaches the container. Default: file-key-ref on Kubernetes 1.35+, else config-file."),
-    _value("kube-version", "Target Kubernetes version (vault method).  [default: 1.35]", "X.Y"),
+    *method_options(),
     _value("component-selector",
            "Label selector for components, replacing the default rules "
            "(default: app=astro-agent,component in (worker,dag-processor,triggerer), then names).", "SELECTOR"),
@@ -184,9 +185,8 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Key source", ("values_files", "method", "api_key_file", "api_key_secret", "api_key_secret_key",
                     "secret_name")),
     ("OpenLineage settings", ("url", "namespace", "endpoint", "facets_environment_variables")),
-    ("Vault method", ("vault_addr", "vault_role", "vault_secret_path", "vault_secret_field", "vault_kv_version",
-                      "vault_auth_path", "vault_image", "vault_config_map", "no_vault_config_map", "vault_delivery",
-                      "kube_version")),
+    *((method.title, tuple(setting.name for setting in method.settings))
+      for method in METHODS.values() if method.settings),
     ("Discovery", ("component_selector", "component_name", "container", "allow_no_match", "overwrite")),
     ("CI modes", ("check", "forbid_plaintext", "diff", "emit_patches", "exit_code", "emit_kustomize_patches",
                   "committed_patches", "strict", "explain", "report", "report_format")),

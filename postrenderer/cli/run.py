@@ -14,7 +14,7 @@ import stat
 
 from postrenderer.cli.files import KEY_FILE_LIMIT, VALUES_FILE_LIMIT, read_text
 from postrenderer.cli.options import KEY_VARIABLE
-from postrenderer.errors import ConfigError, OlrenderError, printable, where
+from postrenderer.errors import ConfigError, OlrenderError, printable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,8 +23,7 @@ if TYPE_CHECKING:
 
     from postrenderer.cli.reporter import Reporter
     from postrenderer.config.settings import Settings
-    from postrenderer.program import Result
-    from postrenderer.read.analysis import Analysis
+    from postrenderer.result import Result
 
 
 def key_file_reader(reporter: Reporter) -> Callable[[str], str]:
@@ -47,9 +46,42 @@ def key_file_reader(reporter: Reporter) -> Callable[[str], str]:
 
 
 def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes | memoryview]:
-    """The program without error handling: options and stdin bytes to output bytes."""
-    from postrenderer import program as pipeline
+    """The program without error handling: options and stdin bytes to output bytes, in every mode."""
+    from postrenderer import program
+
+    mode = output_mode(options)
+    settings = configure(options, data, mode, reporter)
+    forbid = bool(options.get("forbid_plaintext"))
+    if forbid and mode != "check":
+        forbid_secret_method(settings)
+    result = program.program(data, settings, mode, forbid)
+    if options.get("explain") or options.get("report"):  # also after conflicts, no match or a failed check
+        write_explain(options, program.explain(result), reporter)
+    if result.failure is not None:
+        raise result.failure
+    for warning in result.warnings:
+        reporter.warn(warning)
+    if mode == "check":
+        strict = "" if options.get("strict") else " (in CI add --strict, so that a warning fails the run too)"
+        reporter.notice(result.notice + strict)
+        return result.parts
+    if result.notice:
+        reporter.notice(result.notice)
+    reporter.changed = result.changed
+    if mode in program.SHAREABLE:
+        return [reporter.scrub(b"".join(result.parts).decode()).encode()]
+    if mode == "emit_kustomize_patches" and options.get("committed_patches"):
+        compare_patches(result, options["committed_patches"])
+    if mode == "render":
+        for line in program.summary(result):
+            reporter.info(line)
+    return result.parts
+
+
+def configure(options: dict[str, Any], data: bytes, mode: str, reporter: Reporter) -> Settings:
+    """The mode's settings (one resolution for every mode, values files included), every warning reported."""
     from postrenderer.config import settings as config
+    from postrenderer.inject.methods import METHODS
 
     if any(not path for path in options.get("values_files") or ()):
         raise ConfigError(
@@ -65,81 +97,22 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes 
     register_keys(options, values, reporter, read_key_file)
     for warning in values_warnings:
         reporter.warn(warning)
-    mode = output_mode(options)
     if options.get("exit_code") and mode not in ("emit_patches", "diff"):
         raise ConfigError("--exit-code goes with --diff or --emit-patches (it exits 7 when they show a change)")
     if options.get("committed_patches") and mode != "emit_kustomize_patches":
         raise ConfigError("--committed-patches goes with --emit-kustomize-patches (it compares what that prints)")
-    if mode == "check":
-        return run_check(options, values, data, reporter)
-    if options.get("forbid_plaintext") and options.get("method") == "secret":
-        raise ConfigError(FORBID_SECRET_METHOD)
+    named = METHODS.get(str(options.get("method")))
+    if options.get("forbid_plaintext") and mode != "check" and named is not None and named.needs_key:
+        raise ConfigError(FORBID_SECRET_METHOD)  # (before the key is asked for)
     try:
-        settings, warnings = config.resolve(options, values, os.environ, read_key_file)
+        settings, warnings = config.resolve(options, values, os.environ, read_key_file, check=mode == "check")
     except ConfigError as exc:
         raise keys_already_there(options, values, data) or exc from None
     if settings.openlineage.api_key is not None:
         reporter.add_secret(settings.openlineage.api_key.reveal())
     for warning in warnings:
         reporter.warn(warning)
-    from postrenderer.inject.methods import method_for
-
-    forbid = bool(options.get("forbid_plaintext"))
-    if forbid:
-        forbid_secret_method(settings)
-    chosen = method_for(settings.openlineage)
-    analysis = pipeline.read(data, settings, chosen, full=forbid)
-    if forbid:
-        forbid_plaintext(analysis)
-    method = settings.openlineage.method if settings.openlineage.enabled else "disabled"
-    planned: list[pipeline.Result] = []
-    try:
-        result = pipeline.analyse(data, settings, chosen, observe=planned.append, analysis=analysis)
-    finally:
-        if planned and (options.get("explain") or options.get("report")):  # also after conflicts or no match
-            from postrenderer.write.report import explain_render
-
-            write_explain(options, explain_render(planned[0], method), reporter)
-    for warning in result.plan.warnings:
-        reporter.warn(warning)
-    from postrenderer.read.discovery import HOOKS_ONLY, hooks_only
-
-    if not result.plan.components and hooks_only([report.reason for report in result.plan.reports]):
-        reporter.notice(HOOKS_ONLY)
-    reporter.changed = bool(result.plan.ops or result.plan.new_documents)
-    if mode == "emit_patches":
-        from postrenderer.write.report import patches
-
-        return [reporter.scrub(json.dumps(patches(result, method), indent=2) + "\n").encode()]
-    if mode == "diff":
-        from postrenderer.write.report import diff
-
-        return [reporter.scrub(diff(result)).encode()]
-    if mode == "emit_kustomize_patches":  # stdout holds a generated Secret as rendering does: not scrubbed
-        from postrenderer.write import kustomize
-
-        if options.get("committed_patches"):
-            compare_patches(result, options["committed_patches"])
-
-        return [kustomize.emit(result, method, data).encode()]
-    parts = pipeline.output(result)
-    for report in result.plan.reports:  # one short line each: what, then why and what was done below it
-        place = where(report.index, report.kind, report.name)
-        if report.component:
-            reporter.info("\n  ".join([
-                f"{place}: component {printable(report.role)}", f"why: {report.reason}",
-                f"container: {printable(report.container)} ({report.container_reason})",
-                *([str(action) for action in report.actions] or ["nothing to do"]),
-            ]))
-        else:
-            reporter.info(f"{place}: skipped\n  why: {report.reason}")
-    reporter.info(
-        f"{len(result.plan.components)} component(s), {len(result.plan.ops)} document(s) changed, "
-        f"{len(result.plan.new_documents)} added ({result.format} stream, method {method})" + (
-            ": the chart already references the Secret in every component, so olrender only verified it"
-            if method == "existing-secret" and result.plan.components and not reporter.changed else "")
-    )
-    return parts
+    return settings
 
 
 def register_keys(options: dict[str, Any], values: dict[str, Any], reporter: Reporter,
@@ -167,17 +140,15 @@ def keys_already_there(options: dict[str, Any], values: dict[str, Any], data: by
     """When no key source is configured but every component already has its key, the error that says so."""
     if options.get("method") or options.get("api_key_file") or options.get("api_key_secret") or values:
         return None
-    from postrenderer.lint import verdict as check
-    from postrenderer.read.analysis import read
-    from postrenderer.read.discovery import ComponentRules
+    from postrenderer import program
+    from postrenderer.config import settings as config
 
-    rules = ComponentRules.build(
-        options.get("component_selector"), options.get("component_name"), options.get("container"))
     try:
-        result = check.evaluate(read(data, rules), rules, check.expectations(options, values), False)
+        settings, _ = config.resolve(options, values, os.environ, lambda path: "", check=True)
+        result = program.program(data, settings, "check")
     except OlrenderError:
         return None
-    if not result.components or not result.ok:
+    if result.failure is not None or result.check is None or not result.check.components:
         return None
     return ConfigError(
         f"no key source is configured, and every agent component already has {KEY_VARIABLE} in the stream "
@@ -215,22 +186,11 @@ def output_mode(options: dict[str, Any]) -> str:
 
 
 def forbid_secret_method(settings: Settings) -> None:
-    """--forbid-plaintext refuses the secret method."""
-    if settings.openlineage.enabled and settings.openlineage.method == "secret":
+    """--forbid-plaintext refuses a method that needs the plaintext key."""
+    from postrenderer.inject.methods import method_for
+
+    if method_for(settings.openlineage).needs_key:
         raise ConfigError(FORBID_SECRET_METHOD)
-
-
-def forbid_plaintext(analysis: Analysis) -> None:
-    """--forbid-plaintext in render modes: no plaintext key in the input."""
-    from postrenderer.errors import CheckFailed
-    from postrenderer.lint.verdict import plaintext_findings
-
-    found = plaintext_findings(analysis.documents.items())
-    if found:
-        raise CheckFailed(
-            "--forbid-plaintext: the stream holds the OpenLineage key in plain text:\n"
-            + "\n".join(f"  - {item}" for item in found)
-        )
 
 
 def write_explain(options: dict[str, Any], data: dict[str, Any], reporter: Reporter) -> None:
@@ -258,24 +218,4 @@ def printable_values(data: Any) -> Any:
         return [printable_values(item) for item in data]
     return printable(data) if isinstance(data, str) else data
 
-
-def run_check(
-    options: dict[str, Any], values: dict[str, Any], data: bytes, reporter: Reporter
-) -> list[bytes | memoryview]:
-    """--check: evaluate the stream as it is and hand it back unchanged when it passes."""
-    from postrenderer import program as pipeline
-    from postrenderer.lint import verdict as check
-    from postrenderer.read.analysis import read
-    from postrenderer.read.discovery import ComponentRules
-    from postrenderer.write.report import explain_check
-
-    rules = ComponentRules.build(
-        options.get("component_selector"), options.get("component_name"), options.get("container")
-    )
-    forbid = bool(options.get("forbid_plaintext"))
-    result = check.evaluate(read(data, rules, full=forbid), rules, check.expectations(options, values), forbid)
-    write_explain(options, explain_check(result), reporter)
-    strict = "" if options.get("strict") else " (in CI add --strict, so that a warning fails the run too)"
-    reporter.notice(check.verdict(result, bool(options.get("allow_no_match"))) + strict)
-    return [data if data.strip() else pipeline.EMPTY_OUTPUT.encode()]
 

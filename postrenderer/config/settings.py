@@ -21,15 +21,16 @@ from collections.abc import Callable, Mapping
 import yaml
 
 from postrenderer.errors import ConfigError, printable
+from postrenderer.inject.contract import VALUE, ApiKey, Given, OpenLineageConfig, Setting
+from postrenderer.inject.methods import METHODS, method_class
 from postrenderer.read.discovery import ComponentRules
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from typing import Any
 
-METHODS = ("secret", "existing-secret", "vault")
-DEFAULT_SECRET_NAME = "openlineage-api-key-secret"
-DEFAULT_SECRET_KEY = "api-key"
+__all__ = ["ApiKey", "OpenLineageConfig", "Settings", "load_values", "resolve"]
+DEFAULT_SECRET_NAME, DEFAULT_SECRET_KEY = OpenLineageConfig.DEFAULT_SECRET_NAME, OpenLineageConfig.DEFAULT_SECRET_KEY
 KEY_ENV = "OPENLINEAGE_API_KEY"
 # Every message olrender prints is scrubbed of the key, occurrence by occurrence. A short key ("api", "key")
 # would be "redacted" inside ordinary words, corrupting the message and showing where the key is. Real keys
@@ -38,58 +39,6 @@ KEY_ENV = "OPENLINEAGE_API_KEY"
 MIN_KEY_LENGTH = 16
 
 _STRING_KEYS = ("apiKey", "apiKeySecret", "url", "namespace", "endpoint", "facetsEnvironmentVariables")
-
-
-class ApiKey:
-    """A plaintext API key that never shows itself in repr, str or tracebacks."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        """Return the key itself; only the Secret builder calls this."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return "ApiKey(<redacted>)"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ApiKey) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-
-class OpenLineageConfig:
-    """What every agent component should end up with."""
-
-    __slots__ = ("api_key", "enabled", "endpoint", "facets_environment_variables", "method", "namespace",
-                 "secret_key", "secret_name", "url", "vault")
-
-    def __init__(
-        self, enabled: bool = True, method: str = "secret", api_key: ApiKey | None = None,
-        secret_name: str = DEFAULT_SECRET_NAME, secret_key: str = DEFAULT_SECRET_KEY, url: str | None = None,
-        namespace: str | None = None, endpoint: str | None = None, facets_environment_variables: str | None = None,
-        vault: Any = None,
-    ) -> None:
-        self.enabled, self.method, self.api_key = enabled, method, api_key
-        self.secret_name, self.secret_key = secret_name, secret_key
-        self.url, self.namespace, self.endpoint = url, namespace, endpoint
-        self.facets_environment_variables, self.vault = facets_environment_variables, vault
-
-    def plain_env(self) -> list[dict[str, Any]]:
-        """The non-secret variables, in the chart's order."""
-        pairs = (
-            ("OPENLINEAGE_URL", self.url),
-            ("OPENLINEAGE_NAMESPACE", self.namespace),
-            ("OPENLINEAGE_ENDPOINT", self.endpoint),
-            ("OPENLINEAGE__FACETS__ENVIRONMENT_VARIABLES", self.facets_environment_variables),
-        )
-        return [{"name": name, "value": value} for name, value in pairs if value is not None]
 
 
 class Settings:
@@ -207,106 +156,122 @@ def check_names(options: Mapping[str, Any], values_secret: str | None, known: tu
         raise ConfigError(f"{len(problems)} names are invalid:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-def resolve(
-    options: Mapping[str, Any],
-    values: Mapping[str, Any],
-    environ: Mapping[str, str],
-    read_key_file: Callable[[str], str],
-) -> tuple[Settings, list[str]]:
-    """Combine options (None = not given), values and environment into Settings and warnings."""
-    warnings: list[str] = []
-    block: Mapping[str, Any] = values.get("openLineage") or {}
+# the common settings whose text ends up in the stream: given, each must be non-empty UTF-8 text
+TEXT_SETTINGS = (Setting("url", "", values_key="url"), Setting("namespace", "", values_key="namespace"),
+                 Setting("endpoint", "", values_key="endpoint"))
 
-    def pick(option: str, value_key: str | None, default: Any = None) -> Any:
-        given = options.get(option)
-        if given is not None:
-            return given
-        if value_key is not None and block.get(value_key) is not None:
-            return block[value_key]
-        return default
 
+def text_problems(given: Given) -> list[str]:
+    """Empty or undecodable values of the settings olrender writes as text (every method's too)."""
+    settings = [*TEXT_SETTINGS, *(s for method in METHODS.values() for s in method.settings if s.kind == VALUE)]
+    problems = []
+    for setting in settings:
+        for value, source in ((given.options.get(setting.name), setting.flag),
+                              (given.from_values(setting), setting.values_path)):
+            if not isinstance(value, str):
+                continue
+            if not value.strip():
+                problems.append(f"{source}: the value is empty; set it, or leave the setting out")
+            elif any("\udc80" <= ch <= "\udcff" for ch in value):  # bytes the environment could not decode
+                problems.append(f"{source}: the value is not UTF-8 text (Kubernetes would refuse the manifest)")
+    return problems
+
+
+def refuse(problems: list[str], what: str = "settings are invalid") -> None:
+    """Every problem in one configuration error (none: nothing to say)."""
+    if len(problems) == 1:
+        raise ConfigError(problems[0])
+    if problems:
+        raise ConfigError(f"{len(problems)} {what}:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def read_key(
+    options: Mapping[str, Any], block: Mapping[str, Any], environ: Mapping[str, str],
+    read_key_file: Callable[[str], str], warnings: list[str],
+) -> ApiKey | None:
+    """The plaintext key: --api-key-file, else OPENLINEAGE_API_KEY, else openLineage.apiKey (None: none given)."""
     values_key = block.get("apiKey")
-    values_secret = block.get("apiKeySecret")
-    if values_key and values_secret:
+    if values_key and block.get("apiKeySecret"):
         raise ConfigError("openLineage.apiKey and openLineage.apiKeySecret are both set; choose one")
     if values_key:
         warnings.append(
             "openLineage.apiKey puts the plaintext key in a values file and the Helm release; "
             "prefer an existing Secret (apiKeySecret) or --method vault"
         )
-
-    api_key: ApiKey | None = None
     key_file = options.get("api_key_file")
     if key_file:
-        api_key = clean_key(read_key_file(key_file), f"--api-key-file {key_file}")
-    elif environ.get(KEY_ENV) is not None:
-        api_key = clean_key(environ[KEY_ENV], f"environment variable {KEY_ENV}")
-    elif values_key:
-        api_key = clean_key(values_key, "openLineage.apiKey")
+        return clean_key(read_key_file(key_file), f"--api-key-file {key_file}")
+    if environ.get(KEY_ENV) is not None:
+        return clean_key(environ[KEY_ENV], f"environment variable {KEY_ENV}")
+    return clean_key(values_key, "openLineage.apiKey") if values_key else None
 
-    keys = (api_key.reveal() if api_key else None, environ.get(KEY_ENV), values_key)
-    check_names(options, values_secret, tuple(key.strip() for key in keys if isinstance(key, str) and key.strip()))
-    existing = pick("api_key_secret", "apiKeySecret")
+
+def choose_method(given: Given, warnings: list[str]) -> str:
+    """--method, else the first method whose values key is set (openLineage.vault), else the key source's."""
+    options, block = given.options, given.block
+    existing = options.get("api_key_secret") if options.get("api_key_secret") is not None else block.get("apiKeySecret")
+    key_file = options.get("api_key_file")
     if key_file and options.get("api_key_secret"):
         raise ConfigError("--api-key-file and --api-key-secret are both set; choose one")
-    method = options.get("method")
-    if method is None:
-        if block.get("vault") is not None:
-            method = "vault"
-        elif key_file:
-            method = "secret"
-            if existing:
-                warnings.append("openLineage.apiKeySecret is ignored: --api-key-file selects the secret method")
-        elif existing:
-            method = "existing-secret"
-        else:
-            method = "secret"
-    if method not in METHODS:
-        raise ConfigError(f"--method {method}: choose one of {', '.join(METHODS)}")
+    if options.get("method") is not None:
+        return str(options["method"])
+    for name, method in METHODS.items():
+        if method.selectable and method.selected_by is not None and block.get(method.selected_by) is not None:
+            return name
+    if key_file:
+        if existing:
+            warnings.append("openLineage.apiKeySecret is ignored: --api-key-file selects the secret method")
+        return "secret"
+    return "existing-secret" if existing else "secret"
 
-    enabled = block.get("enabled", True)
-    vault = None
-    if enabled and method == "vault":
-        from postrenderer.inject.vault_settings import vault_config  # only the vault method loads its settings
 
-        vault = vault_config(options, block.get("vault"), pick("url", "url"))
-        if values_key or values_secret:
-            warnings.append(
-                "openLineage.apiKey/apiKeySecret are ignored: the vault method reads the key from Vault "
-                "(remove them, or the chart renders its own OPENLINEAGE_API_KEY)"
-            )
-    if enabled and method == "secret" and api_key is None:
+def component_rules(options: Mapping[str, Any]) -> ComponentRules:
+    """How components are found: --component-selector, --component-name, --container."""
+    selector = options.get("component_selector")
+    if selector is not None and not selector.strip():
         raise ConfigError(
-            "the secret method needs a key: --api-key-file FILE, the environment variable "
-            f"{KEY_ENV}, or openLineage.apiKey (or use --api-key-secret / --method vault)"
+            "--component-selector: the label selector is empty; give one such as component=worker, "
+            "or leave the option out for the default rules"
         )
-    if enabled and method == "existing-secret" and not existing:
-        raise ConfigError(
-            "the existing-secret method needs --api-key-secret NAME or openLineage.apiKeySecret"
-        )
-    if method == "existing-secret" and values_key and not values_secret:
-        warnings.append("openLineage.apiKey is ignored: the existing-secret method references a Secret")
+    return ComponentRules.build(selector, options.get("component_name"), options.get("container"))
 
-    secret_name = existing if method == "existing-secret" else options.get("secret_name")
+
+def resolve(
+    options: Mapping[str, Any],
+    values: Mapping[str, Any],
+    environ: Mapping[str, str],
+    read_key_file: Callable[[str], str],
+    check: bool = False,
+) -> tuple[Settings, list[str]]:
+    """Combine options (None = not given), values and environment into Settings and warnings.
+
+    check: a ``--check`` resolution, which needs no key (nor anything else only rendering uses).
+    """
+    warnings: list[str] = []
+    block: Mapping[str, Any] = values.get("openLineage") or {}
+    given = Given(options, block, check)
+    refuse(text_problems(given))
+    rules = component_rules(options)
+    api_key = read_key(options, block, environ, read_key_file, warnings)
+    keys = (api_key.reveal() if api_key else None, environ.get(KEY_ENV), block.get("apiKey"))
+    check_names(options, block.get("apiKeySecret"),
+                tuple(key.strip() for key in keys if isinstance(key, str) and key.strip()))
+    name = choose_method(given, warnings)
+    method = method_class(name)
+    pick = given.value
     config = OpenLineageConfig(
-        enabled=bool(enabled),
-        method=method,
-        api_key=api_key if method == "secret" else None,
-        secret_name=secret_name or DEFAULT_SECRET_NAME,
+        enabled=bool(block.get("enabled", True)), method=name, api_key=api_key if method.needs_key else None,
+        secret_name=options.get("secret_name") or DEFAULT_SECRET_NAME,
         secret_key=options.get("api_key_secret_key") or DEFAULT_SECRET_KEY,
-        url=pick("url", "url"),
-        namespace=pick("namespace", "namespace"),
-        endpoint=pick("endpoint", "endpoint"),
-        facets_environment_variables=pick("facets_environment_variables", "facetsEnvironmentVariables"),
-        vault=vault,
+        url=pick(TEXT_SETTINGS[0]), namespace=pick(TEXT_SETTINGS[1]), endpoint=pick(TEXT_SETTINGS[2]),
+        facets_environment_variables=options.get("facets_environment_variables")
+        if options.get("facets_environment_variables") is not None else block.get("facetsEnvironmentVariables"),
     )
-    rules = ComponentRules.build(
-        options.get("component_selector"), options.get("component_name"), options.get("container")
-    )
+    if config.enabled:
+        config.method_settings = method.configure(given, config)
+        warnings.extend(method.warnings(given))
     settings = Settings(
-        openlineage=config,
-        rules=rules,
-        overwrite=bool(options.get("overwrite")),
+        openlineage=config, rules=rules, overwrite=bool(options.get("overwrite")),
         allow_no_match=bool(options.get("allow_no_match")),
     )
     return settings, warnings

@@ -19,15 +19,16 @@ import base64
 import binascii
 
 from postrenderer.errors import InputError, where
-from postrenderer.read.discovery import find_component
-from postrenderer.read.workloads import iter_workloads, pointer
+from postrenderer.read.workloads import pointer
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from postrenderer.config.settings import Settings
-    from postrenderer.inject.methods import Injection, Method, NewDocument, Repairable
+    from postrenderer.inject.contract import Injection, Method, NewDocument, Repairable
+    from postrenderer.read.analysis import Analysis
     from postrenderer.read.discovery import Component
     from postrenderer.read.workloads import Workload
 
@@ -56,12 +57,14 @@ class WorkloadReport:
     """Why a workload was or was not changed, and what was done to it."""
 
     __slots__ = ("actions", "component", "container", "container_reason", "findings", "index", "kind", "name",
-                 "namespace", "reason", "role")
+                 "namespace", "position", "reason", "role")
 
     def __init__(
         self, index: int, kind: str, name: str | None, namespace: str | None, component: bool, reason: str,
+        position: int = 0,
     ) -> None:
-        self.index, self.kind, self.name, self.namespace = index, kind, name, namespace
+        """position: the workload's place among its document's workloads (a List holds several)."""
+        self.index, self.kind, self.name, self.namespace, self.position = index, kind, name, namespace, position
         self.component, self.reason = component, reason
         self.role: str | None = None
         self.container: str | None = None
@@ -114,17 +117,24 @@ def _same(current: Any, wanted: Any) -> bool:
     return bool(current == wanted)
 
 
+def _repaired_away(
+    current: list[Any], wanted_keys: set[Any], key: str, what: str, repair: Callable[[int], str | None],
+    report: WorkloadReport, warnings: list[str] | None, subject: str,
+) -> set[int]:
+    """Indexes of items olrender wants none of and may remove as repairs (each a warning)."""
+    removals = set()
+    for i, existing in enumerate(current):
+        if isinstance(existing, dict) and existing.get(key) not in wanted_keys and (reason := repair(i)):
+            removals.add(i)
+            report.actions.append(Action("removed", what, existing.get(key)))
+            if warnings is not None:
+                warnings.append(f"{subject}: removed {what} {existing.get(key)}: {reason}")
+    return removals
+
+
 def ensure_items(
-    path: tuple[object, ...],
-    current: Any,
-    wanted: list[dict[str, Any]],
-    key: str,
-    what: str,
-    place: str,
-    overwrite: bool,
-    report: WorkloadReport,
-    conflicts: list[str],
-    repairable: Repairable | None = None,
+    path: tuple[object, ...], current: Any, wanted: list[dict[str, Any]], key: str, what: str, place: str,
+    overwrite: bool, report: WorkloadReport, conflicts: list[str], repairable: Repairable | None = None,
     warnings: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Operations that make the list at path hold each wanted item (matched by key).
@@ -176,13 +186,8 @@ def ensure_items(
             )
             report.actions.append(Action("conflict", what, item[key]))
     if repairable is not None:
-        wanted_keys = {item[key] for item in wanted}
-        for i, existing in enumerate(current):
-            if isinstance(existing, dict) and existing.get(key) not in wanted_keys and (reason := repair(i)):
-                removals.add(i)
-                report.actions.append(Action("removed", what, existing.get(key)))
-                if warnings is not None:
-                    warnings.append(f"{subject}: removed {what} {existing.get(key)}: {reason}")
+        removals |= _repaired_away(current, {item[key] for item in wanted}, key, what, repair, report,
+                                   warnings, subject)
     ordered_removals = [{"op": "remove", "path": pointer(*path, i)} for i in sorted(removals, reverse=True)]
     return [*replaces, *ordered_removals, *appends]
 
@@ -253,22 +258,15 @@ def plan_component(
     overwrite = settings.overwrite
     repairable = injection.repairable
     ops: list[dict[str, Any]] = []
-    ops += ensure_items(
-        (*spec_path, "initContainers"), spec.get("initContainers"), injection.init_containers,
-        "name", "init container", place, overwrite, report, conflicts, repairable, warnings,
+    lists = (  # (path, what is there, what the method wants, the items' key, what they are), in the editor's order
+        ((*spec_path, "initContainers"), spec, injection.init_containers, "name", "init container"),
+        ((*spec_path, "volumes"), spec, injection.volumes, "name", "volume"),
+        ((*container_path, "volumeMounts"), container, injection.volume_mounts, "mountPath", "volume mount"),
+        ((*container_path, "env"), container, injection.env, "name", "env"),
     )
-    ops += ensure_items(
-        (*spec_path, "volumes"), spec.get("volumes"), injection.volumes,
-        "name", "volume", place, overwrite, report, conflicts, repairable, warnings,
-    )
-    ops += ensure_items(
-        (*container_path, "volumeMounts"), container.get("volumeMounts"), injection.volume_mounts,
-        "mountPath", "volume mount", place, overwrite, report, conflicts, repairable, warnings,
-    )
-    ops += ensure_items(
-        (*container_path, "env"), container.get("env"), injection.env,
-        "name", "env", place, overwrite, report, conflicts, repairable, warnings,
-    )
+    for path, parent, wanted, key, what in lists:
+        ops += ensure_items(path, parent.get(path[-1]), wanted, key, what, place, overwrite, report, conflicts,
+                            repairable, warnings)
     ops += ensure_annotations(workload, injection.annotations, report)
     return ops
 
@@ -355,30 +353,27 @@ def plan_documents(
                         ops.append({"op": "remove", "path": pointer(other, k)})
 
 
-def build_plan(
-    candidates: list[tuple[int, Any, list[str]]], settings: Settings, method: Method
-) -> Plan:
-    """Plan every change for the candidate documents (index, document, duplicate keys)."""
+def build_plan(analysis: Analysis, settings: Settings, method: Method) -> Plan:
+    """Plan every change for the documents the analysis kept, from its classification of their workloads."""
     plan = Plan()
     existing: dict[tuple[str, str, str | None], tuple[int, dict[str, Any]]] = {}
     namespaces: list[str | None] = []
-    for index, doc, duplicates in candidates:
+    for index, doc in analysis.documents.items():
         identity = _identity(doc)
         if identity and identity[0] in ("Secret", "ConfigMap"):
             existing.setdefault(identity, (index, doc))
-        for workload in iter_workloads(index, doc):
-            component, reason = find_component(workload, settings.rules)
-            report = WorkloadReport(
-                index, workload.kind, workload.name, workload.namespace, component is not None, reason
-            )
+        for classified in analysis.classified.get(index, ()):
+            report = WorkloadReport(index, classified.kind, classified.name, classified.namespace,
+                                    classified.role is not None, classified.reason, classified.position)
             plan.reports.append(report)
-            if component is None:
+            if classified.role is None:
                 continue
-            if duplicates:
+            if analysis.duplicates.get(index):
                 raise InputError(
-                    f"{where(index, workload.kind, workload.name)}: duplicate mapping keys "
-                    f"{', '.join(duplicates)}; olrender would have to drop one of the values"
+                    f"{where(index, classified.kind, classified.name)}: duplicate mapping keys "
+                    f"{', '.join(analysis.duplicates[index])}; olrender would have to drop one of the values"
                 )
+            component = classified.component(settings.rules)
             report.role = component.role
             report.container = component.container_name
             report.container_reason = component.container_reason
@@ -387,12 +382,12 @@ def build_plan(
             )
             if ops:
                 plan.ops.setdefault(index, []).extend(ops)
-            if workload.namespace not in namespaces:
-                namespaces.append(workload.namespace)
+            if classified.namespace not in namespaces:
+                namespaces.append(classified.namespace)
     plan_documents(method, namespaces, existing, settings.overwrite, plan)
-    for index, doc, duplicates in candidates:  # e.g. a Secret replaced under --overwrite
-        if duplicates and index in plan.ops:
-            kind, name, _ = _identity(doc) or (None, None, None)
+    for index, duplicates in sorted(analysis.duplicates.items()):  # e.g. a Secret replaced under --overwrite
+        if index in plan.ops:
+            kind, name, _ = _identity(analysis.documents[index]) or (None, None, None)
             raise InputError(
                 f"{where(index, kind, name)}: duplicate mapping keys {', '.join(duplicates)}; "
                 "olrender would have to drop one of the values"

@@ -10,7 +10,10 @@ key configuration and changes nothing:
       document 10 (Deployment/astro-agent-dag-processor): container 'agent': OPENLINEAGE_API_KEY: is not set ...
 
 Render mode runs the same evaluation over the documents it produced
-(``lint_rendered``), so its warnings and the check's failures never disagree.
+(``lint_rendered``, which returns its findings), so its warnings and the check's
+failures never disagree. Both take the analysis' classification of each workload
+(``Analysis.classified``) and classify nothing themselves; what a component must
+carry comes from its method (``Method.expected``), resolved like rendering's settings.
 ``plaintext_findings`` is the ``--forbid-plaintext`` policy: no OpenLineage key
 may sit in a Secret, ConfigMap or literal env value of the stream.
 """
@@ -32,7 +35,7 @@ from postrenderer.lint.container import (
 )
 from postrenderer.lint.vaultagent import service_account_keys
 from postrenderer.read.analysis import read
-from postrenderer.read.discovery import HOOKS_ONLY, find_component, hooks_only
+from postrenderer.read.discovery import HOOKS_ONLY, hooks_only
 from postrenderer.read.workloads import iter_workloads
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
@@ -40,9 +43,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
-    from postrenderer.inject.plan import Plan
-    from postrenderer.lint.container import Evaluation, Lookup
-    from postrenderer.read.analysis import Analysis, Objects
+    from postrenderer.lint.container import Evaluation, Finding, Lookup
+    from postrenderer.read.analysis import Analysis, Classified, Objects
     from postrenderer.read.discovery import ComponentRules
 
 KEY_NAME_RE = re.compile(r"openlineage", re.IGNORECASE)
@@ -103,16 +105,19 @@ def lookup(objects: Objects, namespace: str | None) -> Lookup:
 
 
 def evaluate_document(
-    index: int, doc: Any, rules: ComponentRules, objects: Objects, expected: Expected | None = None
+    index: int, doc: Any, classified: list[Classified], rules: ComponentRules, objects: Objects,
+    expected: Expected | None = None,
 ) -> list[CheckedWorkload]:
-    """Classify every workload of one document and evaluate each component's target container."""
+    """Evaluate each component's target container in one document (doc: as read, or as rendering leaves it)."""
     checked = []
-    for workload in iter_workloads(index, doc):
-        component, reason = find_component(workload, rules)
-        report = WorkloadReport(index, workload.kind, workload.name, workload.namespace, component is not None, reason)
-        if component is None:
+    workloads = iter_workloads(index, doc)
+    for known, workload in zip(classified, workloads, strict=False):
+        report = WorkloadReport(index, known.kind, known.name, known.namespace, known.role is not None, known.reason,
+                                known.position)
+        if known.role is None:
             checked.append(CheckedWorkload(report))
             continue
+        component = known.component(rules, workload)
         report.role = component.role
         report.container = component.container_name
         report.container_reason = component.container_reason
@@ -127,16 +132,6 @@ def evaluate_document(
     return checked
 
 
-def expectations(options: Mapping[str, Any], values: Mapping[str, Any]) -> Expected:
-    """The URL and namespace the user configured (option, else values file), which the stream must carry."""
-    block = values.get("openLineage")
-    block = block if isinstance(block, Mapping) else {}
-    return Expected(
-        url=options.get("url") or block.get("url"),
-        namespace=options.get("namespace") or block.get("namespace"),
-    )
-
-
 def evaluate(
     analysis: Analysis, rules: ComponentRules, expected: Expected | None = None, forbid_plaintext: bool = False
 ) -> CheckResult:
@@ -144,7 +139,8 @@ def evaluate(
     result = CheckResult(analysis.format, analysis.has_documents)
     objects = analysis.objects()
     for index, doc in analysis.documents.items():
-        result.workloads.extend(evaluate_document(index, doc, rules, objects, expected))
+        result.workloads.extend(evaluate_document(index, doc, analysis.classified.get(index, []), rules, objects,
+                                                  expected))
     if forbid_plaintext:
         result.policy.extend(plaintext_findings(analysis.documents.items()))
     return result
@@ -196,27 +192,22 @@ def verdict(result: CheckResult, allow_no_match: bool = False) -> str:
 
 
 def lint_rendered(
-    analysis: Analysis, plan: Plan, patched: Mapping[int, Any], added: list[Any], rules: ComponentRules
-) -> None:
-    """Lint the components as rendering leaves them; findings become report findings and plan warnings."""
-    by_index: dict[int, list[WorkloadReport]] = {}
-    for report in plan.reports:
-        if report.component:
-            by_index.setdefault(report.index, []).append(report)
-    if not by_index:
-        return
+    analysis: Analysis, patched: Mapping[int, Any], added: list[Any], rules: ComponentRules
+) -> dict[tuple[int, int], list[Finding]]:
+    """Lint the components as rendering leaves them: findings by (document, workload position)."""
+    components = {i: known for i, known in analysis.classified.items() if any(k.role is not None for k in known)}
+    if not components:
+        return {}
     objects = analysis.objects()
     for doc in added:
         objects.add(doc)
-    for index, reports in by_index.items():
+    found: dict[tuple[int, int], list[Finding]] = {}
+    for index, known in components.items():
         doc = patched.get(index, analysis.documents[index])
-        checked = [c for c in evaluate_document(index, doc, rules, objects) if c.evaluation is not None]
-        for report, evaluated in zip(reports, checked, strict=True):
-            assert evaluated.evaluation is not None
-            place = where(report.index, report.kind, report.name)
-            for finding in evaluated.evaluation.findings:
-                report.findings.append(finding)
-                plan.warnings.append(f"{place}: {finding}")
+        for checked in evaluate_document(index, doc, known, rules, objects):
+            if checked.evaluation is not None:
+                found[(index, checked.report.position)] = list(checked.evaluation.findings)
+    return found
 
 
 def _looks_like_key(name: object) -> bool:

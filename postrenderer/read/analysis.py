@@ -9,17 +9,18 @@ Kubernetes would (``stream.parse``), keeping only what the modes need:
                                               or the method generates one of that name
     anything else                          -> checked to be well-formed, passed through as text
 
-With ``full`` (``--forbid-plaintext``, which looks at every object) every
-document is kept whole. Objects a component may refer to are read after the
-workloads, so that only the referenced ones become objects; each document is
-still read once.
+Each workload is classified here, once (``Classified``): planning and lint read
+``Analysis.classified`` instead of classifying again. With ``full``
+(``--forbid-plaintext``, which looks at every object) every document is kept
+whole. Objects a component may refer to are read after the workloads, so that
+only the referenced ones become objects; each document is still read once.
 """
 
 from __future__ import annotations
 
 from postrenderer.errors import InputError, where
 from postrenderer.read import stream
-from postrenderer.read.discovery import classify
+from postrenderer.read.discovery import Component, choose_container, classify, containers_of
 from postrenderer.read.workloads import (
     POD_TEMPLATE_PATHS,
     iter_workloads,
@@ -35,12 +36,42 @@ if TYPE_CHECKING:
     from typing import Any
 
     from postrenderer.read.discovery import ComponentRules
+    from postrenderer.read.workloads import Workload
 
 OBJECT_KINDS = frozenset({"ConfigMap", "Secret", "ServiceAccount"})
 MAX_COMPONENTS = 10_000  # agent components of one stream (an agent release renders a handful)
 MAX_COMPONENT_BYTES = 16 * 2**20  # their text, all together (the API server stores objects up to about 1.5 MiB)
 SKETCH_FROM = 1024  # characters: smaller workloads are parsed whole (a sketch costs as much, and a component
 #                     would be parsed again); so are likely components (ComponentRules.likely_component)
+
+
+class Classified:
+    """One workload as classified: its role (None: not a component), why, and where; components keep the workload."""
+
+    __slots__ = ("kind", "name", "namespace", "position", "reason", "role", "workload")
+
+    def __init__(self, workload: Workload, position: int, role: str | None, reason: str) -> None:
+        self.kind, self.name, self.namespace = workload.kind, workload.name, workload.namespace
+        self.position, self.role, self.reason = position, role, reason
+        self.workload = workload if role is not None else None  # (an outline's workloads need not stay)
+
+    def component(self, rules: ComponentRules, workload: Workload | None = None) -> Component:
+        """The component this workload is (or the same workload in a patched document), its container chosen."""
+        workload = workload or self.workload
+        assert workload is not None and self.role is not None
+        index, container_reason = choose_container(workload, self.role, rules)
+        name = containers_of(workload)[index]["name"]
+        return Component(workload, self.role, self.reason, index, name, container_reason)
+
+
+def classify_document(
+    index: int, doc: Any, rules: ComponentRules, known: list[Classified] | None = None
+) -> list[Classified]:
+    """Classify every workload of a document; ``known``: the same workloads' classification from a sketch."""
+    workloads = list(iter_workloads(index, doc))
+    if known is not None and len(known) == len(workloads):
+        return [Classified(w, i, k.role, k.reason) for i, (w, k) in enumerate(zip(workloads, known, strict=True))]
+    return [Classified(w, i, *classify(w, rules)) for i, w in enumerate(workloads)]
 
 
 class Analysis:
@@ -50,10 +81,11 @@ class Analysis:
     other document from ``source``, the input bytes.
     """
 
-    __slots__ = ("documents", "duplicates", "format", "has_documents", "newline", "segments", "source")
+    __slots__ = ("classified", "documents", "duplicates", "format", "has_documents", "newline", "segments", "source")
 
     def __init__(self, source: bytes) -> None:
         self.source = source
+        self.classified: dict[int, list[Classified]] = {}  # each kept document's workloads, classified once
         self.segments: dict[int, stream.Segment] = {}  # the kept documents' segments, by index
         self.documents: dict[int, Any] = {}
         self.duplicates: dict[int, list[str]] = {}
@@ -61,10 +93,15 @@ class Analysis:
         self.has_documents = False
         self.newline = "\n"  # the stream's line break (of its first segment)
 
-    def keep(self, segment: stream.Segment, doc: Any, duplicates: list[str], text: bool = True) -> None:
-        """Keep a document for the modes, with its segment when it may change (text)."""
+    def keep(
+        self, segment: stream.Segment, doc: Any, duplicates: list[str], text: bool = True,
+        classified: list[Classified] | None = None,
+    ) -> None:
+        """Keep a document for the modes, with its segment when it may change (text) and its workloads' classes."""
         if text:
             self.segments[segment.index] = segment
+        if classified:
+            self.classified[segment.index] = classified
         self.documents[segment.index] = doc
         if duplicates:
             self.duplicates[segment.index] = duplicates
@@ -197,27 +234,32 @@ def _container_references(container: Any) -> set[tuple[str, str]]:
     return found
 
 
-def _has_component(index: int, doc: Any, rules: ComponentRules) -> bool:
-    """Whether any workload of the document is an agent component (classification only)."""
-    return any(classify(w, rules)[0] is not None for w in iter_workloads(index, doc))
-
-
-def _read(segment: stream.Segment, kind: str | None, rules: ComponentRules, full: bool) -> tuple[Any, list[str], bool]:
-    """A document, its duplicate keys and whether it holds a component; other workloads become outlines."""
+def _read(
+    segment: stream.Segment, kind: str | None, rules: ComponentRules, full: bool
+) -> tuple[Any, list[str], list[Classified]]:
+    """A document, its duplicate keys and its workloads classified; workloads without a component become outlines."""
+    known = None
     if kind in POD_TEMPLATE_PATHS and not full and len(segment.text) >= SKETCH_FROM and not rules.likely_component(
         segment.text
     ):
         sketched = stream.sketch(segment, outline_paths(kind))
         if sketched is not None:
             doc = outline(sketched)
-            if not _has_component(segment.index, doc, rules):
-                return doc, [], False  # (duplicate keys only matter in components)
+            known = classify_document(segment.index, doc, rules)
+            if not _holds_component(known):
+                return doc, [], known  # (duplicate keys only matter in components)
     doc, duplicates = stream.parse(segment)
     if not might_hold_workloads(doc):
-        return doc, duplicates, False
-    if _has_component(segment.index, doc, rules):
-        return doc, duplicates, True
-    return (doc if full else outline(doc)), duplicates, False
+        return doc, duplicates, []
+    classified = classify_document(segment.index, doc, rules, known)
+    if _holds_component(classified):
+        return doc, duplicates, classified
+    return (doc if full else outline(doc)), duplicates, classified
+
+
+def _holds_component(classified: list[Classified]) -> bool:
+    """Whether any of the workloads is an agent component."""
+    return any(c.role is not None for c in classified)
 
 
 def _mentions(text: str, names: Iterable[str]) -> bool:
@@ -250,14 +292,15 @@ def read(
                 stream.check(segment)  # well-formed is all we need to know: its text passes through
                 analysis.has_documents = True
                 continue
-        doc, duplicates, component = _read(segment, kind, rules, full)
+        doc, duplicates, classified = _read(segment, kind, rules, full)
         if doc is None:
             continue
+        component = _holds_component(classified)
         analysis.has_documents = True
         helm4 = helm4 or stream.is_helm4(doc)
         identity = _identity(doc)
         if full or component or identity in wanted or might_hold_workloads(doc):
-            analysis.keep(segment, doc, duplicates, text=component or identity in generated_names)
+            analysis.keep(segment, doc, duplicates, component or identity in generated_names, classified)
         if component:
             wanted |= references(doc)
             components += 1

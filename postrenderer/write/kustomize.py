@@ -51,7 +51,7 @@ TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from typing import Any
 
-    from postrenderer.program import Result
+    from postrenderer.result import Result
 
 # Lists Kubernetes merges by a key (x-kubernetes-patch-merge-key): the lists of a pod template the plan changes.
 MERGE_KEYS = {
@@ -189,11 +189,12 @@ def _item_ops(ops: list[dict[str, Any]], item: int) -> list[dict[str, Any]]:
     return [{**op, "path": op["path"][len(prefix) - 1:]} for op in ops if op["path"].startswith(prefix)]
 
 
-def document_patches(index: int, before: Any, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The patches for one changed document; kustomize (like kubectl) takes a List's items as objects of their own."""
-    import jsonpatch  # deferred: only this mode and changed documents need it
+def document_patches(index: int, before: Any, ops: list[dict[str, Any]], after: Any = None) -> list[dict[str, Any]]:
+    """One changed document's patches (after: as patched, if known); a List's items are objects of their own."""
+    if after is None:
+        import jsonpatch  # deferred: only this mode and changed documents need it
 
-    after = jsonpatch.apply_patch(before, ops, in_place=False)
+        after = jsonpatch.apply_patch(before, ops, in_place=False)
     kind = before.get("kind") if isinstance(before, dict) else None
     if not (isinstance(kind, str) and kind.endswith("List")):  # (as workloads.iter_workloads reads Lists)
         return [object_patch(index, before, after, ops)]
@@ -214,7 +215,7 @@ def patches(result: Result) -> list[dict[str, Any]]:
     """Every patch of the plan, in document order."""
     out: list[dict[str, Any]] = []
     for index in sorted(result.plan.ops):
-        out.extend(document_patches(index, result.documents[index], result.plan.ops[index]))
+        out.extend(document_patches(index, result.documents[index], result.plan.ops[index], result.patched[index]))
     return out
 
 

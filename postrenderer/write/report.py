@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     from postrenderer.inject.plan import WorkloadReport
     from postrenderer.lint.verdict import CheckResult
-    from postrenderer.program import Result
+    from postrenderer.result import Result
 
 REDACTED = "<redacted>"
 CHANGED = "<redacted, changed>"
@@ -272,14 +272,14 @@ def diff(result: Result) -> str:
     return "".join(chunks)
 
 
-def workload_data(report: WorkloadReport) -> dict[str, Any]:
-    """One workload's report as JSON-ready data."""
+def workload_data(report: WorkloadReport, findings: list[Any] | None = None) -> dict[str, Any]:
+    """One workload's report as JSON-ready data (findings: the lint's, when not the report's own)."""
     return {
         "index": report.index, "kind": report.kind, "name": report.name, "namespace": report.namespace,
         "component": report.component, "reason": report.reason, "role": report.role,
         "container": report.container, "containerReason": report.container_reason,
         "actions": [action.to_dict() for action in report.actions],
-        "findings": [finding.to_dict() for finding in report.findings],
+        "findings": [finding.to_dict() for finding in (report.findings if findings is None else findings)],
     }
 
 
@@ -293,7 +293,8 @@ def explain_render(result: Result, method: str | None = None) -> dict[str, Any]:
     plan = result.plan
     return {
         "olrender": __version__, "mode": "render", "format": result.format, "method": method,
-        "components": len(plan.components), "workloads": [workload_data(r) for r in plan.reports],
+        "components": len(plan.components), "workloads": [
+            workload_data(r, result.findings.get((r.index, r.position), [])) for r in plan.reports],
         "changed": sorted(plan.ops),
         "added": [{"filename": n.filename, **_identity(n.doc)} for n in plan.new_documents],
         "conflicts": _messages(plan.conflicts), "warnings": _messages(plan.warnings),

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from postrenderer.inject.vault_settings import CONFIG_FILE, ENV_FILE
+from postrenderer.inject.methods.vault_settings import CONFIG_FILE, ENV_FILE
 from tests.realagent.envfile import kubelet_value
 from tests.realagent.pod import AGENT_TIMEOUT_S, PodRun, run_pod
 from tests.realagent.server import ROLE, DevServer, Secret

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from postrenderer.inject.vault_settings import CONFIG_FILE, ENV_FILE
+from postrenderer.inject.methods.vault_settings import CONFIG_FILE, ENV_FILE
 from tests.realagent.envfile import kubelet_value
 from tests.realagent.pod import AGENT_TIMEOUT_S, PodRun
 from tests.realagent.scenario import (

@@ -31,15 +31,21 @@ import json
 from collections.abc import Mapping
 
 from postrenderer.errors import ConfigError, where
-from postrenderer.inject.contract import GENERATED_BY, Injection, Method, NewDocument, sha256_hex
-from postrenderer.inject.vault_settings import CONFIG_FILE, CONFIG_FILE_DELIVERY, ENV_FILE, FILE_KEY_REF, VaultConfig
-from postrenderer.lint.vaultagent import key_file_readable, run_as, runs_vault_agent
+from postrenderer.inject.contract import GENERATED_BY, Injection, Method, NewDocument, metadata, sha256_hex
+from postrenderer.inject.methods import vault_settings
+from postrenderer.inject.methods.vault_settings import (
+    CONFIG_FILE,
+    CONFIG_FILE_DELIVERY,
+    ENV_FILE,
+    FILE_KEY_REF,
+    VaultConfig,
+)
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from typing import Any
 
-    from postrenderer.inject.contract import Repairable
+    from postrenderer.inject.contract import Given, OpenLineageConfig, Repairable
     from postrenderer.read.discovery import Component
 
 INIT_CONTAINER = "vault-openlineage"
@@ -189,12 +195,30 @@ class VaultMethod(Method):
     """Inject a Vault Agent init container and hand the key to the main container."""
 
     name = "vault"
+    title = "Vault method"
+    settings = vault_settings.SETTINGS
+    selected_by = "vault"
+
+    @classmethod
+    def configure(cls, given: Given, config: OpenLineageConfig) -> VaultConfig:
+        """The Vault settings, every problem in one error."""
+        return vault_settings.configure(given, config.url)
+
+    @classmethod
+    def warnings(cls, given: Given) -> list[str]:
+        """The chart's own key settings would render a second OPENLINEAGE_API_KEY."""
+        if given.block.get("apiKey") or given.block.get("apiKeySecret"):
+            return [
+                "openLineage.apiKey/apiKeySecret are ignored: the vault method reads the key from Vault "
+                "(remove them, or the chart renders its own OPENLINEAGE_API_KEY)"
+            ]
+        return []
 
     @property
     def vault(self) -> VaultConfig:
-        """The Vault settings (set by config.resolve for this method)."""
-        assert isinstance(self.config.vault, VaultConfig)
-        return self.config.vault
+        """The Vault settings (``configure``'s result)."""
+        assert isinstance(self.config.method_settings, VaultConfig)
+        return self.config.method_settings
 
     def agent_hcl(self) -> str:
         """The agent configuration text for the ConfigMap."""
@@ -233,6 +257,8 @@ class VaultMethod(Method):
         spec = component.workload.pod_spec
         spec = spec if isinstance(spec, dict) else {}
         main = spec.get("containers", [])[component.container_index]
+        from postrenderer.lint.vaultagent import key_file_readable, run_as
+
         if self.vault.delivery != CONFIG_FILE_DELIVERY or key_file_readable(RUN_AS_USER, RUN_AS_GROUP, main, spec):
             return RUN_AS_USER, RUN_AS_GROUP
         uid, gid = run_as(main, spec)
@@ -302,6 +328,8 @@ class VaultMethod(Method):
 
     def repair_reason(self, secret_volume: str) -> Repairable:
         """Which of the vendor's items olrender may replace or remove, and why."""
+        from postrenderer.lint.vaultagent import runs_vault_agent
+
         delivery = self.vault.delivery
 
         def reason(what: str, item: dict[str, Any]) -> str | None:
@@ -343,9 +371,6 @@ class VaultMethod(Method):
         """The agent ConfigMap, one per namespace, unless the user manages it."""
         if not self.vault.create_config_map:
             return []
-        metadata: dict[str, Any] = {"name": self.vault.config_map}
-        if namespace is not None:
-            metadata["namespace"] = namespace
-        metadata["labels"] = {"app.kubernetes.io/created-by": GENERATED_BY}
-        doc = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": {AGENT_FILE: self.agent_hcl()}}
+        doc = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata(self.vault.config_map, namespace),
+               "data": {AGENT_FILE: self.agent_hcl()}}
         return [NewDocument(f"{GENERATED_BY}/{self.vault.config_map}.yaml", doc)]
