@@ -789,6 +789,10 @@ def write_explain(options: dict[str, Any], data: dict[str, Any], reporter: Repor
 
     if options.get("report_format") == "json":
         text = json.dumps(data, indent=2) + "\n"  # (JSON escapes control characters itself)
+    elif options.get("report_format") in ("markdown", "github"):
+        from postrenderer.write import review
+
+        text = getattr(review, options["report_format"])(printable_values(data))
     else:  # every value on its own line: a name cannot start a line of its own
         text = explain_text(printable_values(data))
     text = printable(reporter.scrub(text), keep="\n")
@@ -820,8 +824,9 @@ def run_check(
         options.get("component_selector"), options.get("component_name"), options.get("container")
     )
     forbid = bool(options.get("forbid_plaintext"))
-    result = check.evaluate(read(data, rules, full=forbid), rules, check.expectations(options, values), forbid)
-    write_explain(options, explain_check(result), reporter)
+    analysis = read(data, rules, full=forbid)
+    result = check.evaluate(analysis, rules, check.expectations(options, values), forbid)
+    write_explain(options, explain_check(result, analysis), reporter)
     strict = "" if options.get("strict") else " (in CI add --strict, so that a warning fails the run too)"
     reporter.notice(check.verdict(result, bool(options.get("allow_no_match"))) + strict)
     return [data if data.strip() else pipeline.EMPTY_OUTPUT.encode()]
