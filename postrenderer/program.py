@@ -44,7 +44,9 @@ def explain(result: Result) -> dict[str, Any]:
     """The ``--explain``/``--report`` view (of a failed run too)."""
     from postrenderer.write.report import explain_check, explain_render
 
-    return explain_check(result.check) if result.check is not None else explain_render(result, result.method.label)
+    if result.check is not None:
+        return explain_check(result.check, result.analysis)
+    return explain_render(result, result.method.label)
 
 
 def read(data: bytes, settings: Settings, method: Method, full: bool = False) -> reading.Analysis:

@@ -102,9 +102,7 @@ def test_config_file_with_an_http_transport_makes_the_key_ignored(names: tuple[s
     [{"name": "OPENLINEAGE__TRANSPORT__TYPE", "value": "composite"}],
     [{"name": "OPENLINEAGE__TRANSPORT__URL", "value": "https://x"}],
     [{"name": "OPENLINEAGE__TRANSPORT__TIMEOUT", "value": "10"}],
-    [{"name": "AIRFLOW__OPENLINEAGE__TRANSPORT",
-      "value": json.dumps({"type": "composite", "transports": {"console": {"type": "console"}}})}],
-], ids=["async_http", "composite", "typeless-url", "typeless-timeout", "airflow-composite"])
+], ids=["async_http", "composite", "typeless-url", "typeless-timeout"])
 def test_settings_that_keep_the_key_in_use(extra: list[dict[str, Any]]) -> None:
     """Reported as overrides before: the client copies OPENLINEAGE_URL and the key into async_http and into the
     default_http transport of a composite, and ignores OPENLINEAGE__TRANSPORT__* without a type."""
@@ -112,6 +110,24 @@ def test_settings_that_keep_the_key_in_use(extra: list[dict[str, Any]]) -> None:
     assert result.ok, [str(f) for f in result.findings]
     assert result.key == "Secret openlineage-api-key-secret key api-key"
     assert result.url == "'https://o11y.astronomer.io'"
+
+
+@pytest.mark.parametrize("extra", [
+    [{"name": "AIRFLOW__OPENLINEAGE__TRANSPORT",
+      "value": json.dumps({"type": "composite", "transports": {"console": {"type": "console"}}})}],
+    [{"name": "OPENLINEAGE__TRANSPORT__TYPE", "value": "composite"},
+     {"name": "OPENLINEAGE__TRANSPORT__TRANSPORTS__MINE__TYPE", "value": "console"}],
+], ids=["airflow-composite", "dynamic-composite"])
+def test_a_composite_of_its_own_also_sends_to_the_url(extra: list[dict[str, Any]]) -> None:
+    """The client adds OPENLINEAGE_URL (with the key) beside the composite's own transports: one finding, with the
+    opt-out; the key still counts as in use (tests/oracles/test_lint_behaviours.py measures both consumers)."""
+    result = lint_container(container(URL, NAMESPACE, KEY_REF, *extra), {})
+    assert codes(result) == ["composite-also-url"]
+    assert "OPENLINEAGE__TRANSPORT__TRANSPORTS__DEFAULT_HTTP='{}'" in result.findings[0].fix
+    assert result.key == "Secret openlineage-api-key-secret key api-key"
+    opted_out = lint_container(container(URL, NAMESPACE, KEY_REF, *extra, {
+        "name": "OPENLINEAGE__TRANSPORT__TRANSPORTS__DEFAULT_HTTP", "value": "{}"}), {})
+    assert "composite-also-url" not in codes(opted_out)
 
 
 def test_config_file_without_a_transport_keeps_the_key_in_use() -> None:
@@ -275,9 +291,11 @@ def test_config_map_outside_the_stream_cannot_be_seen() -> None:
 @pytest.mark.parametrize("variable", ["OPENLINEAGE_DISABLED", "AIRFLOW__OPENLINEAGE__DISABLED"])
 @pytest.mark.parametrize("value", ["true", "True", "1", "t"])
 def test_disabled_alongside_configuration(variable: str, value: str) -> None:
-    """OPENLINEAGE_DISABLED=true switches everything off, whatever else is configured."""
+    """A switch turns lineage off, whatever else is configured; only OPENLINEAGE_DISABLED=true (any case) turns the
+    client off too, every other switch leaves it on (disabled-partly)."""
     result = lint_container(container(URL, NAMESPACE, KEY_REF, {"name": variable, "value": value}), {})
-    assert codes(result) == ["disabled"] and result.findings[0].variable == variable
+    both = variable == "OPENLINEAGE_DISABLED" and value.lower() == "true"
+    assert codes(result) == ["disabled" if both else "disabled-partly"] and result.findings[0].variable == variable
 
 
 @pytest.mark.parametrize("value", ["False", "yes"])

@@ -170,7 +170,9 @@ OPTIONS: tuple[OptionSpec, ...] = (
            "a kustomization or a patch list) are not those olrender generates now (docs/flux.md).", "FILE"),
     _flag("explain", "Explain on stderr and in --log-file why each workload was or was not changed."),
     _value("report", "Write that explanation to FILE.", "FILE"),
-    _choice("report-format", ("text", "json"), "Format of --explain and --report.  [default: text]"),
+    _choice("report-format", ("text", "json", "markdown", "github"),
+            "Format of --explain and --report: markdown for a pull request, github for workflow annotations "
+            "(docs/ci.md).  [default: text]"),
     _flag("forbid-plaintext",
           "CI policy: refuse the secret method, and fail (exit 6) if the stream holds an OpenLineage key "
           "in a Secret, ConfigMap or literal env value."),

@@ -202,6 +202,10 @@ def write_explain(options: dict[str, Any], data: dict[str, Any], reporter: Repor
 
     if options.get("report_format") == "json":
         text = json.dumps(data, indent=2) + "\n"  # (JSON escapes control characters itself)
+    elif options.get("report_format") in ("markdown", "github"):
+        from postrenderer.write import review
+
+        text = getattr(review, options["report_format"])(printable_values(data))
     else:  # every value on its own line: a name cannot start a line of its own
         text = explain_text(printable_values(data))
     text = printable(reporter.scrub(text), keep="\n")

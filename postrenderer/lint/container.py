@@ -37,6 +37,7 @@ import posixpath
 from collections.abc import Mapping
 
 from postrenderer.errors import InputError
+from postrenderer.lint import behaviours
 from postrenderer.lint.transport import FileContent, Refused, Resolved, Sourced, Unseen, read_config, resolve
 from postrenderer.lint.vaultagent import agent_problems, mounts, runs_vault_agent
 from postrenderer.read.reader import TooLarge
@@ -61,6 +62,8 @@ AUTH_TYPE_VAR = "OPENLINEAGE__TRANSPORT__AUTH__TYPE"
 AUTH_KEY_VAR = "OPENLINEAGE__TRANSPORT__AUTH__APIKEY"
 TRANSPORT_URL_VAR = "OPENLINEAGE__TRANSPORT__URL"
 TRANSPORT_TYPE_VAR = "OPENLINEAGE__TRANSPORT__TYPE"
+DYNAMIC_JSON_VAR = "OPENLINEAGE__TRANSPORT"  # a whole transport as JSON: it replaces every nested variable
+KEY_REFERENCE = f"$({KEY_VAR})"
 ENV_SOURCES = ("configMapKeyRef", "fieldRef", "fileKeyRef", "resourceFieldRef", "secretKeyRef")
 SENSITIVE_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH")
 SENSITIVE_NAMES = (TRANSPORT_JSON_VAR,)
@@ -70,6 +73,13 @@ PLAIN_FIELDS = ("TYPE", "URL", "ENDPOINT", "TIMEOUT", "VERIFY", "COMPRESSION", "
 
 AUTH_FIX = (
     f"{AUTH_TYPE_VAR}=api_key and {AUTH_KEY_VAR} (valueFrom the Secret that holds the key)"
+)
+JSON_AUTH_FIX = (
+    f"put auth inside the JSON of {DYNAMIC_JSON_VAR}, e.g. {{\"type\": \"http\", \"url\": "
+    f"\"https://o11y.astronomer.io\", \"auth\": {{\"type\": \"api_key\", \"apiKey\": \"{KEY_REFERENCE}\"}}}}, "
+    f"with {KEY_VAR} (valueFrom the Secret) listed before {DYNAMIC_JSON_VAR} in env, so that Kubernetes puts the key "
+    f"in place of {KEY_REFERENCE} (the JSON value replaces {AUTH_TYPE_VAR} and {AUTH_KEY_VAR}, so those cannot "
+    "give it the key)"
 )
 URL_FIX = "set openLineage.url (or render with olrender --url), e.g. https://o11y.astronomer.io"
 NAMESPACE_FIX = (
@@ -367,6 +377,11 @@ def _unless(unresolved: list[str]) -> str:
     return f" (unless {', '.join(unresolved)}, which is not in the stream, provides it)"
 
 
+def _auth_fix(by: str) -> str:
+    """How to give the transport that ``by`` configures the key."""
+    return JSON_AUTH_FIX if by == DYNAMIC_JSON_VAR else AUTH_FIX
+
+
 def _key_source(
     variable: Variable, container: Mapping[str, Any], pod_spec: Mapping[str, Any], lookup: Lookup,
     name: str, findings: list[Finding], notes: list[str],
@@ -466,6 +481,9 @@ def _transport_findings(
         return variable.describe() if source in (URL_VAR, KEY_VAR) else f"{source}, {variable.describe()}"
 
     kind, by = resolved.kind, resolved.by
+    if behaviours.disabled_switch(resolved) and resolved.partly:
+        add(*behaviours.disabled_partly(resolved, variables[str(by)].value))
+        return
     if kind == "disabled" and by is not None:
         add("disabled", by, f"is {variables[by].value!r}, so lineage is switched off although the container is "
             "configured to report it",
@@ -514,6 +532,8 @@ def _transport_findings(
             add("url-missing", URL_VAR,
                 ("is empty" if url_var is not None else "is not set") + also + _unless(unresolved), URL_FIX)
         return
+    for behaviour in behaviours.overridden(resolved) + behaviours.composite_also_url(resolved):
+        add(*behaviour)
     sinks = resolved.sinks()
     if not sinks:
         also = f", and {KEY_VAR} is ignored" if key_var is not None else ""
@@ -521,7 +541,7 @@ def _transport_findings(
             f"configures a {kind} transport, which sends no lineage over HTTP: lineage never reaches the "
             f"OpenLineage API{also}",
             f"remove {by} so that {URL_VAR} and {KEY_VAR} configure the HTTP transport, or make it an http "
-            f"transport with the key: {AUTH_FIX}")
+            f"transport with the key: {_auth_fix(by)}")
         return
     keyed = next((sink for sink in sinks if sink.key), None)
     result.url = origin(str((keyed or sinks[0]).url))
@@ -529,12 +549,16 @@ def _transport_findings(
     if keyed is not None and keyed.key == KEY_VAR and key_var is not None:
         result.key = _key_source(key_var, container, pod_spec, lookup, name, findings, notes)
         result.key_from = key_var if result.key is not None else None
+    elif keyed is not None and key_var is not None and KEY_REFERENCE in (
+            (variables.get(str(keyed.key)) or Variable("", "")).value or ""):
+        _referenced_key(result, variables, str(keyed.key), container, pod_spec, lookup)
     elif keyed is not None:
         result.key = origin(str(keyed.key))
         result.key_from = variables.get(str(keyed.key))
         if key_var is not None:
             notes.append(f"{KEY_VAR} is ignored: {origin(by)} configures the transport, which has its own key")
-    elif _set(variables.get(AUTH_KEY_VAR)) and (variables.get(AUTH_TYPE_VAR) or Variable("", "")).value != "api_key":
+    elif by != DYNAMIC_JSON_VAR and _set(variables.get(AUTH_KEY_VAR)) and (
+            variables.get(AUTH_TYPE_VAR) or Variable("", "")).value != "api_key":
         add("transport-auth-type", AUTH_TYPE_VAR, f"is not api_key, so {AUTH_KEY_VAR} is not used",
             f"set {AUTH_TYPE_VAR}=api_key")
     elif key_var is not None:
@@ -547,11 +571,33 @@ def _transport_findings(
             + (
                 "; the vault method's fileKeyRef delivery only feeds OPENLINEAGE_API_KEY, so with a "
                 "transport of your own use --vault-delivery config-file instead"
-                if fileref else f", or give that transport the key: {AUTH_FIX}"
+                if fileref else f", or give that transport the key: {_auth_fix(str(by))}"
             ))
     else:
-        add("transport-without-key", by, f"configures the OpenLineage transport ({origin(by)}) and it has no API key",
-            f"give the transport the key: {AUTH_FIX}")
+        replaced = sorted(n for n in variables if by == DYNAMIC_JSON_VAR and n.startswith(TRANSPORT_PREFIX + "AUTH"))
+        also = f" ({', '.join(replaced)}: replaced by the JSON value, so they give it no key)" if replaced else ""
+        add("transport-without-key", by,
+            f"configures the OpenLineage transport ({origin(by)}) and it has no API key{also}",
+            f"give the transport the key: {_auth_fix(by)}")
+
+
+def _referenced_key(
+    result: Evaluation, variables: Mapping[str, Variable], holder: str, container: Mapping[str, Any],
+    pod_spec: Mapping[str, Any], lookup: Lookup,
+) -> None:
+    """The transport's key is ``$(OPENLINEAGE_API_KEY)`` in ``holder``: Kubernetes expands it from an earlier entry."""
+    order = list(variables)
+    if order.index(KEY_VAR) > order.index(holder):
+        result.findings.append(Finding(
+            "key-reference-order", result.container, holder,
+            f"holds {KEY_REFERENCE}, but {KEY_VAR} comes after it in env, so Kubernetes leaves the text as it is "
+            "and the client sends it instead of the key",
+            f"list {KEY_VAR} before {holder} in the container's env"))
+        return
+    source = _key_source(variables[KEY_VAR], container, pod_spec, lookup, result.container, result.findings,
+                         result.notes)
+    if source is not None:
+        result.key, result.key_from = f"{source} (through {KEY_REFERENCE} in {holder})", variables[KEY_VAR]
 
 
 def lint_container(

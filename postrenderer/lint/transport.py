@@ -66,6 +66,8 @@ KINDS = frozenset({
     "amazon_datazone", "datadog", "gcplineage",
 })
 DEFAULT_ENDPOINT = "api/v1/lineage"
+# a variable's key (always lower case) -> the spellings the client reads before it (the api_key token provider)
+BEATEN_BY = {"apikey": ("apiKey",), "api_key": ("apiKey", "apikey")}
 
 
 class Sourced(str):
@@ -92,7 +94,7 @@ class Unseen:
 class Resolved:
     """The transport the client builds: its kind, the variable that chose it, and where its settings come from."""
 
-    __slots__ = ("by", "children", "endpoint", "key", "kind", "no_url", "problem", "url")
+    __slots__ = ("by", "children", "endpoint", "key", "kind", "no_url", "overridden", "partly", "problem", "url")
 
     def __init__(
         self, kind: str, by: str | None = None, *, url: str | None = None, endpoint: str | None = None,
@@ -101,6 +103,8 @@ class Resolved:
         self.kind, self.by, self.problem, self.no_url = kind, by, problem, no_url
         self.url, self.endpoint, self.key = url, endpoint, key
         self.children = children or []
+        self.overridden: dict[str, str] = {}  # OPENLINEAGE__* variable -> the configuration that beats it
+        self.partly = False  # disabled for the Airflow provider only: the client alone still sends
 
     def sinks(self) -> list[Resolved]:
         """The HTTP transports lineage is sent through (a composite's, recursively)."""
@@ -117,6 +121,8 @@ class Resolved:
             data["children"] = [child.to_dict() for child in self.children]
         if self.problem:
             data["problem"] = self.problem
+        if self.overridden:
+            data["overridden"] = dict(self.overridden)
         return data
 
 
@@ -265,6 +271,34 @@ def _dynamic_config(env: Mapping[str, object]) -> dict[str, Any]:
     return config
 
 
+def _beaten(low: dict[Any, Any], high: dict[Any, Any], by: str) -> str | None:
+    """The source of the first setting of ``high`` that replaces a different one of ``low`` when merged."""
+    for key, value in low.items():
+        spelled = next((name for name in (*BEATEN_BY.get(key, ()), key) if name in high), None)
+        if spelled is None:
+            continue
+        other = high[spelled]
+        if isinstance(value, dict) and isinstance(other, dict):
+            found = _beaten(value, other, by)
+            if found:
+                return found
+        elif isinstance(value, Unseen) or isinstance(other, Unseen) or value != other:
+            return _source(other, by)
+    return None
+
+
+def _overridden(env: Mapping[str, object], config: dict[str, Any], by: str) -> dict[str, str]:
+    """The ``OPENLINEAGE__*`` variables (or the legacy ones copied into them) that ``config`` beats, with its source."""
+    found: dict[str, str] = {}
+    for name in env:
+        if name.startswith(DYNAMIC_PREFIX):
+            winner = _beaten(_dynamic_config({name: env[name]}), config, by)
+            value = env[name]
+            if winner:  # (the key copied from OPENLINEAGE_API_KEY comes as a mapping holding it)
+                found.setdefault(_source(value.get("apiKey") if isinstance(value, dict) else value, name), winner)
+    return found
+
+
 def _file_config(path: Sourced, read: Reader, strict: bool) -> object:
     """The parsed config file (``strict``: Airflow's reading, which fails on a missing or broken file)."""
     text = _seen(read(path))
@@ -363,13 +397,19 @@ def _build(config: object, by: str) -> Resolved:
     raise Broken(by, f"the transport type {kind!r} is not one the client knows")
 
 
+def _client_disabled(env: Mapping[str, object]) -> bool:
+    """Whether ``OPENLINEAGE_DISABLED`` switches the client off (it reads only ``true``, in any case)."""
+    return str(env.get(CLIENT_DISABLED_VAR, "")).lower().strip() == "true"
+
+
 def _client(env: Mapping[str, object], user: dict[str, Any] | None, read: Reader) -> Resolved:
     """What ``OpenLineageClient(config=user)`` builds."""
-    if str(env.get(CLIENT_DISABLED_VAR, "")).lower().strip() == "true":
+    if _client_disabled(env):
         return Resolved("disabled", CLIENT_DISABLED_VAR)
     env = _aliased(env)
     config: dict[str, Any] = dict(user or {})
     dynamic = _dynamic_config(env)
+    by = (AIRFLOW_CONFIG_VAR if env.get(AIRFLOW_CONFIG_VAR) else AIRFLOW_TRANSPORT_VAR) if user else CLIENT_CONFIG_VAR
     path = _seen(env.get(CLIENT_CONFIG_VAR))
     if path:
         assert isinstance(path, Sourced)
@@ -380,6 +420,7 @@ def _client(env: Mapping[str, object], user: dict[str, Any] | None, read: Reader
             content = None
         if isinstance(content, dict) and content:
             config = _merge(content, config)
+    overridden = _overridden(env, config, by) if dynamic and config else {}
     if dynamic:
         config = _merge(dynamic, config)
     transport = _seen(config.get("transport"))
@@ -387,7 +428,9 @@ def _client(env: Mapping[str, object], user: dict[str, Any] | None, read: Reader
         if not isinstance(transport, dict):
             raise Broken(_source(transport, TRANSPORT_PREFIX), "the transport configuration is not a mapping")
         if _seen(transport.get("type")):
-            return _build(transport, TRANSPORT_PREFIX)
+            built = _build(transport, TRANSPORT_PREFIX)
+            built.overridden = overridden
+            return built
     url = env.get(URL_VAR)
     if not url:
         return Resolved("console")
@@ -454,6 +497,7 @@ def resolve(env: Mapping[str, str | Unseen], read: Reader, airflow: bool = True)
         if airflow:
             off = _airflow_disabled(tagged)
             if off is not None:
+                off.partly = off.by is not None and not _client_disabled(tagged)
                 return off
         return _client(tagged, _airflow_config(tagged, read) if airflow else None, read)
     except CannotTell as exc:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from postrenderer.inject.plan import WorkloadReport
     from postrenderer.lint.verdict import CheckResult
+    from postrenderer.read.analysis import Analysis
     from postrenderer.result import Result
 
 REDACTED = "<redacted>"
@@ -272,10 +273,13 @@ def diff(result: Result) -> str:
     return "".join(chunks)
 
 
-def workload_data(report: WorkloadReport, findings: list[Any] | None = None) -> dict[str, Any]:
-    """One workload's report as JSON-ready data (findings: the lint's, when not the report's own)."""
+def workload_data(report: WorkloadReport, source: str | None = None,
+                  findings: list[Any] | None = None) -> dict[str, Any]:
+    """One workload's report as JSON-ready data (``source``: the template Helm names, when known; ``findings``:
+    the lint's, when not the report's own)."""
     return {
         "index": report.index, "kind": report.kind, "name": report.name, "namespace": report.namespace,
+        "source": source,
         "component": report.component, "reason": report.reason, "role": report.role,
         "container": report.container, "containerReason": report.container_reason,
         "actions": [action.to_dict() for action in report.actions],
@@ -294,18 +298,22 @@ def explain_render(result: Result, method: str | None = None) -> dict[str, Any]:
     return {
         "olrender": __version__, "mode": "render", "format": result.format, "method": method,
         "components": len(plan.components), "workloads": [
-            workload_data(r, result.findings.get((r.index, r.position), [])) for r in plan.reports],
+            workload_data(r, source_of(result.segments.get(r.index), result.documents.get(r.index)),
+                          result.findings.get((r.index, r.position), []))
+            for r in plan.reports],
         "changed": sorted(plan.ops),
         "added": [{"filename": n.filename, **_identity(n.doc)} for n in plan.new_documents],
         "conflicts": _messages(plan.conflicts), "warnings": _messages(plan.warnings),
     }
 
 
-def explain_check(result: CheckResult) -> dict[str, Any]:
-    """The ``--explain`` report of ``--check``."""
+def explain_check(result: CheckResult, analysis: Analysis | None = None) -> dict[str, Any]:
+    """The ``--explain`` report of ``--check`` (``analysis``: the stream read, for each document's template)."""
     workloads = []
     for checked in result.workloads:
-        entry = workload_data(checked.report)
+        index = checked.report.index
+        entry = workload_data(checked.report, None if analysis is None else source_of(
+            analysis.segments.get(index), analysis.documents.get(index)))
         entry.pop("actions")
         if checked.evaluation is not None:
             entry["ok"] = checked.evaluation.ok
