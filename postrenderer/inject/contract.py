@@ -123,12 +123,17 @@ class Injection:
 
 
 class NewDocument:
-    """A document the method needs in the stream, with the file name Helm shows for it."""
+    """A document the method needs in the stream, with the file name Helm shows for it.
 
-    __slots__ = ("doc", "filename", "secret")
+    ``owns``: (kind, name) of objects it makes in the cluster in its namespace, each with why
+    the chart must not render one too (a conflict); e.g. the Secret an ExternalSecret creates.
+    """
 
-    def __init__(self, filename: str, doc: dict[str, Any], secret: bool = False) -> None:
-        self.filename, self.doc, self.secret = filename, doc, secret
+    __slots__ = ("doc", "filename", "owns", "secret")
+
+    def __init__(self, filename: str, doc: dict[str, Any], secret: bool = False,
+                 owns: dict[tuple[str, str], str] | None = None) -> None:
+        self.filename, self.doc, self.secret, self.owns = filename, doc, secret, owns or {}
 
 
 class Setting:
@@ -194,6 +199,12 @@ class Method:
     selectable: ClassVar[bool] = True  # offered by --method (disabled is chosen by openLineage.enabled)
     needs_key: ClassVar[bool] = False  # rendering needs the plaintext key (never --check)
     lints: ClassVar[bool] = True  # render lints the components it configured
+    produces: ClassVar[tuple[str, ...]] = ()  # kinds of stream object that make a Secret in the cluster
+
+    @classmethod
+    def produced_secret(cls, doc: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The Secret an object of a kind in ``produces`` makes, as a Secret document with its keys (None: none)."""
+        return None
 
     def __init__(self, config: OpenLineageConfig) -> None:
         self.config = config
