@@ -19,6 +19,8 @@ reports:
         def injection(self, component):           -> Injection(env=[...], annotations=..., init_containers=...)
         def documents(self, namespace):           -> [NewDocument("olrender/x.yaml", {...})]  (default: none)
         def expected(self):                       -> lint.Expected: what --check requires of a component
+        produces = ("ExternalSecret",)            # stream objects that make a Secret (default: none), and
+        def produced_secret(cls, doc):            -> {"kind": "Secret", ...}: the Secret one makes, for --check
 
 Each ``Setting`` becomes an option (``--token-path``), an ``OLRENDER_TOKEN_PATH``
 variable and a values key (``openLineage.tokenFile.path``); ``cli.options``
