@@ -20,7 +20,7 @@ provenance in the stream's own format.
 from __future__ import annotations
 
 from postrenderer.errors import ConflictError, InputError, NoMatchError, OlrenderError, printable, where
-from postrenderer.inject.methods import method_for
+from postrenderer.inject.methods import method_for, producers
 from postrenderer.inject.plan import build_plan
 from postrenderer.read import analysis as reading
 from postrenderer.read import stream
@@ -50,9 +50,11 @@ def explain(result: Result) -> dict[str, Any]:
 
 
 def read(data: bytes, settings: Settings, method: Method, full: bool = False) -> reading.Analysis:
-    """The one read of the stream, keeping the objects the method generates (to reuse or overwrite them)."""
-    generated = {(str(new.doc["kind"]), str(new.doc["metadata"]["name"])) for new in method.documents(None)}
-    return reading.read(data, settings.rules, keep=generated, full=full)
+    """The one read of the stream, keeping the objects the method generates or owns (to reuse or refuse them)."""
+    generated = set()
+    for new in method.documents(None):
+        generated |= {(str(new.doc["kind"]), str(new.doc["metadata"]["name"])), *new.owns}
+    return reading.read(data, settings.rules, keep=generated, full=full, producers=producers())
 
 
 def program(data: bytes, settings: Settings, mode: str = "render", forbid_plaintext: bool = False) -> Result:
@@ -82,7 +84,7 @@ def check(data: bytes, settings: Settings, method: Method, forbid_plaintext: boo
     from postrenderer.errors import CheckFailed
     from postrenderer.lint.verdict import evaluate, verdict
 
-    analysis = reading.read(data, settings.rules, full=forbid_plaintext)
+    analysis = reading.read(data, settings.rules, full=forbid_plaintext, producers=producers())
     result = Result(analysis, method, "check")
     result.check = evaluate(analysis, settings.rules, method.expected(), forbid_plaintext)
     try:

@@ -19,6 +19,8 @@ reports:
         def injection(self, component):           -> Injection(env=[...], annotations=..., init_containers=...)
         def documents(self, namespace):           -> [NewDocument("olrender/x.yaml", {...})]  (default: none)
         def expected(self):                       -> lint.Expected: what --check requires of a component
+        produces = ("ExternalSecret",)            # stream objects that make a Secret (default: none), and
+        def produced_secret(cls, doc):            -> {"kind": "Secret", ...}: the Secret one makes, for --check
 
 Each ``Setting`` becomes an option (``--token-path``), an ``OLRENDER_TOKEN_PATH``
 variable and a values key (``openLineage.tokenFile.path``); ``cli.options``
@@ -123,12 +125,17 @@ class Injection:
 
 
 class NewDocument:
-    """A document the method needs in the stream, with the file name Helm shows for it."""
+    """A document the method needs in the stream, with the file name Helm shows for it.
 
-    __slots__ = ("doc", "filename", "secret")
+    ``owns``: (kind, name) of objects it makes in the cluster in its namespace, each with why
+    the chart must not render one too (a conflict); e.g. the Secret an ExternalSecret creates.
+    """
 
-    def __init__(self, filename: str, doc: dict[str, Any], secret: bool = False) -> None:
-        self.filename, self.doc, self.secret = filename, doc, secret
+    __slots__ = ("doc", "filename", "owns", "secret")
+
+    def __init__(self, filename: str, doc: dict[str, Any], secret: bool = False,
+                 owns: dict[tuple[str, str], str] | None = None) -> None:
+        self.filename, self.doc, self.secret, self.owns = filename, doc, secret, owns or {}
 
 
 class Setting:
@@ -194,6 +201,12 @@ class Method:
     selectable: ClassVar[bool] = True  # offered by --method (disabled is chosen by openLineage.enabled)
     needs_key: ClassVar[bool] = False  # rendering needs the plaintext key (never --check)
     lints: ClassVar[bool] = True  # render lints the components it configured
+    produces: ClassVar[tuple[str, ...]] = ()  # kinds of stream object that make a Secret in the cluster
+
+    @classmethod
+    def produced_secret(cls, doc: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The Secret an object of a kind in ``produces`` makes, as a Secret document with its keys (None: none)."""
+        return None
 
     def __init__(self, config: OpenLineageConfig) -> None:
         self.config = config

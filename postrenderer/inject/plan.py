@@ -271,9 +271,11 @@ def plan_component(
     return ops
 
 
-def _payload(doc: dict[str, Any], secret: bool) -> dict[str, bytes]:
-    """The effective key/value content of a Secret or ConfigMap, as bytes."""
-    content: dict[str, bytes] = {}
+def _payload(doc: dict[str, Any], secret: bool) -> dict[str, Any]:
+    """The effective key/value content of a Secret or ConfigMap, as bytes; of another kind, its fields but metadata."""
+    if doc.get("kind") not in ("Secret", "ConfigMap"):
+        return {field: value for field, value in doc.items() if field != "metadata"}
+    content: dict[str, Any] = {}
     data = doc.get("data")
     if isinstance(data, dict):
         for k, v in data.items():
@@ -320,11 +322,15 @@ def plan_documents(
     overwrite: bool,
     plan: Plan,
 ) -> None:
-    """Add the method's documents, reusing equal ones already in the stream."""
+    """Add the method's documents, reusing equal ones already in the stream; what they own must not be there."""
     for namespace in namespaces:
         for new in method.documents(namespace):
             identity = _identity(new.doc)
             assert identity is not None
+            for (kind, name), why in new.owns.items():
+                owned = existing.get((kind, name, namespace)) or _without_namespace(existing, (kind, name, namespace))
+                if owned is not None:
+                    plan.conflicts.append(f"{where(owned[0], kind, name)}: rendered by the chart, but {why}")
             found = existing.get(identity) or _without_namespace(existing, identity)
             if found is None:
                 plan.new_documents.append(new)
@@ -344,6 +350,9 @@ def plan_documents(
                 )
                 continue
             ops = plan.ops.setdefault(index, [])
+            if new.doc.get("kind") not in ("Secret", "ConfigMap"):  # (its fields but metadata, each replaced whole)
+                ops.extend({"op": "add", "path": pointer(field), "value": new.doc[field]} for field in differing)
+                continue
             if not isinstance(doc.get("data"), dict):
                 ops.append({"op": "add", "path": "/data", "value": {}})
             for k in differing:
@@ -360,7 +369,7 @@ def build_plan(analysis: Analysis, settings: Settings, method: Method) -> Plan:
     namespaces: list[str | None] = []
     for index, doc in analysis.documents.items():
         identity = _identity(doc)
-        if identity and identity[0] in ("Secret", "ConfigMap"):
+        if identity:
             existing.setdefault(identity, (index, doc))
         for classified in analysis.classified.get(index, ()):
             report = WorkloadReport(index, classified.kind, classified.name, classified.namespace,

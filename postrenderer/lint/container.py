@@ -425,14 +425,16 @@ def _key_source(
                 )
                 return None
             notes.append(f"Secret {secret} is not in the stream: it must exist in the cluster with key {key}")
-        elif key not in data:
+        made_by = getattr(data, "made_by", "")  # an ExternalSecret's target: the document that makes it
+        made = f" (made by {made_by})" if made_by else ""
+        if data is not None and key not in data:
             fail(
                 "key-secret-missing-key",
-                f"references key {key} of Secret {secret}, which the stream holds without that key",
+                f"references key {key} of Secret {secret}{made}, which the stream holds without that key",
                 f"add {key} to Secret {secret} or point --api-key-secret-key at the right key",
             )
             return None
-        return f"Secret {secret} key {key}"
+        return f"Secret {secret} key {key}{made}"
     if kind == "fileKeyRef":
         volume_name = str(ref.get("volumeName"))
         volume = _volume(pod_spec, volume_name)

@@ -7,6 +7,8 @@ Kubernetes would (``stream.parse``), keeping only what the modes need:
     workload without one                   -> its outline (kind, names, labels: for reports)
     ConfigMap / Secret / ServiceAccount    -> the whole document, when a component refers to it
                                               or the method generates one of that name
+    an object that makes a Secret          -> the whole document, when a component refers to that
+      (``producers``: an ExternalSecret)      Secret or the method generates one of its name
     anything else                          -> checked to be well-formed, passed through as text
 
 Each workload is classified here, once (``Classified``): planning and lint read
@@ -32,11 +34,14 @@ from postrenderer.read.workloads import (
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
-    from typing import Any
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import Any, TypeAlias
 
     from postrenderer.read.discovery import ComponentRules
     from postrenderer.read.workloads import Workload
+
+    # kind -> the Secret (a Secret document of its keys) an object of that kind makes in the cluster, or None
+    Producers: TypeAlias = Mapping[str, Callable[[Mapping[str, Any]], "dict[str, Any] | None"]]
 
 OBJECT_KINDS = frozenset({"ConfigMap", "Secret", "ServiceAccount"})
 MAX_COMPONENTS = 10_000  # agent components of one stream (an agent release renders a handful)
@@ -81,10 +86,12 @@ class Analysis:
     other document from ``source``, the input bytes.
     """
 
-    __slots__ = ("classified", "documents", "duplicates", "format", "has_documents", "newline", "segments", "source")
+    __slots__ = ("classified", "documents", "duplicates", "format", "has_documents", "newline", "producers", "segments",
+                 "source")
 
-    def __init__(self, source: bytes) -> None:
+    def __init__(self, source: bytes, producers: Producers | None = None) -> None:
         self.source = source
+        self.producers: Producers = producers or {}
         self.classified: dict[int, list[Classified]] = {}  # each kept document's workloads, classified once
         self.segments: dict[int, stream.Segment] = {}  # the kept documents' segments, by index
         self.documents: dict[int, Any] = {}
@@ -108,7 +115,7 @@ class Analysis:
 
     def objects(self) -> Objects:
         """The ConfigMaps, Secrets and ServiceAccounts kept, for lookups by kind, name and namespace."""
-        found = Objects()
+        found = Objects(self.producers)
         for index, doc in self.documents.items():
             found.add_all(doc, index)
         return found
@@ -121,11 +128,12 @@ class Content(dict):  # type: ignore[type-arg]
     was read from its keys (config files), so that no content is parsed once per component.
     """
 
-    __slots__ = ("files", "place")
+    __slots__ = ("files", "made_by", "place")
 
-    def __init__(self, keys: dict[str, str | None], place: str) -> None:
+    def __init__(self, keys: dict[str, str | None], place: str, made_by: str = "") -> None:
         super().__init__(keys)
         self.place = place  # the document, for messages: document 3 (ConfigMap/x)
+        self.made_by = made_by  # the document that makes this Secret (an ExternalSecret), for messages
         self.files: dict[Any, Any] = {}
 
 
@@ -135,11 +143,13 @@ class Objects:
     Of several matching objects the first in the stream wins.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, producers: Producers | None = None) -> None:
+        self.producers: Producers = producers or {}
         self._first: dict[tuple[str, str], tuple[int, Any]] = {}  # the first of a kind and name, anywhere
         self._exact: dict[tuple[str, str, str], tuple[int, Any]] = {}  # ... in a namespace
         self._anywhere: dict[tuple[str, str], tuple[int, Any]] = {}  # ... without a namespace
         self._places: dict[int, str] = {}
+        self._made: set[int] = set()  # the Secrets producers make (ids)
         self._contents: dict[int, Content] = {}
 
     def add_all(self, doc: Any, index: int = 0) -> None:
@@ -149,15 +159,22 @@ class Objects:
             self.add(item, index)
 
     def add(self, doc: Any, index: int = 0) -> None:
-        """Remember one object of a kind components refer to (index: its document in the stream)."""
-        if not isinstance(doc, dict) or doc.get("kind") not in OBJECT_KINDS:
+        """Remember one object of a kind components refer to, or the Secret a producer makes (index: its document)."""
+        if not isinstance(doc, dict):
+            return
+        place = where(index, doc.get("kind"), (doc.get("metadata") or {}).get("name")) if index else ""
+        producer = self.producers.get(str(doc.get("kind")))
+        if producer is not None and (produced := producer(doc)) is not None:
+            doc = produced
+            self._made.add(id(doc))
+        if doc.get("kind") not in OBJECT_KINDS:
             return
         metadata = doc.get("metadata")
         if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
             return
         kind, name, namespace = doc["kind"], metadata["name"], metadata.get("namespace")
         entry = (len(self._places), doc)
-        self._places[id(doc)] = where(index, kind, name) if index else ""
+        self._places[id(doc)] = place
         self._first.setdefault((kind, name), entry)
         if isinstance(namespace, str):
             self._exact.setdefault((kind, name, namespace), entry)
@@ -187,7 +204,8 @@ class Objects:
                 if isinstance(content, dict):
                     for key, value in content.items():
                         keys[str(key)] = None if secret or part == "binaryData" else str(value)
-            known = self._contents[id(doc)] = Content(keys, self._places.get(id(doc), ""))
+            place = self._places.get(id(doc), "")
+            known = self._contents[id(doc)] = Content(keys, place, place if id(doc) in self._made else "")
         return known
 
 
@@ -268,12 +286,17 @@ def _mentions(text: str, names: Iterable[str]) -> bool:
 
 
 def read(
-    data: bytes, rules: ComponentRules, keep: set[tuple[str, str]] | None = None, full: bool = False
+    data: bytes, rules: ComponentRules, keep: set[tuple[str, str]] | None = None, full: bool = False,
+    producers: Producers | None = None,
 ) -> Analysis:
-    """Read the stream once; ``keep``: (kind, name) of objects to keep besides those components refer to."""
-    analysis = Analysis(data)
+    """Read the stream once; ``keep``: (kind, name) of objects to keep besides those components refer to.
+
+    ``producers``: kinds of object that make a Secret, kept when that Secret is wanted.
+    """
+    analysis = Analysis(data, producers)
     generated_names = set(keep or ())
     wanted = set(generated_names)
+    deferred_kinds = OBJECT_KINDS | {kind for kind, _ in generated_names} | set(analysis.producers)
     deferred: list[tuple[stream.Segment, str]] = []
     helm3 = helm4 = False
     components = component_bytes = 0
@@ -284,7 +307,7 @@ def read(
         text = segment.source
         kind = stream.plain_kind(text)
         if kind is not None and not full and (helm4 or stream.HELM4_FILENAME not in text):
-            if kind in OBJECT_KINDS:  # read once the components say which ones they refer to
+            if kind in deferred_kinds:  # read once the components say which ones they refer to
                 deferred.append((segment, kind))
                 analysis.has_documents = True
                 continue
@@ -299,7 +322,7 @@ def read(
         analysis.has_documents = True
         helm4 = helm4 or stream.is_helm4(doc)
         identity = _identity(doc)
-        if full or component or identity in wanted or might_hold_workloads(doc):
+        if full or component or identity in wanted or might_hold_workloads(doc) or _makes(analysis, doc, wanted):
             analysis.keep(segment, doc, duplicates, component or identity in generated_names, classified)
         if component:
             wanted |= references(doc)
@@ -317,16 +340,23 @@ def read(
                     "stores an object of up to about 1.5 MiB; an agent release's components are a few KiB each)"
                 )
     for segment, kind in deferred:
-        names = [name for k, name in wanted if k == kind]
+        made = "Secret" if kind in analysis.producers else None
+        names = [name for k, name in wanted if k in (kind, made)]
         if names and _mentions(segment.text, names):
             doc, duplicates = stream.parse(segment)
-            if _identity(doc) in wanted:
+            if _identity(doc) in wanted or _makes(analysis, doc, wanted):
                 analysis.keep(segment, doc, duplicates, text=_identity(doc) in generated_names)
         else:
             stream.check(segment)
     analysis.documents = dict(sorted(analysis.documents.items()))
     analysis.format = "helm3" if helm3 else "helm4" if helm4 else "plain"
     return analysis
+
+
+def _makes(analysis: Analysis, doc: Any, wanted: set[tuple[str, str]]) -> bool:
+    """Whether the document makes a Secret that is wanted (an ExternalSecret whose target a component reads)."""
+    producer = analysis.producers.get(str(doc.get("kind"))) if isinstance(doc, dict) else None
+    return producer is not None and _identity(producer(doc)) in wanted
 
 
 def _identity(doc: Any) -> tuple[str, str] | None:

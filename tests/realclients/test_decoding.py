@@ -46,6 +46,8 @@ METHODS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {  # name -> (option
     "vault-config-file": ({**VAULT, "kube_version": "1.33"}, {}),
     "vault-1.30": ({**VAULT, "kube_version": "1.30"}, {}),
     "disabled": ({}, {"openLineage": {"enabled": False}}),
+    "external-secret": ({}, {"openLineage": {"externalSecret": {"store": "vault", "key": "openlineage/api-key",
+                                                                "property": "key"}}}),
 }
 
 # plain scalars whose meaning differs between YAML readers, or that look like YAML syntax

@@ -3,6 +3,7 @@
     secret           OPENLINEAGE_API_KEY from Secret openlineage-api-key-secret
                      (generated from the plaintext key), checksum annotation
     existing-secret  OPENLINEAGE_API_KEY from a Secret the user created
+    external-secret  OPENLINEAGE_API_KEY from a Secret an ESO ExternalSecret makes (external_secret.py)
     vault            a Vault Agent init container renders the key (vault.py)
     disabled         (openLineage.enabled: false) OPENLINEAGE_DISABLED="true"
 
@@ -17,19 +18,22 @@ from __future__ import annotations
 from postrenderer.errors import ConfigError
 from postrenderer.inject.methods.disabled import DisabledMethod
 from postrenderer.inject.methods.existing_secret import ExistingSecretMethod
+from postrenderer.inject.methods.external_secret import ExternalSecretMethod
 from postrenderer.inject.methods.secret import CHECKSUM_ANNOTATION, SecretMethod
 from postrenderer.inject.methods.vault import VaultMethod
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from postrenderer.inject.contract import Method, OpenLineageConfig
+    from postrenderer.read.analysis import Producers
 
-__all__ = ["CHECKSUM_ANNOTATION", "METHODS", "choices", "method_class", "method_for"]
+__all__ = ["CHECKSUM_ANNOTATION", "METHODS", "choices", "method_class", "method_for", "producers"]
 
 METHODS: dict[str, type[Method]] = {
     "secret": SecretMethod,
     "existing-secret": ExistingSecretMethod,
     "vault": VaultMethod,
+    "external-secret": ExternalSecretMethod,
     "disabled": DisabledMethod,
 }
 
@@ -50,3 +54,8 @@ def method_class(name: str, setting: str = "--method") -> type[Method]:
 def method_for(config: OpenLineageConfig) -> Method:
     """The method object for a configuration (``openLineage.enabled: false`` is the disabled method)."""
     return METHODS["disabled"](config) if not config.enabled else METHODS[config.method](config)
+
+
+def producers() -> Producers:
+    """Every registered method's kinds of stream object that make a Secret (``Method.produced_secret``)."""
+    return {kind: method.produced_secret for method in METHODS.values() for kind in method.produces}
