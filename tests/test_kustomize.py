@@ -55,6 +55,9 @@ METHODS: dict[str, tuple[list[str], dict[str, str]]] = {
     "vault-config-file": ([*VAULT, "--namespace", NAMESPACE, "--url", "https://o11y.astronomer.io",
                            "--kube-version", "1.33"], {}),
     "disabled": (["-f", str(ROOT / "fixtures" / "cases" / "disabled-helm3" / "values.yaml")], {}),
+    "vault-injector": (["--method", "vault-injector", "--namespace", NAMESPACE, "--url", "https://o11y.astronomer.io",
+                        "--vault-role", "astro-agent", "--vault-secret-path", "secret/data/openlineage/api-key",
+                        "--vault-secret-field", "key"], {}),
 }
 MODE_OPTIONS = {"--check", "--diff", "--emit-patches"}  # cases of another mode render nothing to compare with
 SUCCEEDING = [case for case in cases() if (case.path / "expected.yaml").exists() and case.input().strip()

@@ -378,8 +378,7 @@ def build_plan(analysis: Analysis, settings: Settings, method: Method) -> Plan:
             report.role = component.role
             report.container = component.container_name
             report.container_reason = component.container_reason
-            refused = method.refusal(component, objects)
-            if refused is not None:
+            if (refused := method.refusal(component, objects)) is not None:
                 plan.conflicts.append(f"{where(index, classified.kind, classified.name)}: {refused}")
                 report.actions.append(Action("conflict", "method", method.label))
                 continue

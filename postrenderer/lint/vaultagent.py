@@ -13,6 +13,10 @@ Two ways a pod that looks right never gets its key, both seen with the real agen
                     env: [{name: OPENLINEAGE_CONFIG, value: /vault/secrets/openlineage.yml}], ...}]
     -> the file is 0440 100:1000; the agent container gets "Permission denied" and sends lineage without a key
 
+A pod annotated for the Vault Agent Injector webhook (``vault.hashicorp.com/agent-inject: "true"``)
+without its token is rejected by the webhook (``vault-injector-no-token``); ``injector_file``
+names the annotation by which the webhook writes a config file the container reads.
+
 ``agent_problems`` returns ``(code, variable, problem, fix)`` for a component's
 target container; ``lint.lint_container`` turns them into findings. The file is
 taken to be readable by its owner and group, as olrender writes it (``0440``);

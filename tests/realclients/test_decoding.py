@@ -46,6 +46,9 @@ METHODS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {  # name -> (option
     "vault-config-file": ({**VAULT, "kube_version": "1.33"}, {}),
     "vault-1.30": ({**VAULT, "kube_version": "1.30"}, {}),
     "disabled": ({}, {"openLineage": {"enabled": False}}),
+    "vault-injector": ({"method": "vault-injector", "url": URL, "vault_addr": "https://vault.example.com:8200",
+                        "vault_role": "astro-agent", "vault_secret_path": "secret/data/openlineage/api-key",
+                        "vault_secret_field": "key", "vault_auth_path": "auth/k8s-eu"}, {}),
 }
 
 # plain scalars whose meaning differs between YAML readers, or that look like YAML syntax

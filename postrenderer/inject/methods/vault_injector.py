@@ -140,7 +140,11 @@ class VaultInjectorMethod(Method):
             return None if doc is None else service_account_keys(doc)
 
         spec = workload.pod_spec
-        return injector_token_problem(spec if isinstance(spec, dict) else {}, lookup)
+        problem = injector_token_problem(spec if isinstance(spec, dict) else {}, lookup)
+        return None if problem is None else (
+            f"{problem}. Set automountServiceAccountToken: true in the pod spec (chart values), or use "
+            "--method vault, whose init container can mount a projected token"
+        )
 
     def reference(self) -> str:
         """Where the key comes from: every annotation but the container's name, the template included."""
