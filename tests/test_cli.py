@@ -14,6 +14,7 @@ import pytest
 
 from postrenderer import __version__
 from postrenderer.cli import helm4, reporter, run, scrub
+from postrenderer.inject.methods import choices
 from tests.tools.pytest_realtools import RealTool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -301,7 +302,7 @@ def test_shell_completion_works_in_bash() -> None:
     proc = subprocess.run(["bash", "--norc", "-c", script], capture_output=True, text=True, env=env, timeout=60,
                           check=False)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["--vault-addr", "--vault-auth-path", "secret", "existing-secret", "vault"]
+    assert proc.stdout.split() == ["--vault-addr", "--vault-auth-path", *choices()]
 
 
 def plugin_dir(tmp_path: Path, name: str = "olrender", kind: str = "postrenderer/v1") -> Path:
