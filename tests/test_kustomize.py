@@ -58,6 +58,9 @@ METHODS: dict[str, tuple[list[str], dict[str, str]]] = {
     "external-secret": (["--namespace", NAMESPACE, "--method", "external-secret"],
                         {"OLRENDER_EXTERNAL_SECRET_STORE": "vault",
                          "OLRENDER_EXTERNAL_SECRET_KEY": "openlineage/api-key"}),
+    "vault-injector": (["--method", "vault-injector", "--namespace", NAMESPACE, "--url", "https://o11y.astronomer.io",
+                        "--vault-role", "astro-agent", "--vault-secret-path", "secret/data/openlineage/api-key",
+                        "--vault-secret-field", "key"], {}),
 }
 MODE_OPTIONS = {"--check", "--diff", "--emit-patches"}  # cases of another mode render nothing to compare with
 SUCCEEDING = [case for case in cases() if (case.path / "expected.yaml").exists() and case.input().strip()

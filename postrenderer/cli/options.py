@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import stat
 
-from postrenderer.inject.methods import METHODS, choices
+from postrenderer.inject.methods import METHODS, choices, declared
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def method_options() -> tuple[OptionSpec, ...]:
     return tuple(
         OptionSpec((setting.flag,), setting.name, setting.kind, setting.help, metavar=setting.metavar,
                    choices=setting.choices)
-        for method in METHODS.values() for setting in method.settings
+        for _, setting in declared()
     )
 
 
@@ -187,8 +187,8 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Key source", ("values_files", "method", "api_key_file", "api_key_secret", "api_key_secret_key",
                     "secret_name")),
     ("OpenLineage settings", ("url", "namespace", "endpoint", "facets_environment_variables")),
-    *((method.title, tuple(setting.name for setting in method.settings))
-      for method in METHODS.values() if method.settings),
+    *((method.title, tuple(setting.name for owner, setting in declared() if owner is method))
+      for method in METHODS.values() if any(owner is method for owner, _ in declared())),
     ("Discovery", ("component_selector", "component_name", "container", "allow_no_match", "overwrite")),
     ("CI modes", ("check", "forbid_plaintext", "diff", "emit_patches", "exit_code", "emit_kustomize_patches",
                   "committed_patches", "strict", "explain", "report", "report_format")),

@@ -22,7 +22,7 @@ import yaml
 
 from postrenderer.errors import ConfigError, printable
 from postrenderer.inject.contract import VALUE, ApiKey, Given, OpenLineageConfig, Setting
-from postrenderer.inject.methods import METHODS, method_class
+from postrenderer.inject.methods import METHODS, declared, method_class
 from postrenderer.read.discovery import ComponentRules
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
@@ -163,7 +163,7 @@ TEXT_SETTINGS = (Setting("url", "", values_key="url"), Setting("namespace", "", 
 
 def text_problems(given: Given) -> list[str]:
     """Empty or undecodable values of the settings olrender writes as text (every method's too)."""
-    settings = [*TEXT_SETTINGS, *(s for method in METHODS.values() for s in method.settings if s.kind == VALUE)]
+    settings = [*TEXT_SETTINGS, *(s for _, s in declared() if s.kind == VALUE)]
     problems = []
     for setting in settings:
         for value, source in ((given.options.get(setting.name), setting.flag),
@@ -207,7 +207,11 @@ def read_key(
 
 
 def choose_method(given: Given, warnings: list[str]) -> str:
-    """--method, else the first method whose values key is set (openLineage.vault), else the key source's."""
+    """--method, else the first method whose values key is set (openLineage.vault), else the key source's.
+
+    ``openLineage.vaultInjector: true`` with an ``openLineage.vault`` block selects vault-injector: the block
+    holds the settings both Vault methods share, so a method selected by a key of its own comes first.
+    """
     options, block = given.options, given.block
     existing = options.get("api_key_secret") if options.get("api_key_secret") is not None else block.get("apiKeySecret")
     key_file = options.get("api_key_file")
@@ -215,8 +219,12 @@ def choose_method(given: Given, warnings: list[str]) -> str:
         raise ConfigError("--api-key-file and --api-key-secret are both set; choose one")
     if options.get("method") is not None:
         return str(options["method"])
-    for name, method in METHODS.items():
-        if method.selectable and method.selected_by is not None and block.get(method.selected_by) is not None:
+    present = [(name, method) for name, method in METHODS.items()
+               if method.selectable and method.selected_by is not None
+               and block.get(method.selected_by) not in (None, False)]
+    for name, method in present:  # a key other present methods keep their settings under selects none of them
+        if not any(other is not method and any(str(s.values_key).split(".")[0] == method.selected_by
+                                               for s in other.settings) for _, other in present):
             return name
     if key_file:
         if existing:

@@ -21,6 +21,7 @@ reports:
         def expected(self):                       -> lint.Expected: what --check requires of a component
         produces = ("ExternalSecret",)            # stream objects that make a Secret (default: none), and
         def produced_secret(cls, doc):            -> {"kind": "Secret", ...}: the Secret one makes, for --check
+        def refusal(self, component, objects):    -> why the chart's pod cannot work with it (exit 4), else None
 
 Each ``Setting`` becomes an option (``--token-path``), an ``OLRENDER_TOKEN_PATH``
 variable and a values key (``openLineage.tokenFile.path``); ``cli.options``
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from typing import Any, ClassVar, TypeAlias
 
     from postrenderer.lint.container import Expected
+    from postrenderer.read.analysis import Objects
     from postrenderer.read.discovery import Component
 
     # (what, existing item) -> why olrender may replace or remove that item without --overwrite, or None
@@ -228,6 +230,13 @@ class Method:
     def documents(self, namespace: str | None) -> list[NewDocument]:
         """Documents the stream needs for components in this namespace."""
         return []
+
+    def refusal(self, component: Component, objects: Objects) -> str | None:
+        """Why this component, as the chart rendered it, cannot work with this method (a conflict), or None.
+
+        objects: the stream's ConfigMaps, Secrets and ServiceAccounts the component refers to.
+        """
+        return None
 
     def expected(self) -> Expected:
         """What ``--check`` requires of a component this method configured (default: the URL and namespace)."""

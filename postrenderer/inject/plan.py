@@ -367,6 +367,7 @@ def build_plan(analysis: Analysis, settings: Settings, method: Method) -> Plan:
     plan = Plan()
     existing: dict[tuple[str, str, str | None], tuple[int, dict[str, Any]]] = {}
     namespaces: list[str | None] = []
+    objects = analysis.objects()
     for index, doc in analysis.documents.items():
         identity = _identity(doc)
         if identity:
@@ -386,6 +387,10 @@ def build_plan(analysis: Analysis, settings: Settings, method: Method) -> Plan:
             report.role = component.role
             report.container = component.container_name
             report.container_reason = component.container_reason
+            if (refused := method.refusal(component, objects)) is not None:
+                plan.conflicts.append(f"{where(index, classified.kind, classified.name)}: {refused}")
+                report.actions.append(Action("conflict", "method", method.label))
+                continue
             ops = plan_component(
                 component, method.injection(component), settings, report, plan.conflicts, plan.warnings
             )

@@ -39,7 +39,7 @@ from collections.abc import Mapping
 from postrenderer.errors import InputError
 from postrenderer.lint import behaviours
 from postrenderer.lint.transport import FileContent, Refused, Resolved, Sourced, Unseen, read_config, resolve
-from postrenderer.lint.vaultagent import agent_problems, mounts, runs_vault_agent
+from postrenderer.lint.vaultagent import agent_problems, injector_file, mounts, runs_vault_agent
 from postrenderer.read.reader import TooLarge
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
@@ -297,9 +297,19 @@ class ConfigFiles:
     kept with the object the lookup returns (``Content.files``) when it has room.
     """
 
-    def __init__(self, container: Mapping[str, Any], pod_spec: Mapping[str, Any], lookup: Lookup) -> None:
+    def __init__(self, container: Mapping[str, Any], pod_spec: Mapping[str, Any], lookup: Lookup,
+                 annotations: Mapping[str, Any] | None = None) -> None:
+        """annotations: the pod template's (the Vault Agent Injector writes files its annotations name)."""
         self.container, self.pod_spec, self.lookup = container, pod_spec, lookup
+        self.annotations = annotations or {}
         self.described: dict[str, str] = {}  # variable naming a file -> where that file comes from
+
+    def agent_file(self, path: Sourced, what: str) -> dict[str, Any]:
+        """A file a Vault Agent renders, in its known shape: an HTTP transport whose values olrender cannot see."""
+        self.described[path.source] = what
+        unseen = Unseen(path.source, what)
+        return {"transport": {"type": Sourced("http", path.source), "url": unseen, "endpoint": unseen,
+                              "auth": {"type": Sourced("api_key", path.source), "apiKey": unseen}}}
 
     def __call__(self, path: Sourced) -> FileContent | dict[str, Any] | Unseen | None:
         """The file's text (a Vault Agent file: its known shape), Unseen, or None when it does not exist."""
@@ -316,16 +326,15 @@ class ConfigFiles:
                 if inside and len(base) > len(best[0] if best else ""):
                     best = (base, mount)
         if best is None:
+            annotation = injector_file(full, str(self.container.get("name")), self.annotations)
+            if annotation is not None:
+                return self.agent_file(path, f"{where} (rendered by the Vault Agent Injector from {annotation})")
             return Unseen(path.source, f"{where}, which is on no volume of the pod (a file of the image, if any)")
         base, mount = best
         volume_name = str(mount.get("name"))
         agents = [c for c in _writers(self.pod_spec, volume_name) if runs_vault_agent(c)]
         if agents:
-            what = f"{where} (rendered by Vault Agent init container {agents[0].get('name')!r})"
-            self.described[path.source] = what
-            unseen = Unseen(path.source, what)
-            return {"transport": {"type": Sourced("http", path.source), "url": unseen, "endpoint": unseen,
-                                  "auth": {"type": Sourced("api_key", path.source), "apiKey": unseen}}}
+            return self.agent_file(path, f"{where} (rendered by Vault Agent init container {agents[0].get('name')!r})")
         volume = _volume(self.pod_spec, volume_name) or {}
         source = volume.get("configMap")
         if not isinstance(source, Mapping) or not isinstance(source.get("name"), str):
@@ -607,8 +616,9 @@ def lint_container(
     pod_spec: Mapping[str, Any],
     lookup: Lookup = no_objects,
     expected: Expected | None = None,
+    annotations: Mapping[str, Any] | None = None,
 ) -> Evaluation:
-    """Evaluate how one container receives the OpenLineage key, URL and namespace."""
+    """Evaluate how one container receives the OpenLineage key, URL and namespace (annotations: the pod's)."""
     name = str(container.get("name"))
     variables, unresolved = collect_env(container, lookup)
     result = Evaluation(name)
@@ -616,7 +626,7 @@ def lint_container(
     notes.extend(f"{where} is not in the stream: olrender cannot see its variables" for where in unresolved)
     expected = expected or Expected()
 
-    files = ConfigFiles(container, pod_spec, lookup)
+    files = ConfigFiles(container, pod_spec, lookup, annotations)
     try:
         result.transport = resolve({n: _env_value(v) for n, v in variables.items()}, files)
     except Refused as exc:
@@ -644,5 +654,6 @@ def lint_container(
                 "render again with the same values, or fix --namespace / openLineage.namespace",
             ))
     # the Vault Agent's own preconditions: a token to log in with, a file the container can read (vaultcheck)
-    findings.extend(Finding(code, name, *rest) for code, *rest in agent_problems(container, pod_spec, lookup))
+    findings.extend(Finding(code, name, *rest) for code, *rest in agent_problems(container, pod_spec, lookup,
+                                                                                annotations))
     return result

@@ -13,6 +13,10 @@ Two ways a pod that looks right never gets its key, both seen with the real agen
                     env: [{name: OPENLINEAGE_CONFIG, value: /vault/secrets/openlineage.yml}], ...}]
     -> the file is 0440 100:1000; the agent container gets "Permission denied" and sends lineage without a key
 
+A pod annotated for the Vault Agent Injector webhook (``vault.hashicorp.com/agent-inject: "true"``)
+without its token is rejected by the webhook (``vault-injector-no-token``); ``injector_file``
+names the annotation by which the webhook writes a config file the container reads.
+
 ``agent_problems`` returns ``(code, variable, problem, fix)`` for a component's
 target container; ``lint.lint_container`` turns them into findings. The file is
 taken to be readable by its owner and group, as olrender writes it (``0440``);
@@ -36,6 +40,8 @@ TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 AGENT_IMAGE_USER = (100, 1000)  # the vault user of the official image: the agent's uid and gid when unset
 CONFIG_FILE_VARS = ("OPENLINEAGE_CONFIG", "AIRFLOW__OPENLINEAGE__CONFIG_PATH")
 AUTOMOUNT = "automountServiceAccountToken"
+INJECTOR = "vault.hashicorp.com/"  # the Vault Agent Injector's annotations
+INJECTOR_DIR = "/vault/secrets"  # where it writes files (annotation secret-volume-path)
 
 
 def service_account_keys(doc: Mapping[str, Any]) -> dict[str, str | None]:
@@ -116,13 +122,48 @@ def _token_problem(agent: Mapping[str, Any], pod_spec: Mapping[str, Any], lookup
     return None
 
 
+def injects(annotations: Mapping[str, Any]) -> bool:
+    """Whether the pod asks the Vault Agent Injector webhook for an agent."""
+    return str(annotations.get(INJECTOR + "agent-inject", "")).lower() == "true"
+
+
+def injector_file(path: str, container: str, annotations: Mapping[str, Any]) -> str | None:
+    """The annotation by which the Vault Agent Injector writes the file at path into this container, or None."""
+    if not injects(annotations):
+        return None
+    directory, name = posixpath.split(path)
+    base = annotations.get(INJECTOR + "secret-volume-path") or INJECTOR_DIR
+    if not isinstance(base, str) or posixpath.normpath(base) != directory:
+        return None
+    names = annotations.get(INJECTOR + "agent-inject-containers")
+    if isinstance(names, str) and container not in [n.strip() for n in names.split(",")]:
+        return None
+    annotation = INJECTOR + "agent-inject-secret-" + name
+    return annotation if annotation in annotations else None
+
+
+def injector_token_problem(pod_spec: Mapping[str, Any], lookup: Lookup) -> str | None:
+    """Why the Vault Agent Injector webhook rejects this pod (no service-account token to mount), or None."""
+    reason = _token_problem({}, pod_spec, lookup)
+    return None if reason is None else (
+        f"{reason}, so the Vault Agent Injector webhook rejects the pod (it mounts the pod's "
+        "service-account token into its agent to log in to Vault)"
+    )
+
+
 def agent_problems(
-    container: Mapping[str, Any], pod_spec: Mapping[str, Any], lookup: Lookup
+    container: Mapping[str, Any], pod_spec: Mapping[str, Any], lookup: Lookup,
+    annotations: Mapping[str, Any] | None = None,
 ) -> list[tuple[str, str, str, str]]:
     """(code, variable, problem, fix) for each way the pod's Vault Agent cannot hand this container its key."""
     init = pod_spec.get("initContainers")
     agents = [c for c in (init if isinstance(init, list) else []) if isinstance(c, Mapping) and runs_vault_agent(c)]
     problems = []
+    rejected = injector_token_problem(pod_spec, lookup) if injects(annotations or {}) else None
+    if rejected:
+        problems.append(("vault-injector-no-token", AUTOMOUNT, rejected,
+                         f"remove {AUTOMOUNT}: false from the pod and its ServiceAccount (or set it to true on "
+                         "the pod)"))
     for agent in agents[:1]:
         reason = _token_problem(agent, pod_spec, lookup)
         if reason:

@@ -124,7 +124,10 @@ def evaluate_document(
         spec = workload.template["spec"]
         container = spec["containers"][component.container_index]
         try:
-            evaluation = lint_container(container, spec, lookup(objects, workload.namespace), expected)
+            metadata = workload.template.get("metadata")
+            annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+            evaluation = lint_container(container, spec, lookup(objects, workload.namespace), expected,
+                                        annotations if isinstance(annotations, dict) else None)
         except Unreadable as exc:
             raise InputError(f"{where(index, workload.kind, workload.name)}: {exc}") from None
         report.findings.extend(evaluation.findings)

@@ -216,9 +216,9 @@ def references(doc: Any) -> set[tuple[str, str]]:
         spec = workload.pod_spec
         if not isinstance(spec, dict):
             continue
-        for key in ("serviceAccountName", "serviceAccount"):
-            if isinstance(spec.get(key), str):
-                found.add(("ServiceAccount", spec[key]))
+        account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
+        if isinstance(account, str):  # (the pod's ServiceAccount: whether it mounts a token, for the Vault methods)
+            found.add(("ServiceAccount", account))
         volumes = spec.get("volumes")
         for volume in volumes if isinstance(volumes, list) else []:  # (a config file the lint reads)
             source = volume.get("configMap") if isinstance(volume, dict) else None

@@ -48,6 +48,9 @@ METHODS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {  # name -> (option
     "disabled": ({}, {"openLineage": {"enabled": False}}),
     "external-secret": ({}, {"openLineage": {"externalSecret": {"store": "vault", "key": "openlineage/api-key",
                                                                 "property": "key"}}}),
+    "vault-injector": ({"method": "vault-injector", "url": URL, "vault_addr": "https://vault.example.com:8200",
+                        "vault_role": "astro-agent", "vault_secret_path": "secret/data/openlineage/api-key",
+                        "vault_secret_field": "key", "vault_auth_path": "auth/k8s-eu"}, {}),
 }
 
 # plain scalars whose meaning differs between YAML readers, or that look like YAML syntax

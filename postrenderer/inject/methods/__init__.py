@@ -5,12 +5,16 @@
     existing-secret  OPENLINEAGE_API_KEY from a Secret the user created
     external-secret  OPENLINEAGE_API_KEY from a Secret an ESO ExternalSecret makes (external_secret.py)
     vault            a Vault Agent init container renders the key (vault.py)
+    vault-injector   the cluster's Vault Agent Injector renders a config file (annotations)
     disabled         (openLineage.enabled: false) OPENLINEAGE_DISABLED="true"
 
 Each module holds one ``contract.Method`` subclass; adding a method is one module
 and one line in ``METHODS`` (docs/development.md, "How to add a method").
 The option table (``cli.options``) and the configuration (``config.settings``)
 are built from this table. Method modules import only the contract at start-up.
+Several methods may declare the same ``Setting`` object (vault-injector shares the
+vault method's): it is one option, listed in the group of the first method that
+declares it.
 """
 
 from __future__ import annotations
@@ -21,19 +25,21 @@ from postrenderer.inject.methods.existing_secret import ExistingSecretMethod
 from postrenderer.inject.methods.external_secret import ExternalSecretMethod
 from postrenderer.inject.methods.secret import CHECKSUM_ANNOTATION, SecretMethod
 from postrenderer.inject.methods.vault import VaultMethod
+from postrenderer.inject.methods.vault_injector import VaultInjectorMethod
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
-    from postrenderer.inject.contract import Method, OpenLineageConfig
+    from postrenderer.inject.contract import Method, OpenLineageConfig, Setting
     from postrenderer.read.analysis import Producers
 
-__all__ = ["CHECKSUM_ANNOTATION", "METHODS", "choices", "method_class", "method_for", "producers"]
+__all__ = ["CHECKSUM_ANNOTATION", "METHODS", "choices", "declared", "method_class", "method_for", "producers"]
 
 METHODS: dict[str, type[Method]] = {
     "secret": SecretMethod,
     "existing-secret": ExistingSecretMethod,
     "vault": VaultMethod,
     "external-secret": ExternalSecretMethod,
+    "vault-injector": VaultInjectorMethod,
     "disabled": DisabledMethod,
 }
 
@@ -41,6 +47,18 @@ METHODS: dict[str, type[Method]] = {
 def choices() -> tuple[str, ...]:
     """The names ``--method`` accepts, in the table's order."""
     return tuple(name for name, method in METHODS.items() if method.selectable)
+
+
+def declared() -> list[tuple[type[Method], Setting]]:
+    """Every setting once, with the first method that declares it, in the table's order."""
+    seen: set[int] = set()
+    found = []
+    for method in METHODS.values():
+        for setting in method.settings:
+            if id(setting) not in seen:
+                seen.add(id(setting))
+                found.append((method, setting))
+    return found
 
 
 def method_class(name: str, setting: str = "--method") -> type[Method]:

@@ -47,7 +47,8 @@ FILE_KEY_REF_SINCE = (1, 35)
 
 # the settings in the order --help lists them; each values key is below openLineage.vault
 SETTINGS: tuple[Setting, ...] = (
-    Setting("vault-addr", "Vault address (vault method; values: openLineage.vault.addr).", values_key="vault.addr",
+    Setting("vault-addr", "Vault address (vault method; vault-injector: optional, the annotation "
+            "vault.hashicorp.com/service; values: openLineage.vault.addr).", values_key="vault.addr",
             metavar="URL"),
     Setting("vault-role", "Vault role the pods log in with, e.g. astro-agent.", values_key="vault.role",
             metavar="ROLE"),
@@ -161,11 +162,13 @@ def _block_problems(block: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-class _Reader:
+class Reader:
     """Reads each Vault setting (option, else values key, else default) and collects every problem."""
 
-    def __init__(self, options: Mapping[str, Any], block: Mapping[str, Any], check: bool) -> None:
-        self.options, self.block, self.check = options, block, check
+    def __init__(self, options: Mapping[str, Any], block: Mapping[str, Any], check: bool,
+                 method: str = "vault") -> None:
+        """method: the method the messages name (the vault-injector method shares these settings)."""
+        self.options, self.block, self.check, self.method = options, block, check, method
         self.problems = _block_problems(block)
 
     def pick(self, key: str, default: str | None = None) -> str | None:
@@ -176,12 +179,13 @@ class _Reader:
         value = self.block.get(key)
         return str(value) if isinstance(value, BY_KEY[key].types) and not isinstance(value, bool) else default
 
-    def setting(self, key: str, pattern: re.Pattern[str], expected: str, default: str | None = None) -> str:
+    def setting(self, key: str, pattern: re.Pattern[str], expected: str, default: str | None = None,
+                required: bool = True) -> str:
         """A setting that must match pattern as a whole (required unless it has a default, or in --check)."""
         value = self.pick(key, default)
         if value is None or value == "":
-            if not self.check:
-                self.problems.append(f"the vault method needs {_flag(key)} (or openLineage.vault.{key})")
+            if required and not self.check:
+                self.problems.append(f"the {self.method} method needs {_flag(key)} (or openLineage.vault.{key})")
             return ""
         if key in ("secretPath", "authPath"):
             value = value.strip("/")
@@ -234,6 +238,17 @@ class _Reader:
         create = self.block.get("createConfigMap")
         return create if isinstance(create, bool) else True
 
+    def source(self, addr_required: bool = True) -> dict[str, Any]:
+        """Where the key is: the address, role, secret path and field, auth mount and KV version."""
+        addr = self.setting("addr", _ADDR_RE, "an http(s):// address such as https://vault.example.com:8200",
+                            required=addr_required)
+        role = self.setting("role", _ROLE_RE, "a Vault role name: letters, digits and _, with - or . inside")
+        secret_path = self.setting("secretPath", _VAULT_PATH_RE, "a Vault path such as secret/data/openlineage/api-key")
+        secret_field = self.setting("secretField", _FIELD_RE, "a field name made of letters, digits and _")
+        auth_path = self.setting("authPath", _AUTH_PATH_RE, "an auth mount such as auth/kubernetes", DEFAULT_AUTH_PATH)
+        return {"addr": addr, "role": role, "secret_path": secret_path, "secret_field": secret_field,
+                "auth_path": auth_path, "kv_version": self.kv_version(secret_path)}
+
     def raise_problems(self) -> None:
         """Every problem found, in one configuration error."""
         if len(self.problems) == 1:
@@ -245,27 +260,26 @@ class _Reader:
             )
 
 
-def vault_config(options: Mapping[str, Any], block: Any, url: str | None, check: bool = False) -> VaultConfig:
-    """Build the Vault settings from options (None = not given) and the ``openLineage.vault`` block."""
+def reader(options: Mapping[str, Any], block: Any, check: bool, method: str = "vault") -> Reader:
+    """A reader of the Vault settings in options and the ``openLineage.vault`` block (which must be a mapping)."""
     if block is None:
         block = {}
     if not isinstance(block, Mapping):
         raise ConfigError(f"openLineage.vault must be a mapping, got {type(block).__name__}")
-    read = _Reader(options, block, check)
-    addr = read.setting("addr", _ADDR_RE, "an http(s):// address such as https://vault.example.com:8200")
-    role = read.setting("role", _ROLE_RE, "a Vault role name: letters, digits and _, with - or . inside")
-    secret_path = read.setting("secretPath", _VAULT_PATH_RE, "a Vault path such as secret/data/openlineage/api-key")
-    secret_field = read.setting("secretField", _FIELD_RE, "a field name made of letters, digits and _")
-    auth_path = read.setting("authPath", _AUTH_PATH_RE, "an auth mount such as auth/kubernetes", DEFAULT_AUTH_PATH)
+    return Reader(options, block, check, method)
+
+
+def vault_config(options: Mapping[str, Any], block: Any, url: str | None, check: bool = False) -> VaultConfig:
+    """Build the Vault settings from options (None = not given) and the ``openLineage.vault`` block."""
+    read = reader(options, block, check)
+    source = read.source()
     image = read.setting("image", _IMAGE_RE, f"an image reference such as {DEFAULT_IMAGE}", DEFAULT_IMAGE)
     config_map = read.config_map()
-    kv_version = read.kv_version(secret_path)
     kube, delivery = read.delivery(url)
     read.raise_problems()
     return VaultConfig(
-        addr=addr, role=role, secret_path=secret_path, secret_field=secret_field, auth_path=auth_path,
-        image=image, config_map=config_map, kube_version=f"{kube[0]}.{kube[1]}", delivery=delivery,
-        create_config_map=read.create_config_map(), kv_version=kv_version,
+        **source, image=image, config_map=config_map, kube_version=f"{kube[0]}.{kube[1]}", delivery=delivery,
+        create_config_map=read.create_config_map(),
     )
 
 
