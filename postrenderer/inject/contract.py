@@ -20,6 +20,12 @@ reports:
         def documents(self, namespace):           -> [NewDocument("olrender/x.yaml", {...})]  (default: none)
         def expected(self):                       -> lint.Expected: what --check requires of a component
 
+        # rotation (--restart-on-change; docs/rotation.md), each with a safe default:
+        def reference(self):                      -> "store/key": where the key comes from (default None)
+        def checksums(self):                      -> pod annotations rolling the pods (default: the reference's)
+        def reload_secret(self):                  -> the Secret Reloader should watch (default None)
+        reload_reason = "..."                     # why Reloader does not apply, when reload_secret() is None
+
 Each ``Setting`` becomes an option (``--token-path``), an ``OLRENDER_TOKEN_PATH``
 variable and a values key (``openLineage.tokenFile.path``); ``cli.options``
 builds its table from the registry, so a new method edits no other module.
@@ -48,6 +54,10 @@ if TYPE_CHECKING:
     Repairable: TypeAlias = Callable[[str, dict[str, Any]], str | None]
 
 GENERATED_BY = "olrender"
+RESTART_MODES = ("checksum", "reloader", "none")  # --restart-on-change, the default first
+REFERENCE_ANNOTATION = "checksum/openlineage-reference"  # the default checksum of a method's reference()
+# stakater Reloader's SecretUpdateOnChangeAnnotation (internal/pkg/options/flags.go), read on the workload's metadata
+RELOADER_ANNOTATION = "secret.reloader.stakater.com/reload"
 VALUE, FLAG, CHOICE = "value", "flag", "choice"  # the kinds of option a setting can be (cli.options' words)
 
 
@@ -108,18 +118,22 @@ class OpenLineageConfig:
 
 
 class Injection:
-    """What one component's pod template and target container should hold."""
+    """What one component's pod template, target container and workload metadata should hold."""
 
-    __slots__ = ("annotations", "env", "init_containers", "repairable", "volume_mounts", "volumes")
+    __slots__ = ("annotations", "env", "init_containers", "repairable", "volume_mounts", "volumes",
+                 "workload_annotations")
 
     def __init__(
         self, env: list[dict[str, Any]], annotations: dict[str, str] | None = None,
         init_containers: list[dict[str, Any]] | None = None, volumes: list[dict[str, Any]] | None = None,
         volume_mounts: list[dict[str, Any]] | None = None, repairable: Repairable | None = None,
+        workload_annotations: dict[str, str] | None = None,
     ) -> None:
+        """annotations: the pod template's (olrender's values); workload_annotations: the workload's metadata's."""
         self.env, self.annotations, self.repairable = env, annotations or {}, repairable
         self.init_containers, self.volumes = init_containers or [], volumes or []
         self.volume_mounts = volume_mounts or []
+        self.workload_annotations = workload_annotations or {}
 
 
 class NewDocument:
@@ -194,6 +208,8 @@ class Method:
     selectable: ClassVar[bool] = True  # offered by --method (disabled is chosen by openLineage.enabled)
     needs_key: ClassVar[bool] = False  # rendering needs the plaintext key (never --check)
     lints: ClassVar[bool] = True  # render lints the components it configured
+    # why --restart-on-change reloader does not apply, when reload_secret() is None (a warning names it)
+    reload_reason: ClassVar[str] = "the method does not read the key from a Secret Reloader could watch"
 
     def __init__(self, config: OpenLineageConfig) -> None:
         self.config = config
@@ -221,6 +237,19 @@ class Method:
         from postrenderer.lint.container import Expected
 
         return Expected(url=self.config.url, namespace=self.config.namespace)
+
+    def reference(self) -> str | None:
+        """A stable text of where the key comes from (checksum mode rolls the pods when it changes); None: none."""
+        return None
+
+    def checksums(self) -> dict[str, str]:
+        """Pod-template annotations whose change rolls the pods (checksum mode): the reference's digest."""
+        reference = self.reference()
+        return {} if reference is None else {REFERENCE_ANNOTATION: sha256_hex(reference.encode())}
+
+    def reload_secret(self) -> str | None:
+        """The Secret name Reloader should watch (Secret-backed methods only), else None."""
+        return None
 
     @property
     def label(self) -> str:
