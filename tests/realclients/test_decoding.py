@@ -46,6 +46,9 @@ METHODS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {  # name -> (option
     "vault-config-file": ({**VAULT, "kube_version": "1.33"}, {}),
     "vault-1.30": ({**VAULT, "kube_version": "1.30"}, {}),
     "disabled": ({}, {"openLineage": {"enabled": False}}),
+    # --restart-on-change reloader: Reloader's annotation on the workload's own metadata
+    "secret-reloader": ({"restart_on_change": "reloader"}, {}),
+    "existing-secret-reloader": ({"api_key_secret": "team-openlineage-key", "restart_on_change": "reloader"}, {}),
 }
 
 # plain scalars whose meaning differs between YAML readers, or that look like YAML syntax
