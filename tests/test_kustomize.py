@@ -47,7 +47,7 @@ KEY = "sk-test-kustomize-0001"
 NAMESPACE = "ultraviolet-corona-6870"
 VAULT = ["--method", "vault", "--vault-addr", "https://vault.example.com:8200", "--vault-role", "astro-agent",
          "--vault-secret-path", "secret/data/openlineage/api-key", "--vault-secret-field", "key"]
-# Every method (and both Vault deliveries, and openLineage.enabled: false) on both Helm fixture streams.
+# Every method (and both Vault deliveries, openLineage.enabled: false, reloader mode) on both Helm fixture streams.
 METHODS: dict[str, tuple[list[str], dict[str, str]]] = {
     "secret": (["--namespace", NAMESPACE], {"OPENLINEAGE_API_KEY": KEY}),
     "existing-secret": (["--namespace", NAMESPACE, "--api-key-secret", "team-openlineage-key"], {}),
@@ -61,6 +61,10 @@ METHODS: dict[str, tuple[list[str], dict[str, str]]] = {
     "vault-injector": (["--method", "vault-injector", "--namespace", NAMESPACE, "--url", "https://o11y.astronomer.io",
                         "--vault-role", "astro-agent", "--vault-secret-path", "secret/data/openlineage/api-key",
                         "--vault-secret-field", "key"], {}),
+    # --restart-on-change reloader: Reloader's annotation on each workload's own metadata
+    "secret-reloader": (["--namespace", NAMESPACE, "--restart-on-change", "reloader"], {"OPENLINEAGE_API_KEY": KEY}),
+    "existing-secret-reloader": (["--namespace", NAMESPACE, "--api-key-secret", "team-openlineage-key",
+                                  "--restart-on-change", "reloader"], {}),
 }
 MODE_OPTIONS = {"--check", "--diff", "--emit-patches"}  # cases of another mode render nothing to compare with
 SUCCEEDING = [case for case in cases() if (case.path / "expected.yaml").exists() and case.input().strip()

@@ -43,8 +43,8 @@ def test_secret_method_env_and_secret() -> None:
 
 def test_checksum_follows_the_key() -> None:
     """A different key gives a different pod annotation, so pods roll."""
-    one = method_for(config(api_key=ApiKey(KEY))).injection(None).annotations  # type: ignore[arg-type]
-    two = method_for(config(api_key=ApiKey(KEY + "x"))).injection(None).annotations  # type: ignore[arg-type]
+    one = method_for(config(api_key=ApiKey(KEY))).checksums()
+    two = method_for(config(api_key=ApiKey(KEY + "x"))).checksums()
     assert one[CHECKSUM_ANNOTATION] != two[CHECKSUM_ANNOTATION]
     assert KEY not in one[CHECKSUM_ANNOTATION]
 

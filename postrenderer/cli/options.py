@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import stat
 
+from postrenderer.inject.contract import RESTART_MODES
 from postrenderer.inject.methods import METHODS, choices, declared
 
 TYPE_CHECKING = False
@@ -144,6 +145,10 @@ OPTIONS: tuple[OptionSpec, ...] = (
     _value("facets-environment-variables",
            "OPENLINEAGE__FACETS__ENVIRONMENT_VARIABLES (values: openLineage.facetsEnvironmentVariables).", "NAMES"),
     *method_options(),
+    _choice("restart-on-change", RESTART_MODES,
+            "How pods roll when the key or its source changes: checksum (pod-template checksum annotations), "
+            "reloader (stakater Reloader's annotation on each workload) or none (values: "
+            "openLineage.restartOnChange; docs/rotation.md).  [default: checksum]"),
     _value("component-selector",
            "Label selector for components, replacing the default rules "
            "(default: app=astro-agent,component in (worker,dag-processor,triggerer), then names).", "SELECTOR"),
@@ -189,6 +194,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("OpenLineage settings", ("url", "namespace", "endpoint", "facets_environment_variables")),
     *((method.title, tuple(setting.name for owner, setting in declared() if owner is method))
       for method in METHODS.values() if any(owner is method for owner, _ in declared())),
+    ("Rotation", ("restart_on_change",)),
     ("Discovery", ("component_selector", "component_name", "container", "allow_no_match", "overwrite")),
     ("CI modes", ("check", "forbid_plaintext", "diff", "emit_patches", "exit_code", "emit_kustomize_patches",
                   "committed_patches", "strict", "explain", "report", "report_format")),

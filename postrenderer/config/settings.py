@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 import yaml
 
 from postrenderer.errors import ConfigError, printable
-from postrenderer.inject.contract import VALUE, ApiKey, Given, OpenLineageConfig, Setting
+from postrenderer.inject.contract import RESTART_MODES, VALUE, ApiKey, Given, OpenLineageConfig, Setting
 from postrenderer.inject.methods import METHODS, declared, method_class
 from postrenderer.read.discovery import ComponentRules
 
@@ -44,14 +44,16 @@ _STRING_KEYS = ("apiKey", "apiKeySecret", "url", "namespace", "endpoint", "facet
 class Settings:
     """Everything the pure pipeline needs to know."""
 
-    __slots__ = ("allow_no_match", "openlineage", "overwrite", "rules")
+    __slots__ = ("allow_no_match", "openlineage", "overwrite", "restart_on_change", "rules")
 
     def __init__(
         self, openlineage: OpenLineageConfig, rules: ComponentRules | None = None, overwrite: bool = False,
-        allow_no_match: bool = False,
+        allow_no_match: bool = False, restart_on_change: str = RESTART_MODES[0],
     ) -> None:
+        """restart_on_change: how pods roll when the key or its source changes (inject.rotation)."""
         self.openlineage, self.overwrite, self.allow_no_match = openlineage, overwrite, allow_no_match
         self.rules = rules if rules is not None else ComponentRules()
+        self.restart_on_change = restart_on_change
 
 
 def deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -154,6 +156,21 @@ def check_names(options: Mapping[str, Any], values_secret: str | None, known: tu
         raise ConfigError(problems[0])
     if problems:
         raise ConfigError(f"{len(problems)} names are invalid:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+RESTART_ON_CHANGE = Setting("restart-on-change", "", values_key="restartOnChange")
+
+
+def restart_on_change(given: Given) -> str:
+    """--restart-on-change, else openLineage.restartOnChange, else checksum; the values key is checked here."""
+    mode = given.value(RESTART_ON_CHANGE)
+    if mode is None:
+        return RESTART_MODES[0]
+    if mode not in RESTART_MODES:  # (click checks the option and its variable)
+        raise ConfigError(
+            f"{RESTART_ON_CHANGE.values_path}: {printable(mode)!r} is not one of {', '.join(RESTART_MODES)}"
+        )
+    return str(mode)
 
 
 # the common settings whose text ends up in the stream: given, each must be non-empty UTF-8 text
@@ -260,6 +277,7 @@ def resolve(
     given = Given(options, block, check)
     refuse(text_problems(given))
     rules = component_rules(options)
+    rolling = restart_on_change(given)
     api_key = read_key(options, block, environ, read_key_file, warnings)
     keys = (api_key.reveal() if api_key else None, environ.get(KEY_ENV), block.get("apiKey"))
     check_names(options, block.get("apiKeySecret"),
@@ -280,6 +298,6 @@ def resolve(
         warnings.extend(method.warnings(given))
     settings = Settings(
         openlineage=config, rules=rules, overwrite=bool(options.get("overwrite")),
-        allow_no_match=bool(options.get("allow_no_match")),
+        allow_no_match=bool(options.get("allow_no_match")), restart_on_change=rolling,
     )
     return settings, warnings

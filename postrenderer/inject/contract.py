@@ -23,6 +23,12 @@ reports:
         def produced_secret(cls, doc):            -> {"kind": "Secret", ...}: the Secret one makes, for --check
         def refusal(self, component, objects):    -> why the chart's pod cannot work with it (exit 4), else None
 
+        # rotation (--restart-on-change; docs/rotation.md), each with a safe default:
+        def reference(self):                      -> "store/key": where the key comes from (default None)
+        def checksums(self):                      -> pod annotations rolling the pods (default: the reference's)
+        def reload_secret(self):                  -> the Secret Reloader should watch (default None)
+        reload_reason = "..."                     # why Reloader does not apply, when reload_secret() is None
+
 Each ``Setting`` becomes an option (``--token-path``), an ``OLRENDER_TOKEN_PATH``
 variable and a values key (``openLineage.tokenFile.path``); ``cli.options``
 builds its table from the registry, so a new method edits no other module.
@@ -52,6 +58,10 @@ if TYPE_CHECKING:
     Repairable: TypeAlias = Callable[[str, dict[str, Any]], str | None]
 
 GENERATED_BY = "olrender"
+RESTART_MODES = ("checksum", "reloader", "none")  # --restart-on-change, the default first
+REFERENCE_ANNOTATION = "checksum/openlineage-reference"  # the default checksum of a method's reference()
+# stakater Reloader's SecretUpdateOnChangeAnnotation (internal/pkg/options/flags.go), read on the workload's metadata
+RELOADER_ANNOTATION = "secret.reloader.stakater.com/reload"
 VALUE, FLAG, CHOICE = "value", "flag", "choice"  # the kinds of option a setting can be (cli.options' words)
 
 
@@ -112,18 +122,22 @@ class OpenLineageConfig:
 
 
 class Injection:
-    """What one component's pod template and target container should hold."""
+    """What one component's pod template, target container and workload metadata should hold."""
 
-    __slots__ = ("annotations", "env", "init_containers", "repairable", "volume_mounts", "volumes")
+    __slots__ = ("annotations", "env", "init_containers", "repairable", "volume_mounts", "volumes",
+                 "workload_annotations")
 
     def __init__(
         self, env: list[dict[str, Any]], annotations: dict[str, str] | None = None,
         init_containers: list[dict[str, Any]] | None = None, volumes: list[dict[str, Any]] | None = None,
         volume_mounts: list[dict[str, Any]] | None = None, repairable: Repairable | None = None,
+        workload_annotations: dict[str, str] | None = None,
     ) -> None:
+        """annotations: the pod template's (olrender's values); workload_annotations: the workload's metadata's."""
         self.env, self.annotations, self.repairable = env, annotations or {}, repairable
         self.init_containers, self.volumes = init_containers or [], volumes or []
         self.volume_mounts = volume_mounts or []
+        self.workload_annotations = workload_annotations or {}
 
 
 class NewDocument:
@@ -209,6 +223,8 @@ class Method:
     def produced_secret(cls, doc: Mapping[str, Any]) -> dict[str, Any] | None:
         """The Secret an object of a kind in ``produces`` makes, as a Secret document with its keys (None: none)."""
         return None
+    # why --restart-on-change reloader does not apply, when reload_secret() is None (a warning names it)
+    reload_reason: ClassVar[str] = "the method does not read the key from a Secret Reloader could watch"
 
     def __init__(self, config: OpenLineageConfig) -> None:
         self.config = config
@@ -243,6 +259,19 @@ class Method:
         from postrenderer.lint.container import Expected
 
         return Expected(url=self.config.url, namespace=self.config.namespace)
+
+    def reference(self) -> str | None:
+        """A stable text of where the key comes from (checksum mode rolls the pods when it changes); None: none."""
+        return None
+
+    def checksums(self) -> dict[str, str]:
+        """Pod-template annotations whose change rolls the pods (checksum mode): the reference's digest."""
+        reference = self.reference()
+        return {} if reference is None else {REFERENCE_ANNOTATION: sha256_hex(reference.encode())}
+
+    def reload_secret(self) -> str | None:
+        """The Secret name Reloader should watch (Secret-backed methods only), else None."""
+        return None
 
     @property
     def label(self) -> str:

@@ -10,7 +10,9 @@ OpenLineage variables yet, the plan holds for example:
 Entries already present with the same value produce no operation (so a second
 run changes nothing); a different value is a conflict unless ``--overwrite``, or
 unless the method marks that item repairable (the vault method's fixes to the
-vendor's example), which replaces or removes it with a warning.
+vendor's example), which replaces or removes it with a warning. The
+``--restart-on-change`` annotations (``inject.rotation``) join each component's
+injection: checksums on the pod template, Reloader's on the workload's metadata.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import base64
 import binascii
 
 from postrenderer.errors import InputError, where
+from postrenderer.inject.rotation import annotation_ops, rotation
 from postrenderer.read.workloads import pointer
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
@@ -192,29 +195,25 @@ def ensure_items(
     return [*replaces, *ordered_removals, *appends]
 
 
-def ensure_annotations(
-    workload: Workload, wanted: dict[str, str], report: WorkloadReport
+def plan_annotations(
+    workload: Workload, injection: Injection, report: WorkloadReport, place: str, conflicts: list[str],
+    overwrite: bool,
 ) -> list[dict[str, Any]]:
-    """Operations that put olrender's annotations on the pod template (olrender owns their values)."""
-    if not wanted:
-        return []
-    meta_path = (*workload.template_path, "metadata")
-    metadata = workload.template.get("metadata")
-    if not isinstance(metadata, dict):
-        report.actions.extend(Action("added", "annotation", k) for k in wanted)
-        return [{"op": "add", "path": pointer(*meta_path), "value": {"annotations": dict(wanted)}}]
-    annotations = metadata.get("annotations")
-    if not isinstance(annotations, dict):
-        report.actions.extend(Action("added", "annotation", k) for k in wanted)
-        return [{"op": "add", "path": pointer(*meta_path, "annotations"), "value": dict(wanted)}]
-    ops = []
-    for name, value in wanted.items():
-        if annotations.get(name) == value:
-            report.actions.append(Action("kept", "annotation", name, "already present"))
-            continue
-        op = "replace" if name in annotations else "add"
-        ops.append({"op": op, "path": pointer(*meta_path, "annotations", name), "value": value})
-        report.actions.append(Action("updated" if op == "replace" else "added", "annotation", name))
+    """Operations for the pod template's annotations and the workload's own (one set when the pod is the workload)."""
+    template_meta = (*workload.template_path, "metadata")
+    workload_meta = (*workload.base, "metadata")
+    pod, own = injection.annotations, injection.workload_annotations
+    places: list[tuple[tuple[object, ...], Any, dict[str, str], dict[str, str]]] = [
+        (template_meta, workload.template.get("metadata"), pod, {})]
+    if template_meta == workload_meta:  # a Pod: its metadata is both
+        places = [(template_meta, workload.template.get("metadata"), pod, own)]
+    elif own:
+        places.append((workload_meta, workload.metadata or None, {}, own))
+    ops: list[dict[str, Any]] = []
+    for path, metadata, owned, guarded in places:
+        found, notes = annotation_ops(path, metadata, owned, guarded, place, conflicts, overwrite)
+        ops += found
+        report.actions += [Action(verb, "annotation", name, note) for verb, name, note in notes]
     return ops
 
 
@@ -267,8 +266,7 @@ def plan_component(
     for path, parent, wanted, key, what in lists:
         ops += ensure_items(path, parent.get(path[-1]), wanted, key, what, place, overwrite, report, conflicts,
                             repairable, warnings)
-    ops += ensure_annotations(workload, injection.annotations, report)
-    return ops
+    return ops + plan_annotations(workload, injection, report, place, conflicts, overwrite)
 
 
 def _payload(doc: dict[str, Any], secret: bool) -> dict[str, Any]:
@@ -365,6 +363,8 @@ def plan_documents(
 def build_plan(analysis: Analysis, settings: Settings, method: Method) -> Plan:
     """Plan every change for the documents the analysis kept, from its classification of their workloads."""
     plan = Plan()
+    rolling = rotation(method, settings.restart_on_change)
+    plan.warnings += rolling.warnings
     existing: dict[tuple[str, str, str | None], tuple[int, dict[str, Any]]] = {}
     namespaces: list[str | None] = []
     objects = analysis.objects()
@@ -391,9 +391,10 @@ def build_plan(analysis: Analysis, settings: Settings, method: Method) -> Plan:
                 plan.conflicts.append(f"{where(index, classified.kind, classified.name)}: {refused}")
                 report.actions.append(Action("conflict", "method", method.label))
                 continue
-            ops = plan_component(
-                component, method.injection(component), settings, report, plan.conflicts, plan.warnings
-            )
+            injection = method.injection(component)
+            if (unread := rolling.apply(injection, component.workload)) is not None:
+                plan.warnings.append(unread)
+            ops = plan_component(component, injection, settings, report, plan.conflicts, plan.warnings)
             if ops:
                 plan.ops.setdefault(index, []).extend(ops)
             if classified.namespace not in namespaces:

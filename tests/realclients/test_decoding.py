@@ -51,6 +51,9 @@ METHODS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {  # name -> (option
     "vault-injector": ({"method": "vault-injector", "url": URL, "vault_addr": "https://vault.example.com:8200",
                         "vault_role": "astro-agent", "vault_secret_path": "secret/data/openlineage/api-key",
                         "vault_secret_field": "key", "vault_auth_path": "auth/k8s-eu"}, {}),
+    # --restart-on-change reloader: Reloader's annotation on the workload's own metadata
+    "secret-reloader": ({"restart_on_change": "reloader"}, {}),
+    "existing-secret-reloader": ({"api_key_secret": "team-openlineage-key", "restart_on_change": "reloader"}, {}),
 }
 
 # plain scalars whose meaning differs between YAML readers, or that look like YAML syntax

@@ -21,6 +21,7 @@ class DisabledMethod(Method):
     name = "disabled"
     selectable = False
     lints = False
+    reload_reason = "lineage is switched off (openLineage.enabled: false): there is no key to reload"
 
     def injection(self, component: Component) -> Injection:
         """Only ``OPENLINEAGE_DISABLED``."""

@@ -1,6 +1,11 @@
 """``--method existing-secret``: reference a Secret the user created; add nothing else to the stream.
 
     env:  OPENLINEAGE_API_KEY from secretKeyRef <--api-key-secret>/<--api-key-secret-key> (plus the plain variables)
+    workload: secret.reloader.stakater.com/reload: <--api-key-secret> (--restart-on-change reloader)
+
+No checksum annotation: the reference (the Secret's name and key) is the secretKeyRef in the pod
+template itself, so a changed reference already rolls the pods, and a changed value is what only
+Reloader sees (docs/rotation.md).
 
 Selected when ``--api-key-secret`` or ``openLineage.apiKeySecret`` names the Secret.
 """
@@ -42,6 +47,18 @@ class ExistingSecretMethod(Method):
         if given.block.get("apiKey") and not given.block.get("apiKeySecret"):
             return ["openLineage.apiKey is ignored: the existing-secret method references a Secret"]
         return []
+
+    def reference(self) -> str:
+        """The referenced Secret's name and key."""
+        return f"{self.config.secret_name}/{self.config.secret_key}"
+
+    def checksums(self) -> dict[str, str]:
+        """None: the reference is the pod template's secretKeyRef, whose change rolls the pods by itself."""
+        return {}
+
+    def reload_secret(self) -> str:
+        """The user's Secret."""
+        return self.config.secret_name
 
     def injection(self, component: Component) -> Injection:
         """Key from the user's Secret plus the plain variables."""

@@ -1,7 +1,8 @@
 """``--method secret``: generate ``openlineage-api-key-secret`` from the plaintext key and reference it.
 
     env:  OPENLINEAGE_API_KEY from secretKeyRef openlineage-api-key-secret/api-key (plus the plain variables)
-    pod:  checksum/openlineage-api-key, so that a new key rolls the pods
+    pod:  checksum/openlineage-api-key, so that a new key rolls the pods (--restart-on-change checksum)
+    workload: secret.reloader.stakater.com/reload: openlineage-api-key-secret (--restart-on-change reloader)
     adds: one Opaque Secret per namespace of the components
 
 The key comes from ``--api-key-file``, ``OPENLINEAGE_API_KEY`` or ``openLineage.apiKey``
@@ -56,12 +57,17 @@ class SecretMethod(Method):
         parts = (self.config.secret_name, self.config.secret_key, self._encoded())
         return sha256_hex(b"".join(part.encode() + b"\0" for part in parts))
 
+    def checksums(self) -> dict[str, str]:
+        """The key's own digest (the value is known at render time: a new key rolls the pods)."""
+        return {CHECKSUM_ANNOTATION: self.checksum()}
+
+    def reload_secret(self) -> str:
+        """The generated Secret."""
+        return self.config.secret_name
+
     def injection(self, component: Component) -> Injection:
-        """Key from the generated Secret, plain variables, checksum annotation."""
-        return Injection(
-            env=[*self.config.plain_env(), secret_key_ref(self.config)],
-            annotations={CHECKSUM_ANNOTATION: self.checksum()},
-        )
+        """Key from the generated Secret, plain variables (the planner adds the rotation annotations)."""
+        return Injection(env=[*self.config.plain_env(), secret_key_ref(self.config)])
 
     def documents(self, namespace: str | None) -> list[NewDocument]:
         """One Opaque Secret per namespace."""

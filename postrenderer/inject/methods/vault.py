@@ -196,6 +196,7 @@ class VaultMethod(Method):
 
     name = "vault"
     title = "Vault method"
+    reload_reason = "the Vault Agent init container reads the key once, at pod start, not from a Secret"
     settings = vault_settings.SETTINGS
     selected_by = "vault"
 
@@ -227,6 +228,14 @@ class VaultMethod(Method):
     def checksum(self) -> str:
         """A digest of the ConfigMap's content, so that a new configuration rolls the pods."""
         return sha256_hex(self.agent_hcl().encode())
+
+    def reference(self) -> str | None:
+        """The agent configuration olrender generates (None: the user manages the ConfigMap)."""
+        return self.agent_hcl() if self.vault.create_config_map else None
+
+    def checksums(self) -> dict[str, str]:
+        """The reference's digest, under the name this method has always written."""
+        return {CHECKSUM_ANNOTATION: self.checksum()} if self.vault.create_config_map else {}
 
     def volume_names(self, spec: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         """The config and secret volumes, reusing the names the pod already has for them."""
@@ -307,7 +316,7 @@ class VaultMethod(Method):
         return [{"name": name, "value": f"{SECRETS_DIR}/{CONFIG_FILE}"} for name in CONFIG_ENVS]
 
     def injection(self, component: Component) -> Injection:
-        """Init container, volumes, the key's env entry (and read-only mount), checksum."""
+        """Init container, volumes, the key's env entry (and read-only mount); the planner adds the checksum."""
         spec = component.workload.pod_spec
         config_volume, secret_volume = self.volume_names(spec if isinstance(spec, dict) else {})
         secret_name = str(secret_volume["name"])
@@ -315,10 +324,8 @@ class VaultMethod(Method):
         mounts: list[dict[str, Any]] = []
         if self.vault.delivery == CONFIG_FILE_DELIVERY:
             mounts = [{"name": secret_name, "mountPath": SECRETS_DIR, "readOnly": True}]
-        annotations = {CHECKSUM_ANNOTATION: self.checksum()} if self.vault.create_config_map else {}
         return Injection(
             env=[*self.config.plain_env(), *self.key_env(secret_name)],
-            annotations=annotations,
             init_containers=[self.init_container(str(config_volume["name"]), secret_name,
                                                  self.agent_identity(component))],
             volumes=[config_volume, secret_volume, home],
