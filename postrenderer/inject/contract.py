@@ -110,16 +110,20 @@ class OpenLineageConfig:
 class Injection:
     """What one component's pod template and target container should hold."""
 
-    __slots__ = ("annotations", "env", "init_containers", "repairable", "volume_mounts", "volumes")
+    __slots__ = ("annotations", "env", "ignored_env", "init_containers", "overriding_env", "repairable",
+                 "volume_mounts", "volumes")
 
     def __init__(
         self, env: list[dict[str, Any]], annotations: dict[str, str] | None = None,
         init_containers: list[dict[str, Any]] | None = None, volumes: list[dict[str, Any]] | None = None,
         volume_mounts: list[dict[str, Any]] | None = None, repairable: Repairable | None = None,
+        overriding_env: dict[str, str] | None = None, ignored_env: dict[str, str] | None = None,
     ) -> None:
+        """overriding_env / ignored_env: chart variables that beat / lose to ``env`` -> why (conflict / warning)."""
         self.env, self.annotations, self.repairable = env, annotations or {}, repairable
         self.init_containers, self.volumes = init_containers or [], volumes or []
         self.volume_mounts = volume_mounts or []
+        self.overriding_env, self.ignored_env = overriding_env or {}, ignored_env or {}
 
 
 class NewDocument:

@@ -531,6 +531,8 @@ def _transport_findings(
         result.key_from = key_var if result.key is not None else None
     elif keyed is not None:
         result.key = origin(str(keyed.key))
+        if keyed.connection is not None:
+            result.key = f"the Airflow connection ID {keyed.connection!r} ({result.key})"
         result.key_from = variables.get(str(keyed.key))
         if key_var is not None:
             notes.append(f"{KEY_VAR} is ignored: {origin(by)} configures the transport, which has its own key")

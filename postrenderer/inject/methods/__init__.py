@@ -4,6 +4,7 @@
                      (generated from the plaintext key), checksum annotation
     existing-secret  OPENLINEAGE_API_KEY from a Secret the user created
     vault            a Vault Agent init container renders the key (vault.py)
+    airflow-connection  AIRFLOW__OPENLINEAGE__TRANSPORT whose key the provider reads from an Airflow connection
     disabled         (openLineage.enabled: false) OPENLINEAGE_DISABLED="true"
 
 Each module holds one ``contract.Method`` subclass; adding a method is one module
@@ -15,6 +16,7 @@ are built from this table. Method modules import only the contract at start-up.
 from __future__ import annotations
 
 from postrenderer.errors import ConfigError
+from postrenderer.inject.methods.airflow_connection import AirflowConnectionMethod
 from postrenderer.inject.methods.disabled import DisabledMethod
 from postrenderer.inject.methods.existing_secret import ExistingSecretMethod
 from postrenderer.inject.methods.secret import CHECKSUM_ANNOTATION, SecretMethod
@@ -30,6 +32,7 @@ METHODS: dict[str, type[Method]] = {
     "secret": SecretMethod,
     "existing-secret": ExistingSecretMethod,
     "vault": VaultMethod,
+    "airflow-connection": AirflowConnectionMethod,
     "disabled": DisabledMethod,
 }
 
