@@ -109,8 +109,8 @@ def test_a_registered_method_gets_its_options_and_choice(token_secret: type[Meth
     assert "token-secret" in choices() and "disabled" not in choices()
     specs = {spec.name: spec for spec in method_options()}
     assert specs["token_secret_name"].envvar == "OLRENDER_TOKEN_SECRET_NAME"
-    with pytest.raises(ConfigError, match="--method tokn-secret: choose one of secret, existing-secret, vault, airflow-connection, "
-                                          "token-secret"):
+    with pytest.raises(ConfigError, match="--method tokn-secret: choose one of secret, existing-secret, vault, "
+                                          "airflow-connection, token-secret"):
         method_class("tokn-secret")
 
 

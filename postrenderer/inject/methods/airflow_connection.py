@@ -69,15 +69,15 @@ class AirflowConnectionMethod(Method):
         problems = []
         if conn_id is None:
             if not given.check:
-                problems.append(f"needs {CONN_ID.flag} ID or {CONN_ID.values_path}")
+                problems.append(f"it needs {CONN_ID.flag} ID or {CONN_ID.values_path}")
         elif not isinstance(conn_id, str):
             problems.append(f"{CONN_ID.values_path} must be a string")
         elif (problem := conn_id_problem(conn_id)) is not None:
             problems.append(f"{CONN_ID.flag} {conn_id!r} {problem}")
         if not config.url and not given.check:
-            problems.append("needs the OpenLineage URL (--url or openLineage.url) for the transport")
+            problems.append("it needs the OpenLineage URL (--url or openLineage.url) for the transport")
         if problems:
-            raise ConfigError(f"the {cls.name} method " + "; ".join(problems))
+            raise ConfigError(f"the {cls.name} method: " + "; ".join(problems))
         return conn_id if isinstance(conn_id, str) else None
 
     @classmethod
