@@ -55,6 +55,8 @@ METHODS: dict[str, tuple[list[str], dict[str, str]]] = {
     "vault-config-file": ([*VAULT, "--namespace", NAMESPACE, "--url", "https://o11y.astronomer.io",
                            "--kube-version", "1.33"], {}),
     "disabled": (["-f", str(ROOT / "fixtures" / "cases" / "disabled-helm3" / "values.yaml")], {}),
+    "airflow-connection": (["--namespace", NAMESPACE, "--method", "airflow-connection", "--airflow-conn-id",
+                            "openlineage_api_key", "--url", "https://o11y.astronomer.io"], {}),
 }
 MODE_OPTIONS = {"--check", "--diff", "--emit-patches"}  # cases of another mode render nothing to compare with
 SUCCEEDING = [case for case in cases() if (case.path / "expected.yaml").exists() and case.input().strip()

@@ -46,6 +46,7 @@ METHODS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {  # name -> (option
     "vault-config-file": ({**VAULT, "kube_version": "1.33"}, {}),
     "vault-1.30": ({**VAULT, "kube_version": "1.30"}, {}),
     "disabled": ({}, {"openLineage": {"enabled": False}}),
+    "airflow-connection": ({"method": "airflow-connection", "airflow_conn_id": "openlineage_api_key"}, {}),
 }
 
 # plain scalars whose meaning differs between YAML readers, or that look like YAML syntax
