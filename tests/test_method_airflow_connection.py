@@ -346,3 +346,25 @@ def test_the_lint_says_what_the_provider_does(sent: dict[str, Sent], case: str) 
     else:
         request = sent[case].only
         assert (request.path, request.authorization) == (expected[0], f"Bearer {expected[1]}")
+
+
+# --------------------------------------------------------------------------- one render through the real Helm 4
+
+
+def test_through_helm4(real_tool: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Helm 4 with the plugin: each component's env is what olrender renders for that stream, and nothing else moved."""
+    from tests.realclients.clients import CHART, HELM4_VERSIONS, RELEASE, install_plugin, make_client
+
+    tool = f"helm-{HELM4_VERSIONS[0]}"
+    helm = install_plugin(make_client(real_tool, tmp_path_factory.mktemp(tool), tool))
+    args = [*ARGS, "--url", "https://o11y.astronomer.io"]
+    plain = helm.run("template", RELEASE, str(CHART)).ok().stdout
+    rendered = helm.run("template", RELEASE, str(CHART), "--post-renderer", "olrender",
+                        *(f"--post-renderer-args={arg}" for arg in args)).ok().stdout
+    status, direct, err = render(args, plain.encode())
+    assert status == 0, err
+    envs, expected = component_envs(rendered), component_envs(direct)
+    assert sorted(envs) == sorted(COMPONENTS) and envs == expected
+    assert all(literal(env)[TRANSPORT] == literal(expected[name])[TRANSPORT] for name, env in envs.items())
+    untouched = [d for d in yaml.safe_load_all(rendered) if d and d["metadata"]["name"] not in COMPONENTS]
+    assert untouched == [d for d in yaml.safe_load_all(plain) if d and d["metadata"]["name"] not in COMPONENTS]
