@@ -182,7 +182,7 @@ def test_render_check_and_a_second_run() -> None:
     assert status != 0 and "OPENLINEAGE_API_KEY: is not set" in err
 
 
-def test_other_modes() -> None:
+def test_other_modes(tmp_path: Path) -> None:
     """--emit-patches, --diff and --explain show the transport as the one sensitivity rule allows; OLRENDER_* works."""
     env = {"OLRENDER_METHOD": "airflow-connection", "OLRENDER_AIRFLOW_CONN_ID": CONN,
            "OLRENDER_URL": "https://o11y.astronomer.io", "OLRENDER_NAMESPACE": NS}
@@ -191,22 +191,26 @@ def test_other_modes() -> None:
     assert patches.count(TRANSPORT) == 4 and '"method": "airflow-connection"' in patches
     status, diff, err = render(["--diff"], env=env)
     assert status == 0 and diff.count(f"+            - name: {TRANSPORT}") == 4, err
-    status, explained, err = render(["--explain", "--report", "-"], env=env)
+    report = tmp_path / "report.json"
+    status, _, err = render(["--explain", "--report", str(report), "--report-format", "json"], env=env)
     assert status == 0, err
-    assert "airflow-connection" in explained + err
+    assert '"method": "airflow-connection"' in err and json.loads(report.read_text())["method"] == "airflow-connection"
 
 
 # --------------------------------------------------------------------------- conflicts
 
 
-def test_a_chart_transport_is_a_conflict_and_its_key_is_never_printed() -> None:
+def test_a_chart_transport_is_a_conflict_and_its_key_is_never_printed(tmp_path: Path) -> None:
     """The chart's own transport (with a key inside its JSON) is a conflict naming the variable; the key stays out."""
     chart = json.dumps({"type": "http", "url": "https://o11y.astronomer.io",
                         "auth": {"type": "api_key", "apiKey": CHART_KEY}})
     data = chart_with({"name": TRANSPORT, "value": chart})
     for mode in ([], ["--diff"], ["--emit-patches"], ["--explain"], ["--debug"]):
-        status, out, err = render([*ARGS, "--url", "https://o11y.astronomer.io", *mode, "--log-file", "-"], data)
+        log, report = tmp_path / "olrender.log", tmp_path / "report.txt"
+        status, out, err = render([*ARGS, "--url", "https://o11y.astronomer.io", *mode, "--log-file", str(log),
+                                   "--report", str(report)], data)
         assert status == 4, err
+        out += log.read_text() + report.read_text()
         assert f"document 12 (Deployment/astro-agent-dag-processor), container 'agent': env {TRANSPORT} is " \
                "already set (a literal value (redacted))" in err
         assert CHART_KEY not in out + err and CHART_KEY[:14] not in out + err, mode
