@@ -197,6 +197,19 @@ def test_other_modes(tmp_path: Path) -> None:
     assert '"method": "airflow-connection"' in err and json.loads(report.read_text())["method"] == "airflow-connection"
 
 
+@pytest.mark.parametrize("case", ["airflow-connection-helm3", "airflow-connection-endpoint"])
+def test_changed_workloads_validate_strictly(case: str) -> None:
+    """Every component of the golden outputs passes kubernetes-validate's strict schema (Kubernetes 1.35)."""
+    import kubernetes_validate
+
+    expected = ROOT / "fixtures" / "cases" / case / "expected.yaml"
+    docs = [d for d in yaml.safe_load_all(expected.read_text()) if isinstance(d, dict)]
+    changed = [d for d in docs if d.get("kind") == "Deployment" and d["metadata"]["name"] in COMPONENTS]
+    assert len(changed) == 4
+    for doc in changed:
+        kubernetes_validate.validate(doc, "1.35", strict=True)
+
+
 # --------------------------------------------------------------------------- conflicts
 
 
