@@ -65,6 +65,8 @@ METHODS: dict[str, tuple[list[str], dict[str, str]]] = {
     "secret-reloader": (["--namespace", NAMESPACE, "--restart-on-change", "reloader"], {"OPENLINEAGE_API_KEY": KEY}),
     "existing-secret-reloader": (["--namespace", NAMESPACE, "--api-key-secret", "team-openlineage-key",
                                   "--restart-on-change", "reloader"], {}),
+    "airflow-connection": (["--namespace", NAMESPACE, "--method", "airflow-connection", "--airflow-conn-id",
+                            "openlineage_api_key", "--url", "https://o11y.astronomer.io"], {}),
 }
 MODE_OPTIONS = {"--check", "--diff", "--emit-patches"}  # cases of another mode render nothing to compare with
 SUCCEEDING = [case for case in cases() if (case.path / "expected.yaml").exists() and case.input().strip()

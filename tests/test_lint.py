@@ -218,9 +218,6 @@ def test_transport_that_does_not_send_over_http() -> None:
     ({"name": "AIRFLOW__OPENLINEAGE__TRANSPORT", "valueFrom": {"secretKeyRef": {"name": "t", "key": "json"}}},
      "secretKeyRef t/json"),
     ({"name": "AIRFLOW__OPENLINEAGE__CONFIG_CONN_ID", "value": "openlineage"}, "the Airflow connection"),
-    ({"name": "AIRFLOW__OPENLINEAGE__TRANSPORT", "value": json.dumps(
-        {"type": "http", "url": "https://x", "auth": {"type": "airflow_connection_api_key", "conn_id": "ol"}})},
-     "the Airflow connection that holds the key"),
     ({"name": "OPENLINEAGE__TRANSPORT__TYPE", "value": "my_company.lineage.Transport"}, "the transport class"),
 ])
 def test_what_olrender_cannot_see(entry: dict[str, Any], why: str) -> None:

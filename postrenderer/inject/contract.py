@@ -124,20 +124,23 @@ class OpenLineageConfig:
 class Injection:
     """What one component's pod template, target container and workload metadata should hold."""
 
-    __slots__ = ("annotations", "env", "init_containers", "repairable", "volume_mounts", "volumes",
-                 "workload_annotations")
+    __slots__ = ("annotations", "env", "ignored_env", "init_containers", "overriding_env", "repairable",
+                 "volume_mounts", "volumes", "workload_annotations")
 
     def __init__(
         self, env: list[dict[str, Any]], annotations: dict[str, str] | None = None,
         init_containers: list[dict[str, Any]] | None = None, volumes: list[dict[str, Any]] | None = None,
         volume_mounts: list[dict[str, Any]] | None = None, repairable: Repairable | None = None,
         workload_annotations: dict[str, str] | None = None,
+        overriding_env: dict[str, str] | None = None, ignored_env: dict[str, str] | None = None,
     ) -> None:
-        """annotations: the pod template's (olrender's values); workload_annotations: the workload's metadata's."""
+        """annotations: the pod template's (olrender's values); workload_annotations: the workload's metadata's;
+        overriding_env / ignored_env: chart variables that beat / lose to ``env`` -> why (conflict / warning)."""
         self.env, self.annotations, self.repairable = env, annotations or {}, repairable
         self.init_containers, self.volumes = init_containers or [], volumes or []
         self.volume_mounts = volume_mounts or []
         self.workload_annotations = workload_annotations or {}
+        self.overriding_env, self.ignored_env = overriding_env or {}, ignored_env or {}
 
 
 class NewDocument:

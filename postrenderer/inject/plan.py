@@ -35,8 +35,6 @@ if TYPE_CHECKING:
     from postrenderer.read.discovery import Component
     from postrenderer.read.workloads import Workload
 
-_SENSITIVE = ("KEY", "TOKEN", "SECRET", "PASSWORD")
-
 
 class Action:
     """One thing done to a workload, as data: ``Action("added", "env", "OPENLINEAGE_API_KEY")``."""
@@ -98,9 +96,11 @@ def describe(entry: Any) -> str:
     """Describe an env entry without ever showing a sensitive literal value."""
     if not isinstance(entry, dict):
         return repr(entry)
+    from postrenderer.lint.container import is_sensitive  # the one sensitivity rule
+
     name = str(entry.get("name", ""))
     if "value" in entry:
-        if any(word in name.upper() for word in _SENSITIVE):
+        if is_sensitive(name):
             return "a literal value (redacted)"
         return f"value {entry['value']!r}"
     source = entry.get("valueFrom")
@@ -138,7 +138,7 @@ def _repaired_away(
 def ensure_items(
     path: tuple[object, ...], current: Any, wanted: list[dict[str, Any]], key: str, what: str, place: str,
     overwrite: bool, report: WorkloadReport, conflicts: list[str], repairable: Repairable | None = None,
-    warnings: list[str] | None = None,
+    warnings: list[str] | None = None, removals: set[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Operations that make the list at path hold each wanted item (matched by key).
 
@@ -147,7 +147,8 @@ def ensure_items(
     a warning. Operations come as replacements, then removals in descending
     index order, then appends, so that every index is valid when applied.
     """
-    if not wanted and repairable is None:
+    removals = set(removals or ())  # (indexes of items the caller removes: see foreign_env)
+    if not wanted and repairable is None and not removals:
         return []
     if current is None:
         for item in wanted:
@@ -156,7 +157,6 @@ def ensure_items(
     if not isinstance(current, list):
         raise InputError(f"{place}: {pointer(*path)} must be a list, got {type(current).__name__}")
     replaces: list[dict[str, Any]] = []
-    removals: set[int] = set()
     appends: list[dict[str, Any]] = []
     subject = f"{place}, container {report.container!r}" if what in ("env", "volume mount") else place
 
@@ -193,6 +193,30 @@ def ensure_items(
                                    warnings, subject)
     ordered_removals = [{"op": "remove", "path": pointer(*path, i)} for i in sorted(removals, reverse=True)]
     return [*replaces, *ordered_removals, *appends]
+
+
+def foreign_env(
+    current: Any, injection: Injection, place: str, overwrite: bool, report: WorkloadReport, conflicts: list[str],
+    warnings: list[str] | None,
+) -> set[int]:
+    """The chart's env entries that beat the method's: removed (their indexes) under --overwrite, else conflicts."""
+    removals: set[int] = set()
+    for index, entry in enumerate(current if isinstance(current, list) else []):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or name not in {**injection.overriding_env, **injection.ignored_env}:
+            continue
+        subject = f"{place}, container {report.container!r}: env {name}"
+        if name in injection.ignored_env:  # (kept: the method's entries make the consumer ignore it)
+            if warnings is not None:
+                warnings.append(f"{subject} is {injection.ignored_env[name]}")
+        elif overwrite:
+            removals.add(index)
+            report.actions.append(Action("removed", "env", name, "--overwrite"))
+        else:
+            conflicts.append(f"{subject} is already set ({describe(entry)}); {injection.overriding_env[name]}. "
+                             "Remove it from the chart values or pass --overwrite")
+            report.actions.append(Action("conflict", "env", name))
+    return removals
 
 
 def plan_annotations(
@@ -264,8 +288,10 @@ def plan_component(
         ((*container_path, "env"), container, injection.env, "name", "env"),
     )
     for path, parent, wanted, key, what in lists:
+        foreign = foreign_env(parent.get(path[-1]), injection, place, overwrite, report, conflicts, warnings) \
+            if what == "env" else None
         ops += ensure_items(path, parent.get(path[-1]), wanted, key, what, place, overwrite, report, conflicts,
-                            repairable, warnings)
+                            repairable, warnings, foreign)
     return ops + plan_annotations(workload, injection, report, place, conflicts, overwrite)
 
 

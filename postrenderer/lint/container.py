@@ -565,6 +565,8 @@ def _transport_findings(
         _referenced_key(result, variables, str(keyed.key), container, pod_spec, lookup)
     elif keyed is not None:
         result.key = origin(str(keyed.key))
+        if keyed.connection is not None:
+            result.key = f"the Airflow connection ID {keyed.connection!r} ({result.key})"
         result.key_from = variables.get(str(keyed.key))
         if key_var is not None:
             notes.append(f"{KEY_VAR} is ignored: {origin(by)} configures the transport, which has its own key")

@@ -17,7 +17,9 @@ The rules are those of openlineage-python 1.54.0 (``client.py``: ``_alias_env_va
 ``config``, ``_resolve_transport``; ``transport/factory.py``, ``http.py``,
 ``async_http.py``, ``composite.py``; ``utils.deep_merge_dicts``) and of
 apache-airflow-providers-openlineage 2.20.3 (``conf.py``: ``is_disabled``;
-``plugins/adapter.py``: ``get_openlineage_config``), and tests/test_transport.py
+``plugins/adapter.py``: ``get_openlineage_config``; ``token_provider.py``:
+``resolve_airflow_connection_auth``, an ``airflow_connection_api_key`` auth's key
+read from the connection it names), and tests/test_transport.py
 checks them case by case against both real programs.
 
 Config files and JSON values are read by the one budgeted reader
@@ -68,6 +70,7 @@ KINDS = frozenset({
 DEFAULT_ENDPOINT = "api/v1/lineage"
 # a variable's key (always lower case) -> the spellings the client reads before it (the api_key token provider)
 BEATEN_BY = {"apikey": ("apiKey",), "api_key": ("apiKey", "apikey")}
+CONNECTION_AUTH = "airflow_connection_api_key"  # the provider's (token_provider.py, since 2.18.0)
 
 
 class Sourced(str):
@@ -82,6 +85,10 @@ class Sourced(str):
         return self
 
 
+class ConnectionKey(Sourced):
+    """The API key the provider reads from an Airflow connection: the text is the connection ID."""
+
+
 class Unseen:
     """A value olrender cannot see: ``source`` is the variable, ``what`` says where the value lives."""
 
@@ -94,14 +101,17 @@ class Unseen:
 class Resolved:
     """The transport the client builds: its kind, the variable that chose it, and where its settings come from."""
 
-    __slots__ = ("by", "children", "endpoint", "key", "kind", "no_url", "overridden", "partly", "problem", "url")
+    __slots__ = ("by", "children", "connection", "endpoint", "key", "kind", "no_url", "overridden", "partly", "problem",
+                 "url")
 
     def __init__(
         self, kind: str, by: str | None = None, *, url: str | None = None, endpoint: str | None = None,
         key: str | None = None, children: list[Resolved] | None = None, problem: str = "", no_url: bool = False,
+        connection: str | None = None,
     ) -> None:
+        """connection: the ID of the Airflow connection the key comes from (``key`` names the variable that says so)."""
         self.kind, self.by, self.problem, self.no_url = kind, by, problem, no_url
-        self.url, self.endpoint, self.key = url, endpoint, key
+        self.url, self.endpoint, self.key, self.connection = url, endpoint, key, connection
         self.children = children or []
         self.overridden: dict[str, str] = {}  # OPENLINEAGE__* variable -> the configuration that beats it
         self.partly = False  # disabled for the Airflow provider only: the client alone still sends
@@ -117,6 +127,8 @@ class Resolved:
         data: dict[str, Any] = {"kind": self.kind, "by": self.by}
         if self.kind in HTTP_KINDS:
             data.update(url=self.url, endpoint=self.endpoint, key=self.key)
+            if self.connection is not None:
+                data["connection"] = self.connection
         if self.children:
             data["children"] = [child.to_dict() for child in self.children]
         if self.problem:
@@ -341,8 +353,6 @@ def _token(auth: object, by: str) -> str | None:
             if not any(auth.get(name) for name in names):
                 raise Broken(_source(kind, by), f"the transport's {kind} auth has no {names[0]}")
         return None
-    if kind == "airflow_connection_api_key":  # the provider fetches the key from an Airflow connection
-        raise CannotTell(Unseen(_source(kind, by), "the Airflow connection that holds the key"))
     if isinstance(kind, str) and "." in kind:
         raise CannotTell(Unseen(_source(kind, by), f"the token provider class {kind}"))
     raise Broken(_source(kind, by), f"the transport's auth type {kind!r} is not one the client knows")
@@ -374,9 +384,11 @@ def _build(config: object, by: str) -> Resolved:
         compression = config.get("compression")
         if compression and _seen(compression) != "gzip":
             raise Broken(_source(compression, by), f"the {kind} transport's compression is not gzip")
-        endpoint = config.get("endpoint")
-        return Resolved(kind, by, url=_source(url, by), key=_token(config.get("auth", {}), by),
-                        endpoint=None if "endpoint" not in config else _source(endpoint, by))
+        endpoint, auth = config.get("endpoint"), config.get("auth", {})
+        connection = auth.get("apiKey") if isinstance(auth, dict) else None
+        return Resolved(kind, by, url=_source(url, by), key=_token(auth, by),
+                        endpoint=None if "endpoint" not in config else _source(endpoint, by),
+                        connection=str(connection) if isinstance(connection, ConnectionKey) else None)
     if kind == "composite":
         if "transports" not in config:
             raise Broken(by, "the composite transport has no transports")
@@ -474,6 +486,28 @@ def _airflow_transport(env: Mapping[str, object]) -> object:
     return transport
 
 
+def _connection_auth(value: object) -> object:
+    """``resolve_airflow_connection_auth``: each ``airflow_connection_api_key`` auth becomes the connection's api_key.
+
+    The provider walks mappings, and lists only under ``transports``; the copy leaves a cached file untouched.
+    """
+    if not isinstance(value, dict):
+        return value
+    found: dict[Any, Any] = {}
+    for key, item in value.items():
+        if key == "auth" and isinstance(item, dict) and _seen(item.get("type")) == CONNECTION_AUTH:
+            conn_id, by = item.get("conn_id"), _source(item["type"], AIRFLOW_TRANSPORT_VAR)
+            if not _seen(conn_id):
+                raise Broken(by, f"the transport's {CONNECTION_AUTH} auth has no conn_id")
+            by = _source(conn_id, by)
+            found[key] = {"type": Sourced("api_key", by), "apiKey": ConnectionKey(str(conn_id), by)}
+        elif key == "transports" and isinstance(item, list):
+            found[key] = [_connection_auth(child) for child in item]
+        else:
+            found[key] = _connection_auth(item)
+    return found
+
+
 def _airflow_config(env: Mapping[str, object], read: Reader) -> dict[str, Any] | None:
     """The configuration the provider hands the client (``get_openlineage_config``)."""
     connection = env.get(AIRFLOW_CONNECTION_VAR)
@@ -485,9 +519,11 @@ def _airflow_config(env: Mapping[str, object], read: Reader) -> dict[str, Any] |
         content = _file_config(path, read, strict=True)
         if content is not None and not isinstance(content, dict):
             raise Broken(path.source, f"the config file {path} is not a YAML mapping")
-        return content or None
+        found = _connection_auth(content)
+        return found if isinstance(found, dict) and found else None
     transport = _airflow_transport(env)
-    return {"transport": transport} if transport else None
+    found = _connection_auth({"transport": transport}) if transport else None
+    return found if isinstance(found, dict) else None
 
 
 def resolve(env: Mapping[str, str | Unseen], read: Reader, airflow: bool = True) -> Resolved:

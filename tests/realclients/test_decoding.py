@@ -54,6 +54,7 @@ METHODS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {  # name -> (option
     # --restart-on-change reloader: Reloader's annotation on the workload's own metadata
     "secret-reloader": ({"restart_on_change": "reloader"}, {}),
     "existing-secret-reloader": ({"api_key_secret": "team-openlineage-key", "restart_on_change": "reloader"}, {}),
+    "airflow-connection": ({"method": "airflow-connection", "airflow_conn_id": "openlineage_api_key"}, {}),
 }
 
 # plain scalars whose meaning differs between YAML readers, or that look like YAML syntax

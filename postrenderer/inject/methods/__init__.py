@@ -6,6 +6,7 @@
     external-secret  OPENLINEAGE_API_KEY from a Secret an ESO ExternalSecret makes (external_secret.py)
     vault            a Vault Agent init container renders the key (vault.py)
     vault-injector   the cluster's Vault Agent Injector renders a config file (annotations)
+    airflow-connection  AIRFLOW__OPENLINEAGE__TRANSPORT whose key the provider reads from an Airflow connection
     disabled         (openLineage.enabled: false) OPENLINEAGE_DISABLED="true"
 
 Each module holds one ``contract.Method`` subclass; adding a method is one module
@@ -20,6 +21,7 @@ declares it.
 from __future__ import annotations
 
 from postrenderer.errors import ConfigError
+from postrenderer.inject.methods.airflow_connection import AirflowConnectionMethod
 from postrenderer.inject.methods.disabled import DisabledMethod
 from postrenderer.inject.methods.existing_secret import ExistingSecretMethod
 from postrenderer.inject.methods.external_secret import ExternalSecretMethod
@@ -40,6 +42,7 @@ METHODS: dict[str, type[Method]] = {
     "vault": VaultMethod,
     "external-secret": ExternalSecretMethod,
     "vault-injector": VaultInjectorMethod,
+    "airflow-connection": AirflowConnectionMethod,
     "disabled": DisabledMethod,
 }
 
