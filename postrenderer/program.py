@@ -200,6 +200,8 @@ def edit_documents(result: Result) -> None:
                 )
             verify.check(segment.source, text, result.patched[index], segment.line)
             bom = segment.bom
+            if bom > 0 and segment.start == 0:  # (after the stream's first --- line: Kubernetes reads it as text)
+                verify.readable_bom(segment.text, bom, segment.line)
             result.texts[index] = text if bom < 0 else text[:bom] + "\ufeff" + text[bom:]  # (edits come after it)
         except edit.EditError as exc:
             raise InputError(f"{stream.place(segment)}: {exc}") from None

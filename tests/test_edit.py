@@ -263,3 +263,114 @@ def test_an_edit_then_a_replace_of_its_container_follows_json_patch() -> None:
     ops = [{"op": "add", "path": "/spec/env/0/extra", "value": "x"},
            {"op": "replace", "path": "/spec/env/0", "value": {"name": "A", "value": "a"}}]
     assert load(edit.apply(text, ops)) == jsonpatch.apply_patch(load(text), ops)
+
+
+# Issue 18's shapes, edited directly: each reads back as the input plus the operations, and only lines are added
+# where the layout allows it (block style); tests/realclients/test_layouts.py runs the same shapes through kubectl.
+POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n"
+INIT = {"name": "vault-agent", "image": "hashicorp/vault:2"}
+VOLUME = {"name": "vault-home", "emptyDir": {"medium": "Memory"}}
+ENTRY = {"name": "OPENLINEAGE_URL", "value": "https://o11y.example"}
+MOUNT = {"name": "vault-home", "mountPath": "/home/vault"}
+SHAPES = {
+    "volumes last, empty": (
+        POD + "  containers:\n    - name: agent\n      image: i\n  volumes:\n",
+        [{"op": "add", "path": "/spec/volumes", "value": [VOLUME]},
+         {"op": "add", "path": "/spec/initContainers", "value": [INIT]}], True),
+    "initContainers last, empty": (
+        POD + "  containers:\n    - name: agent\n      image: i\n  initContainers:\n",
+        [{"op": "add", "path": "/spec/volumes", "value": [VOLUME]},
+         {"op": "add", "path": "/spec/initContainers", "value": [INIT]}], True),
+    "env last, empty": (
+        POD + "  containers:\n    - name: agent\n      image: i\n      env:\n",
+        [{"op": "add", "path": "/spec/containers/0/env", "value": [ENTRY]},
+         {"op": "add", "path": "/spec/containers/0/volumeMounts", "value": [MOUNT]}], True),
+    "flow, empty value last": (
+        POD.replace("spec:\n", "spec: {containers: [{name: agent, image: i}], volumes: }\n"),
+        [{"op": "add", "path": "/spec/volumes", "value": [VOLUME]},
+         {"op": "add", "path": "/spec/initContainers", "value": [INIT]}], False),
+    "explicit key first in a container": (
+        POD + "  containers:\n    - ? name\n      : agent\n      image: i\n",
+        [{"op": "add", "path": "/spec/containers/0/env", "value": [ENTRY]}], True),
+    "CR-only line ends": (
+        (POD + "  containers:\n    - name: agent\n      env:\n        - {name: A, value: b}\n").replace("\n", "\r"),
+        [{"op": "add", "path": "/spec/containers/0/env/-", "value": ENTRY}], True),
+    "a comment after the first dash of env": (
+        POD + "  containers:\n    - name: agent\n      env:\n        - # the first\n          name: A\n"
+              "          value: b\n",
+        [{"op": "add", "path": "/spec/containers/0/env/-", "value": ENTRY}], True),
+    "% at column 0 in a quoted scalar": (
+        POD + '  containers:\n    - name: agent\n      args: ["a\n%b"]\n',
+        [{"op": "add", "path": "/spec/containers/0/env", "value": [ENTRY]}], True),
+    "? env beside the vendor fileRef, repaired": (
+        POD + "  containers:\n    - name: agent\n      ? env\n      : - name: OPENLINEAGE_API_KEY\n"
+              "          valueFrom:\n            fileRef: {path: /vault/secrets/key}\n        - name: TZ\n"
+              "          value: UTC\n",
+        [{"op": "replace", "path": "/spec/containers/0/env/0", "value": {
+            "name": "OPENLINEAGE_API_KEY",
+            "valueFrom": {"fileKeyRef": {"volumeName": "v", "path": "ol.env", "key": "OPENLINEAGE_API_KEY"}}}}],
+        False),
+    "? env beside the vendor fileRef, removed": (
+        POD + "  containers:\n    - name: agent\n      ? env\n      : - name: OPENLINEAGE_API_KEY\n"
+              "          valueFrom:\n            fileRef: {path: /vault/secrets/key}\n",
+        [{"op": "remove", "path": "/spec/containers/0/env/0"},
+         {"op": "add", "path": "/spec/containers/0/env/-", "value": ENTRY}], False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_issue_18_shapes_read_back_as_input_plus_operations(name: str) -> None:
+    """Each shape of issue 18's silent damage, edited in place: reads as jsonpatch puts it, and verify agrees."""
+    from postrenderer.write import verify
+
+    text, ops, only_insertions = SHAPES[name]
+    out = edit.apply(text, ops)
+    expected = jsonpatch.apply_patch(load(text), ops)
+    assert load(out) == expected
+    verify.check(text, out, expected)
+    if only_insertions:
+        inserted_lines(text.replace("\r", "\n"), out.replace("\r", "\n"))
+    assert ("\r" in out) == ("\r" in text) and ("\n" in out) == ("\n" in text), "line ends as they were"
+    assert edit.apply(out, []) == out
+
+
+def test_a_bom_at_the_stream_start_stays_first_and_the_edit_lines_up() -> None:
+    """A BOM before a component: the output keeps it first, and the inserted lines sit at the document's columns."""
+    from postrenderer import program as pipeline
+    from tests.test_pipeline import SETTINGS
+
+    data = b"\xef\xbb\xbf" + (POD.replace("name: p", "name: agent-worker-x") + "  containers:\n    - name: agent\n"
+                              "      env:\n        - {name: A, value: b}\n").encode()
+    result = pipeline.render(data, SETTINGS)
+    text = result.output.decode()
+    assert text.startswith("\ufeff")
+    ((_, ops),) = result.plan.ops.items()
+    assert load(text[1:].split("---")[0]) == jsonpatch.apply_patch(load(data.decode()[1:]), ops)
+    assert "\n        - name: OPENLINEAGE_API_KEY\n" in text
+
+
+def test_verify_names_the_pointer_the_line_and_the_fix_never_a_value() -> None:
+    """verify.check's refusal: where Kubernetes would read differently, which line, what to do; no value."""
+    from postrenderer.write import verify
+
+    secret = "sk-test-never-shown-0123456789"
+    text = POD + "  containers:\n    - name: agent\n      env:\n        - {name: A, value: b}\n"
+    expected = jsonpatch.apply_patch(load(text), [
+        {"op": "add", "path": "/spec/containers/0/env/-", "value": {"name": "OPENLINEAGE_API_KEY", "value": secret}}])
+    with pytest.raises(edit.EditError) as caught:
+        verify.check(text, text, expected, first_line=20)
+    message = str(caught.value)
+    assert message.startswith("after olrender's edit, Kubernetes would read /spec/containers/0/env differently from "
+                              "the plan: it is read with 1 items instead of 2 (the edit at line 27); ")
+    assert verify.FIX in message and secret not in message and "OPENLINEAGE_API_KEY" not in message
+    wrong = text.replace("value: b", f"value: {secret}")
+    with pytest.raises(edit.EditError, match=r"/spec/containers/0/env/0/value differently .* read with another "
+                       r"value \(the edit at line \d+\)") as caught:
+        verify.check(text, wrong, load(text))
+    assert secret not in str(caught.value)
+    with pytest.raises(edit.EditError, match=r"/spec/containers/0/env/0 differently .* is read as a string instead "
+                       r"of a mapping"):
+        verify.check(text, text.replace("{name: A, value: b}", "x"), load(text))
+    with pytest.raises(edit.EditError, match=r"^the edited document would not be valid YAML at line 10; .*plain "
+                       r"block style"):
+        verify.check(text, text + "  : [\n", load(text))

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import base64
 import copy
+import re
 import subprocess
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import jsonpatch
 import pytest
 import yaml
 
@@ -368,3 +370,39 @@ def test_kubectl_kustomize_cannot_run_exec_functions(kubectl: Path, tmp_path: Pa
     proc = subprocess.run([str(kubectl), "kustomize", "--enable-exec", str(tmp_path)], capture_output=True,
                           text=True, timeout=60, check=False)
     assert proc.returncode != 0 and "unknown flag: --enable-exec" in proc.stderr
+
+
+def test_emitted_patches_are_read_back_and_applied_before_printing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Patches that would not give the verified documents are exit 3 naming the document, before any output."""
+    from postrenderer import program as pipeline
+    from tests.test_pipeline import SETTINGS
+
+    data = (STREAMS / "helm3.yaml").read_bytes()
+    result = pipeline.program(data, SETTINGS, "emit_kustomize_patches")
+    assert result.failure is None and result.parts, "the real patches pass the check"
+    emitted = kustomize.patches
+    monkeypatch.setattr(kustomize, "patches", lambda result: emitted(result)[:-1])
+    failed = pipeline.program(data, SETTINGS, "emit_kustomize_patches")
+    assert isinstance(failed.failure, InputError) and failed.parts == []
+    assert re.match(r"document 16 \(Deployment/astro-agent-worker-gpu-worker\): the kustomize patches would not "
+                    r"give what olrender renders: kustomize would read /spec/template/\S+ so that it ",
+                    str(failed.failure))
+
+
+def test_the_check_applies_each_patch_kind_as_kustomize_does() -> None:
+    """Merges by name (replaced entries, nulls, deletions) and guarded RFC 6902 operations give the planned object."""
+    before = container([{"name": "A", "value": "a"}, {"name": "B", "value": "b"}, {"name": "C", "value": "c"}])
+    before["spec"]["template"]["spec"]["imagePullSecrets"] = [{"name": "a"}]
+    for ops in (
+        [{"op": "replace", "path": "/spec/template/spec/containers/1/env/0",
+          "value": {"name": "A", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}},
+         {"op": "remove", "path": "/spec/template/spec/containers/1/env/1"},
+         {"op": "add", "path": "/spec/template/spec/containers/1/env/-", "value": {"name": "D", "value": "d"}}],
+        [{"op": "add", "path": "/spec/template/spec/imagePullSecrets/-", "value": {"name": "b"}}],
+    ):
+        after = jsonpatch.apply_patch(before, ops)
+        (patch,) = kustomize.document_patches(0, before, ops, after)
+        applied = (jsonpatch.apply_patch(before, yaml.safe_load(patch["patch"])) if patch["patch"].startswith("-")
+                   else kustomize._strategic(before, yaml.safe_load(patch["patch"])))
+        assert kustomize.merge_order(applied) == kustomize.merge_order(after)
+        assert kustomize._selects(patch["target"], before)

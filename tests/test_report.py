@@ -194,6 +194,66 @@ def test_diff_marks_changed_secret_values_without_showing_them() -> None:
         assert secret not in text
 
 
+def new_side(text: str, old: list[str]) -> dict[str, list[str]]:
+    """Each document's new side, rebuilt from a unified diff and the old sides (by the diff's b/ header)."""
+    import re
+
+    sides: dict[str, list[str]] = {}
+    lines, i = text.splitlines(keepends=True), 0
+    while i < len(lines):
+        header = lines[i + 1][4:].strip()
+        i += 2
+        src, built, position = old.pop(0) if not header.startswith("b/olrender/") else [], [], 0
+        while i < len(lines) and lines[i].startswith("@@ "):
+            hunk = re.match(r"@@ -(\d+)(?:,(\d+))? \+\d+(?:,(\d+))? @@", lines[i])
+            assert hunk is not None
+            start, olds, news = int(hunk[1]), int(hunk[2] or 1), int(hunk[3] or 1)
+            start = start - 1 if olds else start
+            built += src[position:start]
+            position = start
+            i += 1
+            while olds or news:
+                if lines[i][0] in " -":
+                    position, olds = position + 1, olds - 1
+                if lines[i][0] in " +":
+                    built.append(lines[i][1:])
+                    news -= 1
+                i += 1
+        sides[header] = built + src[position:]
+    return sides
+
+
+@pytest.mark.parametrize("config", ["secret", "vault-file-key-ref", "vault-config-file"])
+def test_diff_shows_the_verified_text_the_stream_gets(config: str) -> None:
+    """The diff's new side is each changed document's text exactly as rendered and read back, line for line."""
+    result = pipeline.analyse((STREAMS / "helm3.yaml").read_bytes(), Settings(openlineage=CONFIGS[config]))
+    indices = sorted(result.plan.ops)
+    olds = [result.segments[i].source.splitlines(keepends=True) for i in indices]
+    sides = [side for name, side in new_side(report.diff(result), olds).items() if not name.startswith("b/olrender/")]
+    assert sides == [report.verified_text(result, i).splitlines(keepends=True) for i in indices]
+    for i in indices:
+        assert report.verified_text(result, i) in pipeline.apply(result).decode()
+
+
+def test_diff_cannot_show_other_than_the_verified_text() -> None:
+    """Whatever the verified text holds, the diff shows (it is not the plan applied again)."""
+    result = pipeline.analyse((STREAMS / "helm3.yaml").read_bytes(), Settings(openlineage=CONFIGS["secret"]))
+    index = min(result.plan.ops)
+    result.texts[index] += "# only in the verified text\n"
+    assert "+# only in the verified text\n" in report.diff(result)
+
+
+def test_diff_withholds_a_document_whose_redaction_does_not_read_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A redaction the reader does not confirm is never shown: the document is withheld, not guessed."""
+    from postrenderer.write import edit
+
+    result = pipeline.analyse(secret_stream(), Settings(openlineage=CONFIGS["secret"], overwrite=True))
+    monkeypatch.setattr(edit, "apply", lambda text, ops, newline="\n", first_line=1: text)
+    text = report.diff(result)
+    assert "cannot show this document" in text
+    assert "sk-test-literal-token" not in text
+
+
 def test_diff_is_empty_when_nothing_changes() -> None:
     """A stream olrender already rendered gives an empty diff."""
     settings_ = Settings(openlineage=CONFIGS["existing-secret"])

@@ -31,6 +31,8 @@ document back before it may be written.
 
 from __future__ import annotations
 
+import re
+
 from postrenderer.write import outline as ol
 from postrenderer.write import yamlout as out
 from postrenderer.write.outline import EditError, Node
@@ -42,6 +44,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["EditError", "Style", "apply", "document", "quoted", "scalar"]
+
+_INDICATORS = re.compile(r"(?: *[-?:](?: +|$))+")  # only block indicators before a node on its line
 
 class _Editor:
     """The operations of one document, applied to its outline and then to its text."""
@@ -293,6 +297,9 @@ class _Editor:
             assert first.node is not None
             start = ol.key_start(text, first.key_node) if first.key_node is not None else self.dash(first.node)
             position = ol.line_start(text, start)
+            if text[position:start].strip(" "):  # "  : - name: x": the new entries go after the indicators
+                head = self.lines(lines)
+                return (start, start, head.lstrip(" ") + " " * ol.column(text, start))
             return (position, position, self.lines(lines))
         prefix = self.newline if anchor == len(text) and text and not text.endswith("\n") else ""
         return (anchor, anchor, prefix + self.lines(lines))
@@ -320,9 +327,16 @@ class _Editor:
         text = self.text
         start = ol.key_start(text, child.key_node) if child.key_node is not None else self.dash(child.node)
         line_start = ol.line_start(text, start)
-        if text[line_start:start].strip(" "):
-            raise EditError("an entry olrender removes shares its line with another node")
-        return line_start, ol.line_end(text, ol.content_end(child.node))
+        before = text[line_start:start]
+        if not before.strip(" "):
+            return line_start, ol.line_end(text, ol.content_end(child.node))
+        if _INDICATORS.fullmatch(before):  # "  : - name: x" (after "? env"): the indicators keep their line
+            return start, ol.content_end(child.node)
+        line = self.first_line + ol.line_count(text, start)
+        raise EditError(
+            f"an entry olrender removes (line {line}) shares its line with another node; write that entry on a "
+            "line of its own (`- name: ...` below its key) and run olrender again"
+        )
 
     def emptied(self, view: View) -> tuple[int, int, str]:
         """A block collection left without entries becomes ``[]`` or ``{}`` after its key."""

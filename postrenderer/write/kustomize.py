@@ -33,6 +33,12 @@ own RFC 6902 operations instead, guarded by ``test`` operations on the names of
 the list items they address, so a chart that moved them makes kustomize fail
 instead of patching the wrong container.
 
+Before the list is printed, ``check`` reads it back as text, applies each patch
+to the input's reading of the objects its target selects, as kustomize applies
+that kind (strategic merge by the keys above, RFC 6902 with its ``test``
+guards), and requires the verified documents (``Result.patched``), the order of
+merged lists aside; else exit 3 naming the document.
+
 The documents the method generates (the Secret, the Vault agent ConfigMap)
 follow the list as separate documents: a post-renderer's patches cannot add
 objects, so they belong in the user's own Flux Kustomization or ``resources:``.
@@ -219,6 +225,80 @@ def patches(result: Result) -> list[dict[str, Any]]:
     return out
 
 
+def merge_order(value: Any) -> Any:
+    """A copy with every list kustomize merges by key sorted by that key (kustomize puts the named entries first)."""
+    if isinstance(value, dict):
+        return {k: sorted(map(merge_order, v), key=lambda item: repr(item.get(MERGE_KEYS[k])))
+                if k in MERGE_KEYS and isinstance(v, list) and all(isinstance(i, dict) for i in v)
+                else merge_order(v) for k, v in value.items()}
+    return [merge_order(item) for item in value] if isinstance(value, list) else value
+
+
+def _strategic(target: Any, patch: Any, key: str = "") -> Any:
+    """A strategic merge patch applied as kustomize applies the ones ``object_patch`` writes."""
+    if isinstance(patch, list) and isinstance(target, list) and key in MERGE_KEYS:
+        merge = MERGE_KEYS[key]
+        gone = {repr(p.get(merge)) for p in patch if isinstance(p, dict) and p.get("$patch") == "delete"}
+        old = {repr(item.get(merge)): item for item in target if isinstance(item, dict)}
+        named = [_strategic(old.get(repr(p.get(merge))), p) for p in patch if p.get("$patch") != "delete"]
+        seen = gone | {repr(item.get(merge)) for item in named}
+        return named + [item for item in target if not (isinstance(item, dict) and repr(item.get(merge)) in seen)]
+    if not (isinstance(patch, dict) and isinstance(target, dict)):
+        return copy.deepcopy(patch)
+    out = dict(target)
+    for name, value in patch.items():
+        if value is None:
+            out.pop(name, None)
+        else:
+            out[name] = _strategic(out.get(name), value, name)
+    return out
+
+
+def _selects(target: dict[str, Any], doc: Any) -> bool:
+    """Whether a patch's target selects the object (group, version, kind, name and namespace as regexes)."""
+    metadata = doc.get("metadata") if isinstance(doc, dict) else None
+    if not isinstance(metadata, dict) or not isinstance(doc.get("apiVersion"), str):
+        return False
+    group, _, version = doc["apiVersion"].rpartition("/")
+    namespace = metadata.get("namespace")
+    return (target.get("group", "") == group and target.get("version") == version and target.get("kind") == doc.get(
+        "kind") and re.fullmatch(str(target.get("name")), str(metadata.get("name"))) is not None
+        and ("namespace" not in target or re.fullmatch(str(target["namespace"]), str(namespace or "")) is not None))
+
+
+def check(result: Result, listed: str) -> None:
+    """Read the emitted patch list back, apply it as kustomize does, and require the verified documents (exit 3)."""
+    import jsonpatch
+
+    from postrenderer.read import reader
+    from postrenderer.write.verify import difference
+
+    objects = []  # (document index, state, verified) of every object a changed document holds
+    for index in sorted(result.plan.ops):
+        before, after = result.documents[index], result.patched[index]
+        kind = before.get("kind") if isinstance(before, dict) else None
+        pairs = zip(before["items"], after["items"], strict=True) if isinstance(kind, str) and kind.endswith(
+            "List") else [(before, after)]
+        objects += [[index, old, new] for old, new in pairs]
+    for entry in reader.load(listed)[0] or []:
+        patch = reader.load(entry["patch"])[0]
+        for found in [o for o in objects if _selects(entry["target"], o[1])]:
+            try:
+                found[1] = (jsonpatch.apply_patch(found[1], patch) if isinstance(patch, list)
+                            else _strategic(found[1], patch))
+            except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException):
+                found[1] = None
+    for index, state, verified in objects:
+        wrong = difference(merge_order(state), merge_order(verified))
+        if wrong is not None:
+            doc = result.documents[index]
+            raise InputError(
+                f"{where(index, doc.get('kind'), (doc.get('metadata') or {}).get('name'))}: the kustomize patches "
+                f"would not give what olrender renders: kustomize would read /{'/'.join(wrong[0])} so that it "
+                f"{wrong[1]}; render with olrender as Helm's post-renderer instead of --emit-kustomize-patches"
+            )
+
+
 def emit(result: Result, method: str | None, data: bytes) -> str:
     """The ``--emit-kustomize-patches`` output: the patch list, then each generated object as its own document."""
     if not data.strip():  # an empty list would silently drop the whole change
@@ -234,7 +314,9 @@ def emit(result: Result, method: str | None, data: bytes) -> str:
     ]
     if objects:
         lines.append(f"# The {len(objects)} document(s) after it are objects olrender generates: apply them yourself.")
-    parts = ["\n".join(lines) + "\n" + document(found)]
+    listed = document(found)
+    check(result, listed)
+    parts = ["\n".join(lines) + "\n" + listed]
     for new, doc in zip(result.plan.new_documents, objects, strict=True):
         note = [f"# Generated by olrender ({new.filename}): a post-renderer's patches cannot add objects; put this",
                 "# one in your own Flux Kustomization or in the resources: of a kustomization."]

@@ -1,9 +1,14 @@
 """What a run did, for people and for CI: ``--explain``, ``--emit-patches`` and ``--diff``.
 
-All three read the same plan that rendering applies, so they cannot disagree
-with the output. ``--emit-patches`` prints that plan as RFC 6902 operations per
-document; applying them to the input documents and appending ``added`` gives
-olrender's output:
+All three read the same run that rendering writes, so they cannot disagree with
+the output: ``--emit-patches`` is the plan's operations, which ``verify`` found
+the edited text to read as; ``--diff`` compares each changed document's input
+text with its verified text (``Result.texts``, the bytes the stream gets), both
+with secret values replaced in place and read back again, a side that does not
+read back as its redacted reading being withheld rather than shown.
+``--emit-patches`` prints the plan as RFC 6902 operations per document;
+applying them to the input documents and appending ``added`` gives olrender's
+output:
 
     {"olrender": "0.1.0", "format": "helm3", "method": "secret",
      "documents": [{"index": 12, "apiVersion": "apps/v1", "kind": "Deployment", "namespace": null,
@@ -228,38 +233,52 @@ def redaction_ops(doc: Any, path: tuple[object, ...] = ()) -> list[dict[str, Any
     return ops
 
 
-def _redacted_plan(ops: list[dict[str, Any]], doc: Any) -> list[dict[str, Any]]:
-    """The plan's operations with secret values hidden; a hidden value that replaces another says so."""
-    hidden = []
-    for op in ops:
-        out = redact_op(op, doc)
-        if out.get("value") == REDACTED and op["op"] in ("add", "replace"):
-            old = _resolve(doc, str(op["path"]).split("/")[1:])
-            if old is not None and old != op.get("value"):
-                out["value"] = CHANGED
-        hidden.append(out)
-    return hidden
+def _marked(hide: list[dict[str, Any]], before: Any, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Redaction operations for the new side: a hidden value the plan changed says so (``<redacted, changed>``)."""
+    touched = [str(op["path"]) for op in ops]
+    marked = []
+    for op in hide:
+        path = str(op["path"])
+        if op["value"] == REDACTED and any(path == p or path.startswith(p + "/") for p in touched):
+            old = _resolve(before, path.split("/")[1:])
+            if old is not None and not isinstance(old, (dict, list)):
+                op = {**op, "value": CHANGED}
+        marked.append(op)
+    return marked
 
 
-def _shown(text: str, ops: list[dict[str, Any]], newline: str) -> str:
-    """A document's text with operations applied for showing (a document that cannot be redacted is withheld)."""
+def _shown(text: str, doc: Any, hide: list[dict[str, Any]], newline: str, side: str) -> str:
+    """A document's text with its secret values replaced, read back (else withheld: nothing unverified is shown)."""
+    import jsonpatch  # deferred: only --diff needs it
+
+    from postrenderer.write import verify
+
     try:
-        return edit.apply(text, ops, newline)
+        shown = edit.apply(text, hide, newline)
+        verify.check(text, shown, jsonpatch.apply_patch(doc, hide, in_place=False))
     except (edit.EditError, ValueError):
-        return f"# (olrender cannot show this document: it holds a secret value it cannot redact in place){newline}"
+        return (f"# (olrender cannot show this document {side}: it holds a secret value it cannot redact in "
+                f"place){newline}")
+    return shown
+
+
+def verified_text(result: Result, index: int) -> str:
+    """The changed document's text exactly as the stream gets it, read back by ``verify`` (without a BOM)."""
+    text, bom = result.texts[index], result.segments[index].bom
+    return text if bom < 0 else text[:bom] + text[bom + 1 :]
 
 
 def diff(result: Result) -> str:
-    """A unified diff per changed or added document: the very lines olrender inserts, secrets hidden."""
+    """A unified diff per changed or added document: the input against the verified output, secrets hidden."""
     import difflib  # deferred: only --diff needs it (start-up time of every render)
 
     segments = result.segments
     chunks: list[str] = []
     for index in sorted(result.plan.ops):
-        segment, before = segments[index], result.documents[index]
-        hide = redaction_ops(before)
-        old = _shown(segment.text, hide, segment.newline)
-        new = _shown(segment.text, hide + _redacted_plan(result.plan.ops[index], before), segment.newline)
+        segment, before, after = segments[index], result.documents[index], result.patched[index]
+        old = _shown(segment.source, before, redaction_ops(before), segment.newline, "as it was")
+        hide = _marked(redaction_ops(after), before, result.plan.ops[index])
+        new = _shown(verified_text(result, index), after, hide, segment.newline, "as olrender writes it")
         source = source_of(segment, before) or f"document-{index}"
         label = _label(index, before)
         chunks.extend(difflib.unified_diff(

@@ -78,3 +78,20 @@ def check(source: str, edited: str, expected: Any, first_line: int = 1) -> None:
         f"after olrender's edit, Kubernetes would read {pointer} differently from the plan: it {how} "
         f"(the edit at line {first_line + line_of(source, list(parts))}); {FIX}"
     )
+
+
+
+def readable_bom(text: str, at: int, first_line: int = 1) -> None:
+    """Refuse a byte order mark (at) after the ``---`` line that starts the stream, which Kubernetes reads as text.
+
+    kubectl takes a BOM as a mark at the stream's very start and after a ``---`` line further on, but after a
+    first line ``---`` it reads it as part of the document: a key after it gets the mark in its name, and a
+    comment, a blank line, a ``?`` key or a flow mapping after it make the document undecodable.
+    """
+    line = first_line + text.count("\n", 0, at)
+    raise EditError(
+        f"the byte order mark (U+FEFF) at line {line} follows the --- line that starts the stream, where "
+        "Kubernetes reads it as text (a comment after it becomes part of a key or breaks the document), so "
+        "olrender cannot edit it as Kubernetes would read it; remove the byte order mark (or move it before the "
+        "first ---) and run olrender again"
+    )

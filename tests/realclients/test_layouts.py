@@ -10,7 +10,9 @@ hypothesis example is a batch of runs checked in two kubectl calls; the budget
 minute on two cores.
 
 ``fixtures/generated/`` keeps the shapes found so far (each a stream), replayed
-here as a regular test with every method.
+here as a regular test with every method; ``fixtures/generated/vault-fileref/``
+holds the vendor's ``valueFrom.fileRef`` entry under an explicit ``? env`` key,
+which only the Vault methods repair (the others refuse ``fileRef``).
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from postrenderer import program as pipeline
 from postrenderer.errors import InputError
-from tests.realclients.decoder import KUBECTL_TOOL
+from tests.realclients.decoder import KUBECTL_TOOL, DecodeError, decode
 from tests.realclients.test_decoding import METHODS, Run, check_runs, settings_for
 from tests.strategies import components
 from tests.tools.pytest_realtools import RealTool
@@ -65,6 +68,38 @@ def test_the_kept_shapes_read_as_input_plus_patch(kubectl: Any) -> None:
     cases = [(path.read_bytes().decode(), method) for path in shapes for method in sorted(METHODS)]
     refused = runs_of(kubectl, cases)
     assert refused == 0, "every kept shape is edited, none refused"
+
+
+def test_the_vendor_file_ref_under_an_explicit_env_key_is_repaired(kubectl: Any) -> None:
+    """``? env`` with the vendor's fileRef entry first, last or alone: every Vault delivery repairs it in place."""
+    shapes = sorted((GENERATED / "vault-fileref").glob("*.yaml"))
+    assert len(shapes) == 3
+    cases = [(path.read_text(), method) for path in shapes for method in sorted(METHODS) if method.startswith("vault")]
+    assert runs_of(kubectl, cases) == 0, "edited, none refused"
+
+
+@pytest.mark.parametrize("lead", ["# Source: agent.yaml\n", "# the agent\n", "\n", "  # note\n",
+                                  "? kind\n: Deployment\n", ""])
+def test_a_bom_after_the_first_marker_is_refused_when_edited(kubectl: Any, lead: str) -> None:
+    """``---`` then a BOM starting the stream: kubectl reads the mark as text (an error, or a key holding it)."""
+    component = (GENERATED / "issue-volumes-last-empty.yaml").read_text()
+    stream = "---\n\ufeff" + lead + component.replace("kind: Deployment\n", "" if "?" in lead else "kind: Deployment\n")
+    try:
+        (read,) = decode(kubectl, [stream])
+        assert any(key.startswith("\ufeff") for key in read), read
+    except DecodeError:
+        pass
+    with pytest.raises(InputError, match=r"document 1 \(\S+/agent-worker-default\) at line 1: the byte "
+                       r"order mark \(U\+FEFF\) at line 2 follows the --- line that starts the stream.*remove the "
+                       r"byte order mark"):
+        pipeline.render(stream.encode(), settings_for("secret"))
+
+
+def test_a_bom_after_a_later_marker_is_edited(kubectl: Any) -> None:
+    """A BOM after any other ``---`` line is a mark to kubectl too: olrender edits that document as usual."""
+    component = (GENERATED / "issue-volumes-last-empty.yaml").read_text()
+    stream = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: before\n---\n\ufeff# the agent\n" + component
+    assert runs_of(kubectl, [(stream, "secret"), (stream, "vault")]) == 0
 
 
 @settings(max_examples=int(os.environ.get("OLRENDER_LAYOUT_EXAMPLES", "30")), deadline=None, derandomize=True,
