@@ -109,6 +109,10 @@ class AirflowConnectionMethod(Method):
         """Where the key comes from: the connection ID and the transport that names it."""
         return f"{self.config.method_settings}\0{self.transport()}"
 
+    def checksums(self) -> dict[str, str]:
+        """None: the reference is the container's own transport variable, whose change rolls the pods by itself."""
+        return {}
+
     def reload_secret(self) -> str | None:
         """No Secret holds the key."""
         return None

@@ -152,6 +152,10 @@ class VaultInjectorMethod(Method):
         del annotations[PREFIX + "agent-inject-containers"]
         return "\n".join(f"{name}={value}" for name, value in sorted(annotations.items()))
 
+    def checksums(self) -> dict[str, str]:
+        """None: the reference is the pod template's own annotations, whose change rolls the pods by itself."""
+        return {}
+
     def reload_secret(self) -> None:
         """No Secret to watch: the key never enters Kubernetes."""
         return None
