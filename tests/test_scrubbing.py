@@ -153,6 +153,7 @@ WRITERS = {  # the only places in postrenderer/cli that write, and why each is s
     ("files.py", "write_private"): "the report file: called only by Reporter.write_file, which scrubs",
     ("signals.py", "write_output"): "stdout: the stream, or the --diff/--emit-patches text run scrubbed",
     ("precommit.py", "check_file"): "the pre-commit hook: a file it cannot read (no key involved)",
+    ("terminal.py", "tell"): "the terminal helm runs in: messages the Reporter already scrubbed (helm4.py)",
     ("precommit.py", "main"): "the pre-commit hook: a file that belongs to no chart (a path, no key involved)",
     ("precommit.py", "check_chart"): "the pre-commit hook relays helm template's error (olrender has not run)",
     ("precommit.py", "_olrender"): "the pre-commit hook relays olrender's stderr, which olrender scrubbed",

@@ -106,7 +106,6 @@ class ExternalSecretMethod(Method):
     settings = SETTINGS
     selected_by = "externalSecret"
     produces = (KIND,)
-    reload_reason = ""  # (reload_secret() always names the Secret: ESO writes an ordinary Secret)
 
     @classmethod
     def configure(cls, given: Given, config: OpenLineageConfig) -> ExternalSecretConfig:
