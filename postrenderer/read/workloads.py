@@ -12,6 +12,8 @@ that later stages can address it in RFC 6902 operations:
 
 from __future__ import annotations
 
+from jsonpointer import JsonPointer
+
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -34,8 +36,8 @@ HOOK_ANNOTATION = "helm.sh/hook"
 
 
 def pointer(*parts: object) -> str:
-    """Build an RFC 6901 JSON Pointer from path parts."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    """The RFC 6901 JSON Pointer (``jsonpointer``'s) of path parts: ``pointer("data", "a/b")`` is ``/data/a~1b``."""
+    return JsonPointer.from_parts(parts).path
 
 
 class Workload:

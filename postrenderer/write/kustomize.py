@@ -43,6 +43,8 @@ from __future__ import annotations
 import copy
 import re
 
+from jsonpointer import JsonPointer
+
 from postrenderer import __version__
 from postrenderer.errors import InputError, printable, where
 from postrenderer.write.edit import document
@@ -120,27 +122,17 @@ def _list_patch(key: str, before: list[Any], after: list[Any]) -> list[Any]:
     return named + [{key: k, "$patch": "delete"} for k in old if repr(k) not in kept]
 
 
-def _parts(pointer: str) -> list[str]:
-    """The reference tokens of an RFC 6901 pointer."""
-    return [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
-
-
-def _pointer(parts: list[str]) -> str:
-    """An RFC 6901 pointer from reference tokens."""
-    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
-
-
 def _guards(doc: Any, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``test`` operations on the name (or mount path) of every list item the operations address by index."""
     tests: dict[str, dict[str, Any]] = {}
     for op in ops:
-        node, parts = doc, _parts(op["path"])
+        node, parts = doc, JsonPointer(op["path"]).parts
         for depth, part in enumerate(parts):
             if isinstance(node, list) and part.isdigit() and int(part) < len(node):
                 node = node[int(part)]
                 key = next((k for k in ITEM_KEYS if isinstance(node, dict) and k in node), None)
                 if key is not None:
-                    path = _pointer([*parts[: depth + 1], key])
+                    path = JsonPointer.from_parts([*parts[: depth + 1], key]).path
                     tests.setdefault(path, {"op": "test", "path": path, "value": node[key]})
             elif isinstance(node, dict) and part in node:
                 node = node[part]

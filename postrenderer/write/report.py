@@ -27,6 +27,8 @@ import copy
 import re
 from collections.abc import Mapping
 
+from jsonpointer import EndOfList, JsonPointer
+
 from postrenderer import __version__
 from postrenderer.lint.container import is_sensitive
 from postrenderer.read import stream
@@ -104,33 +106,19 @@ def redact_document(doc: Any, other: Any = _MISSING) -> Any:
     return out
 
 
-def _resolve(doc: Any, parts: list[str]) -> Any:
-    """Follow RFC 6901 pointer parts through doc; None when a step is missing."""
-    node = doc
-    for raw in parts:
-        part = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict):
-            node = node.get(part)
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
-
-
 def redact_op(op: Mapping[str, Any], doc: Any) -> dict[str, Any]:
     """A copy of an RFC 6902 operation on doc with secret values hidden."""
     out = dict(op)
     if "value" not in out:
         return out
     path = str(out.get("path", ""))
-    parts = path.split("/")[1:]
+    parts = JsonPointer(path).parts
     if isinstance(doc, dict) and doc.get("kind") == "Secret" and parts and parts[0] in SECRET_PARTS:
         value = out["value"]
         out["value"] = {k: REDACTED for k in value} if len(parts) == 1 and isinstance(value, dict) else REDACTED
         return out
     if parts and parts[-1] == "value":
-        parent = _resolve(doc, parts[:-1])
+        parent = JsonPointer.from_parts(parts[:-1]).resolve(doc, None)
         if isinstance(parent, dict) and isinstance(parent.get("name"), str) and is_sensitive(parent["name"]):
             out["value"] = REDACTED
             return out
@@ -233,8 +221,8 @@ def _redacted_plan(ops: list[dict[str, Any]], doc: Any) -> list[dict[str, Any]]:
     for op in ops:
         out = redact_op(op, doc)
         if out.get("value") == REDACTED and op["op"] in ("add", "replace"):
-            old = _resolve(doc, str(op["path"]).split("/")[1:])
-            if old is not None and old != op.get("value"):
+            old = JsonPointer(str(op["path"])).resolve(doc, None)
+            if old is not None and not isinstance(old, EndOfList) and old != op.get("value"):
                 out["value"] = CHANGED
         hidden.append(out)
     return hidden
