@@ -19,6 +19,7 @@ import base64
 import binascii
 
 from postrenderer.errors import InputError, where
+from postrenderer.read.identity import identity as document_identity
 from postrenderer.read.workloads import pointer
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
@@ -291,17 +292,6 @@ def _payload(doc: dict[str, Any], secret: bool) -> dict[str, bytes]:
     return content
 
 
-def _identity(doc: Any) -> tuple[str, str, str | None] | None:
-    """(kind, name, namespace) of a document, when it has them."""
-    if not isinstance(doc, dict):
-        return None
-    metadata = doc.get("metadata")
-    if not isinstance(metadata, dict) or not isinstance(doc.get("kind"), str):
-        return None
-    namespace = metadata.get("namespace")
-    return str(doc["kind"]), str(metadata.get("name")), namespace if isinstance(namespace, str) else None
-
-
 def _without_namespace(
     existing: dict[tuple[str, str, str | None], tuple[int, dict[str, Any]]], identity: tuple[str, str, str | None]
 ) -> tuple[int, dict[str, Any]] | None:
@@ -323,7 +313,7 @@ def plan_documents(
     """Add the method's documents, reusing equal ones already in the stream."""
     for namespace in namespaces:
         for new in method.documents(namespace):
-            identity = _identity(new.doc)
+            identity = document_identity(new.doc).key
             assert identity is not None
             found = existing.get(identity) or _without_namespace(existing, identity)
             if found is None:
@@ -359,7 +349,7 @@ def build_plan(analysis: Analysis, settings: Settings, method: Method) -> Plan:
     existing: dict[tuple[str, str, str | None], tuple[int, dict[str, Any]]] = {}
     namespaces: list[str | None] = []
     for index, doc in analysis.documents.items():
-        identity = _identity(doc)
+        identity = document_identity(doc).key
         if identity and identity[0] in ("Secret", "ConfigMap"):
             existing.setdefault(identity, (index, doc))
         for classified in analysis.classified.get(index, ()):
@@ -387,7 +377,8 @@ def build_plan(analysis: Analysis, settings: Settings, method: Method) -> Plan:
     plan_documents(method, namespaces, existing, settings.overwrite, plan)
     for index, duplicates in sorted(analysis.duplicates.items()):  # e.g. a Secret replaced under --overwrite
         if index in plan.ops:
-            kind, name, _ = _identity(analysis.documents[index]) or (None, None, None)
+            found = document_identity(analysis.documents[index])
+            kind, name = found.kind, found.name
             raise InputError(
                 f"{where(index, kind, name)}: duplicate mapping keys {', '.join(duplicates)}; "
                 "olrender would have to drop one of the values"

@@ -21,6 +21,7 @@ from __future__ import annotations
 from postrenderer.errors import InputError, where
 from postrenderer.read import stream
 from postrenderer.read.discovery import Component, choose_container, classify, containers_of
+from postrenderer.read.identity import identity as document_identity
 from postrenderer.read.workloads import (
     POD_TEMPLATE_PATHS,
     iter_workloads,
@@ -298,7 +299,7 @@ def read(
         component = _holds_component(classified)
         analysis.has_documents = True
         helm4 = helm4 or stream.is_helm4(doc)
-        identity = _identity(doc)
+        identity = document_identity(doc).named
         if full or component or identity in wanted or might_hold_workloads(doc):
             analysis.keep(segment, doc, duplicates, component or identity in generated_names, classified)
         if component:
@@ -320,19 +321,11 @@ def read(
         names = [name for k, name in wanted if k == kind]
         if names and _mentions(segment.text, names):
             doc, duplicates = stream.parse(segment)
-            if _identity(doc) in wanted:
-                analysis.keep(segment, doc, duplicates, text=_identity(doc) in generated_names)
+            named = document_identity(doc).named
+            if named in wanted:
+                analysis.keep(segment, doc, duplicates, text=named in generated_names)
         else:
             stream.check(segment)
     analysis.documents = dict(sorted(analysis.documents.items()))
     analysis.format = "helm3" if helm3 else "helm4" if helm4 else "plain"
     return analysis
-
-
-def _identity(doc: Any) -> tuple[str, str] | None:
-    """(kind, name) of a document, when it has them."""
-    if not isinstance(doc, dict):
-        return None
-    metadata = doc.get("metadata")
-    name = metadata.get("name") if isinstance(metadata, dict) else None
-    return (str(doc.get("kind")), str(name)) if name is not None else None

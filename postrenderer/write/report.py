@@ -32,6 +32,7 @@ from jsonpointer import EndOfList, JsonPointer
 from postrenderer import __version__
 from postrenderer.lint.container import is_sensitive
 from postrenderer.read import stream
+from postrenderer.read.identity import identity
 from postrenderer.read.workloads import pointer
 from postrenderer.write import edit
 
@@ -143,16 +144,6 @@ def source_of(segment: stream.Segment | None, doc: Any) -> str | None:
     return None
 
 
-def _identity(doc: Any) -> dict[str, Any]:
-    """apiVersion, kind, namespace and name of a document."""
-    doc = doc if isinstance(doc, dict) else {}
-    metadata = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-    return {
-        "apiVersion": doc.get("apiVersion"), "kind": doc.get("kind"),
-        "namespace": metadata.get("namespace"), "name": metadata.get("name"),
-    }
-
-
 def added_document(result: Result, index: int) -> dict[str, Any]:
     """A document olrender adds, exactly as it appears in the output (Helm 4: with its filename annotation)."""
     new = result.plan.new_documents[index]
@@ -171,7 +162,7 @@ def patches(result: Result, method: str | None = None, redact: bool = True) -> d
         doc = result.documents[index]
         ops = result.plan.ops[index]
         documents.append({
-            "index": index, **_identity(doc), "source": source_of(segments.get(index), doc),
+            "index": index, **identity(doc).fields(), "source": source_of(segments.get(index), doc),
             "patch": [redact_op(op, doc) for op in ops] if redact else copy.deepcopy(ops),
         })
     added = []
@@ -184,9 +175,9 @@ def patches(result: Result, method: str | None = None, redact: bool = True) -> d
 
 def _label(index: int | None, doc: Any) -> str:
     """``document 12, Deployment astro-agent-x`` (with namespace when set) for diff headers."""
-    ident = _identity(doc)
-    name = f"{ident['namespace']}/{ident['name']}" if ident["namespace"] else str(ident["name"])
-    what = f"{ident['kind']} {name}"
+    ident = identity(doc)
+    name = f"{ident.namespace}/{ident.name}" if ident.namespace else str(ident.name)
+    what = f"{ident.kind} {name}"
     return f"document {index}, {what}" if index is not None else f"added, {what}"
 
 
@@ -284,7 +275,7 @@ def explain_render(result: Result, method: str | None = None) -> dict[str, Any]:
         "components": len(plan.components), "workloads": [
             workload_data(r, result.findings.get((r.index, r.position), [])) for r in plan.reports],
         "changed": sorted(plan.ops),
-        "added": [{"filename": n.filename, **_identity(n.doc)} for n in plan.new_documents],
+        "added": [{"filename": n.filename, **identity(n.doc).fields()} for n in plan.new_documents],
         "conflicts": _messages(plan.conflicts), "warnings": _messages(plan.warnings),
     }
 
