@@ -40,6 +40,7 @@ from postrenderer.errors import InputError
 from postrenderer.lint.transport import FileContent, Refused, Resolved, Sourced, Unseen, read_config, resolve
 from postrenderer.lint.vaultagent import agent_problems, mounts, runs_vault_agent
 from postrenderer.read.reader import TooLarge
+from postrenderer.read.workloads import containers, env_entries
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -229,9 +230,8 @@ def collect_env(container: Mapping[str, Any], lookup: Lookup) -> tuple[dict[str,
                 continue
             for key in _read_keys(data, prefix):
                 variables[prefix + key] = Variable(prefix + key, where, None, data[key])
-    env = container.get("env")
-    for entry in env if isinstance(env, list) else []:
-        if isinstance(entry, Mapping) and isinstance(entry.get("name"), str):
+    for entry in env_entries(container):
+        if isinstance(entry.get("name"), str):
             value = entry.get("value")
             text = None if value is None else value if isinstance(value, str) else json.dumps(value)
             variables[entry["name"]] = Variable(entry["name"], "env", entry, text)
@@ -260,11 +260,8 @@ def _set(variable: Variable | None) -> bool:
 
 def _writers(pod_spec: Mapping[str, Any], volume: str) -> list[Mapping[str, Any]]:
     """Init containers that mount a volume writable."""
-    init = pod_spec.get("initContainers")
-    return [
-        c for c in (init if isinstance(init, list) else [])
-        if isinstance(c, Mapping) and any(v == volume and not ro for _, v, ro in mounts(c))
-    ]
+    init = containers(pod_spec, ("initContainers",))
+    return [c for c in init if any(v == volume and not ro for _, v, ro in mounts(c))]
 
 
 def _volume(pod_spec: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:

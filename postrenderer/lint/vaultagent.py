@@ -25,6 +25,8 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Mapping
 
+from postrenderer.read.workloads import containers, env_entries
+
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -120,8 +122,7 @@ def agent_problems(
     container: Mapping[str, Any], pod_spec: Mapping[str, Any], lookup: Lookup
 ) -> list[tuple[str, str, str, str]]:
     """(code, variable, problem, fix) for each way the pod's Vault Agent cannot hand this container its key."""
-    init = pod_spec.get("initContainers")
-    agents = [c for c in (init if isinstance(init, list) else []) if isinstance(c, Mapping) and runs_vault_agent(c)]
+    agents = [c for c in containers(pod_spec, ("initContainers",)) if runs_vault_agent(c)]
     problems = []
     for agent in agents[:1]:
         reason = _token_problem(agent, pod_spec, lookup)
@@ -137,9 +138,8 @@ def agent_problems(
         agent_uid, agent_gid = run_as(agent, pod_spec)
         agent_uid = AGENT_IMAGE_USER[0] if agent_uid is None else agent_uid
         agent_gid = AGENT_IMAGE_USER[1] if agent_gid is None else agent_gid
-        env = container.get("env")
-        for entry in env if isinstance(env, list) else []:
-            if not isinstance(entry, Mapping) or entry.get("name") not in CONFIG_FILE_VARS:
+        for entry in env_entries(container):
+            if entry.get("name") not in CONFIG_FILE_VARS:
                 continue
             value = entry.get("value")
             if not isinstance(value, str) or not value.startswith("/"):

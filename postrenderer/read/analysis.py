@@ -24,6 +24,8 @@ from postrenderer.read.discovery import Component, choose_container, classify, c
 from postrenderer.read.identity import identity as document_identity
 from postrenderer.read.workloads import (
     POD_TEMPLATE_PATHS,
+    containers,
+    env_entries,
     iter_workloads,
     kind_may_hold_workloads,
     might_hold_workloads,
@@ -207,10 +209,8 @@ def references(doc: Any) -> set[tuple[str, str]]:
             source = volume.get("configMap") if isinstance(volume, dict) else None
             if isinstance(source, dict) and isinstance(source.get("name"), str):
                 found.add(("ConfigMap", source["name"]))
-        for group in ("initContainers", "containers"):
-            containers = spec.get(group)
-            for container in containers if isinstance(containers, list) else []:
-                found |= _container_references(container)
+        for container in containers(spec):
+            found |= _container_references(container)
     return found
 
 
@@ -225,9 +225,8 @@ def _container_references(container: Any) -> set[tuple[str, str]]:
             ref = source.get(key) if isinstance(source, dict) else None
             if isinstance(ref, dict) and isinstance(ref.get("name"), str):
                 found.add((kind, ref["name"]))
-    env = container.get("env")
-    for entry in env if isinstance(env, list) else []:
-        value_from = entry.get("valueFrom") if isinstance(entry, dict) else None
+    for entry in env_entries(container):
+        value_from = entry.get("valueFrom")
         for key, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
             ref = value_from.get(key) if isinstance(value_from, dict) else None
             if isinstance(ref, dict) and isinstance(ref.get("name"), str):

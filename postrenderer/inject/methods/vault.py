@@ -40,6 +40,7 @@ from postrenderer.inject.methods.vault_settings import (
     FILE_KEY_REF,
     VaultConfig,
 )
+from postrenderer.read.workloads import containers
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -175,13 +176,11 @@ template {{
 def _mount_paths(spec: Mapping[str, Any]) -> dict[str, str]:
     """mountPath -> volume name over every container and init container of a pod spec."""
     found: dict[str, str] = {}
-    for group in ("initContainers", "containers"):
-        containers = spec.get(group)
-        for container in containers if isinstance(containers, list) else []:
-            mounts = container.get("volumeMounts") if isinstance(container, dict) else None
-            for mount in mounts if isinstance(mounts, list) else []:
-                if isinstance(mount, dict) and isinstance(mount.get("mountPath"), str):
-                    found.setdefault(mount["mountPath"].rstrip("/") or "/", str(mount.get("name")))
+    for container in containers(spec):
+        mounts = container.get("volumeMounts")
+        for mount in mounts if isinstance(mounts, list) else []:
+            if isinstance(mount, dict) and isinstance(mount.get("mountPath"), str):
+                found.setdefault(mount["mountPath"].rstrip("/") or "/", str(mount.get("name")))
     return found
 
 
