@@ -20,6 +20,7 @@ import binascii
 
 from postrenderer.errors import InputError, where
 from postrenderer.read.identity import identity as document_identity
+from postrenderer.read.variables import CLIENT_DISABLED_VAR, is_sensitive
 from postrenderer.read.workloads import pointer
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from postrenderer.read.discovery import Component
     from postrenderer.read.workloads import Workload
 
-_SENSITIVE = ("KEY", "TOKEN", "SECRET", "PASSWORD")
 
 
 class Action:
@@ -98,7 +98,7 @@ def describe(entry: Any) -> str:
         return repr(entry)
     name = str(entry.get("name", ""))
     if "value" in entry:
-        if any(word in name.upper() for word in _SENSITIVE):
+        if is_sensitive(name):
             return "a literal value (redacted)"
         return f"value {entry['value']!r}"
     source = entry.get("valueFrom")
@@ -113,7 +113,7 @@ def describe(entry: Any) -> str:
 
 def _same(current: Any, wanted: Any) -> bool:
     """Whether an existing list item already says what olrender would write."""
-    if isinstance(current, dict) and isinstance(wanted, dict) and wanted.get("name") == "OPENLINEAGE_DISABLED":
+    if isinstance(current, dict) and isinstance(wanted, dict) and wanted.get("name") == CLIENT_DISABLED_VAR:
         return str(current.get("value", "")).lower() == str(wanted.get("value", "")).lower()
     return bool(current == wanted)
 

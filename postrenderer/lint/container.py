@@ -40,6 +40,16 @@ from postrenderer.errors import InputError
 from postrenderer.lint.transport import FileContent, Refused, Resolved, Sourced, Unseen, read_config, resolve
 from postrenderer.lint.vaultagent import agent_problems, mounts, runs_vault_agent
 from postrenderer.read.reader import TooLarge
+from postrenderer.read.variables import (
+    AUTH_KEY_VAR,
+    AUTH_TYPE_VAR,
+    KEY_VAR,
+    NAMESPACE_VARS,
+    TRANSPORT_TYPE_VAR,
+    TRANSPORT_URL_VAR,
+    URL_VAR,
+    is_sensitive,
+)
 from postrenderer.read.workloads import containers, env_entries
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
@@ -53,21 +63,8 @@ if TYPE_CHECKING:
 
 # the variables the lint and the transport model read: envFrom expands only names that can be one of them
 READ_PREFIXES = ("OPENLINEAGE", "AIRFLOW__OPENLINEAGE__")
-KEY_VAR = "OPENLINEAGE_API_KEY"
-URL_VAR = "OPENLINEAGE_URL"
-NAMESPACE_VARS = ("OPENLINEAGE_NAMESPACE", "AIRFLOW__OPENLINEAGE__NAMESPACE")
-TRANSPORT_JSON_VAR = "AIRFLOW__OPENLINEAGE__TRANSPORT"
 TRANSPORT_PREFIX = "OPENLINEAGE__TRANSPORT__"
-AUTH_TYPE_VAR = "OPENLINEAGE__TRANSPORT__AUTH__TYPE"
-AUTH_KEY_VAR = "OPENLINEAGE__TRANSPORT__AUTH__APIKEY"
-TRANSPORT_URL_VAR = "OPENLINEAGE__TRANSPORT__URL"
-TRANSPORT_TYPE_VAR = "OPENLINEAGE__TRANSPORT__TYPE"
 ENV_SOURCES = ("configMapKeyRef", "fieldRef", "fileKeyRef", "resourceFieldRef", "secretKeyRef")
-SENSITIVE_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH")
-SENSITIVE_NAMES = (TRANSPORT_JSON_VAR,)
-SENSITIVE_PREFIXES = ("AIRFLOW_CONN_",)
-# OPENLINEAGE__* variables may hold a whole transport as JSON (key included), except those naming a plain field
-PLAIN_FIELDS = ("TYPE", "URL", "ENDPOINT", "TIMEOUT", "VERIFY", "COMPRESSION", "PRIORITY")
 
 AUTH_FIX = (
     f"{AUTH_TYPE_VAR}=api_key and {AUTH_KEY_VAR} (valueFrom the Secret that holds the key)"
@@ -82,17 +79,6 @@ NAMESPACE_FIX = (
 def no_objects(kind: str, name: str) -> Mapping[str, str | None] | None:
     """A lookup for a stream that holds no ConfigMaps or Secrets."""
     return None
-
-
-def is_sensitive(name: str) -> bool:
-    """Whether an env variable's literal value must never be shown."""
-    upper = name.upper()
-    return (
-        any(word in upper for word in SENSITIVE_WORDS)
-        or upper in SENSITIVE_NAMES
-        or upper.startswith(SENSITIVE_PREFIXES)
-        or (upper.startswith("OPENLINEAGE__") and upper.rsplit("__", 1)[-1] not in PLAIN_FIELDS)
-    )
 
 
 class Expected:

@@ -36,6 +36,19 @@ read.
 from __future__ import annotations
 
 from postrenderer.read import reader
+from postrenderer.read.variables import (
+    AIRFLOW_CONFIG_VAR,
+    AIRFLOW_CONNECTION_VAR,
+    AIRFLOW_DISABLED_VAR,
+    CLIENT_CONFIG_VAR,
+    CLIENT_DISABLED_VAR,
+    DEFAULT_HTTP,
+    ENDPOINT_VAR,
+    KEY_VAR,
+    TRANSPORT_JSON_VAR,
+    TRANSPORT_TYPE_VAR,
+    URL_VAR,
+)
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -46,19 +59,8 @@ if TYPE_CHECKING:
     # its known content (tagged), Unseen, or None when it does not exist
     Reader: TypeAlias = Callable[["Sourced"], "str | FileContent | dict[str, Any] | Unseen | None"]
 
-URL_VAR = "OPENLINEAGE_URL"
-KEY_VAR = "OPENLINEAGE_API_KEY"
-ENDPOINT_VAR = "OPENLINEAGE_ENDPOINT"
-CLIENT_DISABLED_VAR = "OPENLINEAGE_DISABLED"
-CLIENT_CONFIG_VAR = "OPENLINEAGE_CONFIG"
-AIRFLOW_DISABLED_VAR = "AIRFLOW__OPENLINEAGE__DISABLED"
-AIRFLOW_TRANSPORT_VAR = "AIRFLOW__OPENLINEAGE__TRANSPORT"
-AIRFLOW_CONFIG_VAR = "AIRFLOW__OPENLINEAGE__CONFIG_PATH"
-AIRFLOW_CONNECTION_VAR = "AIRFLOW__OPENLINEAGE__CONFIG_CONN_ID"
 DYNAMIC_PREFIX = "OPENLINEAGE__"
 TRANSPORT_PREFIX = "OPENLINEAGE__TRANSPORT"
-TYPE_VAR = "OPENLINEAGE__TRANSPORT__TYPE"
-DEFAULT_HTTP = "OPENLINEAGE__TRANSPORT__TRANSPORTS__DEFAULT_HTTP"
 HTTP_KINDS = ("http", "async_http")
 # the transport types the client registers (transport/__init__.py)
 KINDS = frozenset({
@@ -238,7 +240,7 @@ def _aliased(env: Mapping[str, object]) -> dict[str, object]:
         env[DEFAULT_HTTP + "__AUTH"] = auth
     if endpoint:
         env[DEFAULT_HTTP + "__ENDPOINT"] = endpoint
-    if _seen(env.get(TYPE_VAR)) == "async_http":  # "seamless switch to async": the URL and key go there too
+    if _seen(env.get(TRANSPORT_TYPE_VAR)) == "async_http":  # "seamless switch to async": the URL and key go there too
         for name, value in (("URL", url), ("AUTH", auth if key else None), ("ENDPOINT", endpoint)):
             if value and not env.get(f"{TRANSPORT_PREFIX}__{name}"):
                 env[f"{TRANSPORT_PREFIX}__{name}"] = value
@@ -418,7 +420,7 @@ def _airflow_disabled(env: Mapping[str, object]) -> Resolved | None:
 
 def _airflow_transport(env: Mapping[str, object]) -> object:
     """``[openlineage] transport``: the JSON of ``AIRFLOW__OPENLINEAGE__TRANSPORT``, or None."""
-    value = _seen(env.get(AIRFLOW_TRANSPORT_VAR))
+    value = _seen(env.get(TRANSPORT_JSON_VAR))
     if not value:
         return None
     assert isinstance(value, Sourced)

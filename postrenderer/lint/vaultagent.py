@@ -25,6 +25,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Mapping
 
+from postrenderer.read.variables import CONFIG_FILE_VARS
 from postrenderer.read.workloads import containers, env_entries
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 
 TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 AGENT_IMAGE_USER = (100, 1000)  # the vault user of the official image: the agent's uid and gid when unset
-CONFIG_FILE_VARS = ("OPENLINEAGE_CONFIG", "AIRFLOW__OPENLINEAGE__CONFIG_PATH")
 AUTOMOUNT = "automountServiceAccountToken"
 
 

@@ -25,17 +25,11 @@ from collections.abc import Mapping
 
 from postrenderer.errors import CheckFailed, InputError, NoMatchError, where
 from postrenderer.inject.plan import WorkloadReport
-from postrenderer.lint.container import (
-    AUTH_KEY_VAR,
-    KEY_VAR,
-    TRANSPORT_JSON_VAR,
-    Expected,
-    Unreadable,
-    lint_container,
-)
+from postrenderer.lint.container import Expected, Unreadable, lint_container
 from postrenderer.lint.vaultagent import service_account_keys
 from postrenderer.read.analysis import read
 from postrenderer.read.discovery import HOOKS_ONLY, hooks_only
+from postrenderer.read.variables import AUTH_KEY_VAR, KEY_VAR, TRANSPORT_JSON_VAR
 from postrenderer.read.workloads import env_entries, iter_workloads, workload_containers
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)

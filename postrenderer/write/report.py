@@ -30,9 +30,9 @@ from collections.abc import Mapping
 from jsonpointer import EndOfList, JsonPointer
 
 from postrenderer import __version__
-from postrenderer.lint.container import is_sensitive
 from postrenderer.read import stream
 from postrenderer.read.identity import identity
+from postrenderer.read.variables import is_sensitive
 from postrenderer.read.workloads import pointer
 from postrenderer.write import edit
 
