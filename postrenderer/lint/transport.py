@@ -67,7 +67,6 @@ KINDS = frozenset({
     "composite", "http", "async_http", "kafka", "msk_iam", "console", "noop", "file", "transform",
     "amazon_datazone", "datadog", "gcplineage",
 })
-DEFAULT_ENDPOINT = "api/v1/lineage"
 
 
 class Sourced(str):

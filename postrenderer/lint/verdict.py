@@ -27,7 +27,6 @@ from postrenderer.errors import CheckFailed, InputError, NoMatchError, where
 from postrenderer.inject.plan import WorkloadReport
 from postrenderer.lint.container import Expected, Unreadable, lint_container
 from postrenderer.lint.vaultagent import service_account_keys
-from postrenderer.read.analysis import read
 from postrenderer.read.discovery import HOOKS_ONLY, hooks_only
 from postrenderer.read.variables import AUTH_KEY_VAR, KEY_VAR, TRANSPORT_JSON_VAR
 from postrenderer.read.workloads import env_entries, iter_workloads, workload_containers
@@ -138,13 +137,6 @@ def evaluate(
     if forbid_plaintext:
         result.policy.extend(plaintext_findings(analysis.documents.items()))
     return result
-
-
-def check_stream(
-    data: bytes, rules: ComponentRules, expected: Expected | None = None, forbid_plaintext: bool = False
-) -> CheckResult:
-    """Read and evaluate a whole stream (``forbid_plaintext`` reads every document)."""
-    return evaluate(read(data, rules, full=forbid_plaintext), rules, expected, forbid_plaintext)
 
 
 def verdict(result: CheckResult, allow_no_match: bool = False) -> str:

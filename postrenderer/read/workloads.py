@@ -31,7 +31,6 @@ POD_TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
     "Pod": (),
 }
 
-RUN_TO_COMPLETION = frozenset({"Job", "CronJob"})
 CONTAINER_GROUPS = ("initContainers", "containers")
 HOOK_ANNOTATION = "helm.sh/hook"
 
