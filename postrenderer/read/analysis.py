@@ -267,6 +267,22 @@ def _mentions(text: str, names: Iterable[str]) -> bool:
     return "\\" in text or any(name in text for name in names)
 
 
+def _read_deferred(
+    analysis: Analysis, deferred: list[tuple[stream.Segment, str]], wanted: set[tuple[str, str]],
+    generated_names: set[tuple[str, str]],
+) -> None:
+    """Keep the ConfigMaps, Secrets and ServiceAccounts the components refer to; check the others' well-formedness."""
+    for segment, kind in deferred:
+        names = [name for k, name in wanted if k == kind]
+        if names and _mentions(segment.text, names):
+            doc, duplicates = stream.parse(segment)
+            named = document_identity(doc).named
+            if named in wanted:
+                analysis.keep(segment, doc, duplicates, text=named in generated_names)
+        else:
+            stream.check(segment)
+
+
 def read(
     data: bytes, rules: ComponentRules, keep: set[tuple[str, str]] | None = None, full: bool = False
 ) -> Analysis:
@@ -316,15 +332,7 @@ def read(
                     f"{MAX_COMPONENT_BYTES // 2**20} MiB of text together, olrender's limit (the Kubernetes API "
                     "stores an object of up to about 1.5 MiB; an agent release's components are a few KiB each)"
                 )
-    for segment, kind in deferred:
-        names = [name for k, name in wanted if k == kind]
-        if names and _mentions(segment.text, names):
-            doc, duplicates = stream.parse(segment)
-            named = document_identity(doc).named
-            if named in wanted:
-                analysis.keep(segment, doc, duplicates, text=named in generated_names)
-        else:
-            stream.check(segment)
+    _read_deferred(analysis, deferred, wanted, generated_names)
     analysis.documents = dict(sorted(analysis.documents.items()))
     analysis.format = "helm3" if helm3 else "helm4" if helm4 else "plain"
     return analysis
