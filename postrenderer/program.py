@@ -179,14 +179,6 @@ def summary(result: Result) -> list[str]:
     return lines
 
 
-def analyse(data: bytes, settings: Settings) -> Result:
-    """Plan and render a stream, raising the run's failure (conflicts, no match)."""
-    result = program(data, settings)
-    if result.failure is not None:
-        raise result.failure
-    return result
-
-
 def edit_documents(result: Result) -> None:
     """Write each changed document's operations into its own text."""
     for index, ops in result.plan.ops.items():
@@ -238,15 +230,3 @@ def output(result: Result) -> list[bytes | memoryview]:
             parts.append(newline.encode())
         parts.append(new_document(new, result.format, newline).encode())
     return parts
-
-
-def apply(result: Result) -> bytes:
-    """The output stream."""
-    return b"".join(output(result))
-
-
-def render(data: bytes, settings: Settings) -> Result:
-    """Run the whole post-renderer on a stream."""
-    result = analyse(data, settings)
-    result.output = b"".join(result.parts)
-    return result

@@ -7,6 +7,8 @@ and the CLI read it. A failure after planning is kept (``failure``) so that
 
 from __future__ import annotations
 
+from jsonpointer import JsonPointer
+
 from postrenderer.inject.plan import Plan
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
@@ -86,8 +88,8 @@ def _copied_along(doc: Any, ops: list[dict[str, Any]]) -> Any:
     root = fresh(doc)
     for op in ops:
         node = root
-        for raw in str(op["path"]).split("/")[1:-1]:
-            part: Any = raw.replace("~1", "/").replace("~0", "~")
+        for raw in JsonPointer(str(op["path"])).parts[:-1]:
+            part: Any = raw
             if isinstance(node, list):
                 part = int(part) if part.isdigit() and int(part) < len(node) else None
             elif not isinstance(node, dict) or part not in node:

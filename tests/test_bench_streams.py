@@ -14,10 +14,10 @@ from collections import Counter
 import pytest
 import yaml
 
-from postrenderer import program as pipeline
 from postrenderer.config.settings import ApiKey, OpenLineageConfig, Settings
 from postrenderer.read import stream
 from postrenderer.write import report
+from tests import programs
 from tests.benchmarks import run, streams
 
 SETTINGS = Settings(openlineage=OpenLineageConfig(
@@ -80,17 +80,17 @@ def test_workload_heavy_streams() -> None:
     assert streams.document_count(streams.stream("WL")) == 10_000
     identities = [(d["kind"], d["metadata"].get("namespace"), d["metadata"]["name"]) for d in docs]
     assert len(set(identities)) == len(identities), "kustomize needs unique objects"
-    result = pipeline.render(wm, SETTINGS)
+    result = programs.render(wm, SETTINGS)
     assert result.output.count(b"name: OPENLINEAGE_API_KEY") == 36
 
 
 def test_fast_path_matches_full_parse_on_m(medium: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     """Output, changes and per-workload reports are the same with and without the fast path."""
-    fast = pipeline.render(medium, SETTINGS)
+    fast = programs.render(medium, SETTINGS)
     assert fast.output.count(b"name: OPENLINEAGE_API_KEY") == 4
     with monkeypatch.context() as patched:
         full_parse(patched)
-        full = pipeline.render(medium, SETTINGS)
+        full = programs.render(medium, SETTINGS)
     assert first_difference(fast.output, full.output) is None
     assert fast.plan.ops == full.plan.ops
     assert [report.workload_data(r) for r in fast.plan.reports] == [report.workload_data(r) for r in full.plan.reports]
@@ -110,18 +110,18 @@ def test_direct_builder_matches_constructor_on_m(medium: bytes, monkeypatch: pyt
 
 def test_m_passes_through_and_is_idempotent(medium: bytes) -> None:
     """Untouched documents are byte-identical; a second run changes nothing."""
-    result = pipeline.render(medium, SETTINGS)
+    result = programs.render(medium, SETTINGS)
     before = stream.split(medium.decode())
     after = {s.text for s in stream.split(result.output.decode())}
     untouched = [s for s in before if s.index not in result.plan.ops]
     assert len(untouched) == 996
     assert all(s.text in after for s in untouched)
-    assert pipeline.render(result.output, SETTINGS).output == result.output
+    assert programs.render(result.output, SETTINGS).output == result.output
 
 
 def test_only_components_are_kept_whole(medium: bytes) -> None:
     """Workloads without a component are kept as outlines (kind, metadata, template metadata) only."""
-    result = pipeline.analyse(medium, SETTINGS)
+    result = programs.render(medium, SETTINGS)
     whole = [i for i, d in result.documents.items() if "containers" in str(d)]
     assert sorted(whole) == sorted(r.index for r in result.plan.components)
     assert len(result.documents) == 336

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 import yaml
 
-from postrenderer import program as pipeline
 from postrenderer.config.settings import ApiKey, OpenLineageConfig, Settings, resolve
 from postrenderer.errors import CheckFailed, ConfigError, NoMatchError
 from postrenderer.inject.methods import method_for
 from postrenderer.lint import verdict as check
 from postrenderer.lint.container import Expected
 from postrenderer.read.discovery import ComponentRules
+from tests import programs
 from tests.manifests import VAULT, VAULT_CONFIG_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,7 @@ COMPONENTS = 4
 
 def plaintext(data: bytes) -> list[str]:
     """The --forbid-plaintext findings of a whole stream."""
-    return check.check_stream(data, ComponentRules.build(None, ".", None), forbid_plaintext=True).policy
+    return programs.check(data, ComponentRules.build(None, ".", None), forbid_plaintext=True).policy
 
 
 def stream_of(*docs: dict[str, Any]) -> bytes:
@@ -57,7 +57,7 @@ GOOD_ENV = [{"name": "OPENLINEAGE_URL", "value": URL}, {"name": "OPENLINEAGE_NAM
 @pytest.mark.parametrize("name", ["helm3.yaml", "helm4.yaml"])
 def test_raw_chart_output_fails(name: str) -> None:
     """The chart rendered without key configuration: every component misses the key, and the verdict says so."""
-    result = check.check_stream((STREAMS / name).read_bytes(), ComponentRules())
+    result = programs.check((STREAMS / name).read_bytes(), ComponentRules())
     assert len(result.components) == COMPONENTS and len(result.failures) == COMPONENTS
     for checked in result.failures:
         assert checked.evaluation is not None
@@ -75,18 +75,18 @@ def test_raw_chart_output_fails(name: str) -> None:
 @pytest.mark.parametrize("name", ["helm3.yaml", "helm4.yaml"])
 def test_olrender_output_passes_for_every_method(name: str, method: str) -> None:
     """What olrender renders, by any method, passes the check, and render mode warns about nothing."""
-    rendered = pipeline.render((STREAMS / name).read_bytes(), Settings(openlineage=METHODS[method]))
+    rendered = programs.render((STREAMS / name).read_bytes(), Settings(openlineage=METHODS[method]))
     assert rendered.warnings == []
-    result = check.check_stream(rendered.output, ComponentRules(), Expected(URL, NAMESPACE))
+    result = programs.check(rendered.output, ComponentRules(), Expected(URL, NAMESPACE))
     assert len(result.components) == COMPONENTS and result.ok
     assert "check passed: 4 agent component(s)" in check.verdict(result)
 
 
 def test_disabled_output_fails() -> None:
     """openLineage.enabled: false renders OPENLINEAGE_DISABLED=true, which --check refuses."""
-    rendered = pipeline.render((STREAMS / "helm3.yaml").read_bytes(),
+    rendered = programs.render((STREAMS / "helm3.yaml").read_bytes(),
                                Settings(openlineage=OpenLineageConfig(enabled=False)))
-    result = check.check_stream(rendered.output, ComponentRules())
+    result = programs.check(rendered.output, ComponentRules())
     assert all("disabled" in [f.code for f in c.evaluation.findings] for c in result.components if c.evaluation)
     assert not result.ok
 
@@ -97,11 +97,11 @@ def test_discovery_rules_and_container_apply() -> None:
     doc["metadata"]["labels"] = doc["spec"]["template"]["metadata"]["labels"] = {}
     doc["spec"]["template"]["spec"]["containers"].append({"name": "main", "image": "m", "env": GOOD_ENV})
     data = stream_of(doc)
-    assert check.check_stream(data, ComponentRules()).components == []
-    result = check.check_stream(data, ComponentRules.build(None, "^etl$", "main"))
+    assert programs.check(data, ComponentRules()).components == []
+    result = programs.check(data, ComponentRules.build(None, "^etl$", "main"))
     assert len(result.components) == 1 and result.ok
     assert result.components[0].report.container == "main"
-    assert not check.check_stream(data, ComponentRules.build(None, "^etl$", None)).ok
+    assert not programs.check(data, ComponentRules.build(None, "^etl$", None)).ok
 
 
 def test_secret_in_the_stream_is_looked_up_by_namespace() -> None:
@@ -110,9 +110,9 @@ def test_secret_in_the_stream_is_looked_up_by_namespace() -> None:
               "data": {"token": "eA=="}}
     worker = deployment("astro-agent-worker-a", GOOD_ENV)
     worker["metadata"]["namespace"] = "agents"
-    assert check.check_stream(stream_of(secret, worker), ComponentRules()).ok, "other namespace: not this Secret"
+    assert programs.check(stream_of(secret, worker), ComponentRules()).ok, "other namespace: not this Secret"
     secret["metadata"]["namespace"] = "agents"
-    result = check.check_stream(stream_of(secret, worker), ComponentRules())
+    result = programs.check(stream_of(secret, worker), ComponentRules())
     assert not result.ok
     assert result.failures[0].evaluation is not None
     assert result.failures[0].evaluation.findings[0].code == "key-secret-missing-key"
@@ -121,7 +121,7 @@ def test_secret_in_the_stream_is_looked_up_by_namespace() -> None:
 def test_no_component_is_no_match_unless_allowed() -> None:
     """A stream without components fails with exit 5, like rendering; --allow-no-match passes it."""
     data = stream_of({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}})
-    result = check.check_stream(data, ComponentRules())
+    result = programs.check(data, ComponentRules())
     with pytest.raises(NoMatchError):
         check.verdict(result)
     assert "no agent component" in check.verdict(result, allow_no_match=True)
@@ -129,7 +129,7 @@ def test_no_component_is_no_match_unless_allowed() -> None:
 
 def test_empty_stream_passes() -> None:
     """A chart that renders nothing has nothing to check."""
-    result = check.check_stream(b"", ComponentRules())
+    result = programs.check(b"", ComponentRules())
     assert "holds no documents" in check.verdict(result)
 
 
@@ -163,19 +163,19 @@ def test_render_mode_warns_about_a_transport_override() -> None:
     """Rendering injects the key but warns that the container's own transport will ignore it."""
     env = [{"name": "AIRFLOW__OPENLINEAGE__TRANSPORT", "value": '{"type": "http", "url": "https://x"}'}]
     data = stream_of(deployment("astro-agent-triggerer", env, "triggerer"))
-    result = pipeline.render(data, Settings(openlineage=METHODS["secret"]))
+    result = programs.render(data, Settings(openlineage=METHODS["secret"]))
     assert len(result.warnings) == 1
     warning = result.warnings[0]
     assert warning.startswith("document 1 (Deployment/astro-agent-triggerer): container 'agent': "
                               "AIRFLOW__OPENLINEAGE__TRANSPORT: configures the OpenLineage transport")
     assert result.findings[(1, 0)] and result.plan.reports[0].findings == [] and KEY not in warning
-    assert not check.check_stream(result.output, ComponentRules()).ok, "check fails on the same output"
+    assert not programs.check(result.output, ComponentRules()).ok, "check fails on the same output"
 
 
 def test_render_mode_warns_about_missing_namespace() -> None:
     """Rendering without a namespace warns (and still renders)."""
     data = stream_of(deployment("astro-agent-worker-a", []))
-    result = pipeline.render(data, Settings(openlineage=OpenLineageConfig(api_key=ApiKey(KEY), url=URL)))
+    result = programs.render(data, Settings(openlineage=OpenLineageConfig(api_key=ApiKey(KEY), url=URL)))
     assert [w.split(": ")[2] for w in result.warnings] == ["OPENLINEAGE_NAMESPACE"]
     assert result.output
 
@@ -183,19 +183,19 @@ def test_render_mode_warns_about_missing_namespace() -> None:
 def test_render_mode_disabled_does_not_lint() -> None:
     """With openLineage.enabled: false the missing key is intended, not a warning."""
     data = stream_of(deployment("astro-agent-worker-a", []))
-    result = pipeline.render(data, Settings(openlineage=OpenLineageConfig(enabled=False)))
+    result = programs.render(data, Settings(openlineage=OpenLineageConfig(enabled=False)))
     assert result.warnings == []
 
 
 def test_plaintext_in_olrender_secret_output() -> None:
     """The secret method's own Secret is plaintext in the release; existing-secret and vault are not."""
     data = (STREAMS / "helm3.yaml").read_bytes()
-    secret = pipeline.render(data, Settings(openlineage=METHODS["secret"])).output
+    secret = programs.render(data, Settings(openlineage=METHODS["secret"])).output
     found = plaintext(secret)
     assert len(found) == 1 and "Secret/openlineage-api-key-secret" in found[0] and "api-key" in found[0]
     assert KEY not in found[0]
     for method in ("existing-secret", "vault-file-key-ref", "vault-config-file"):
-        assert plaintext(pipeline.render(data, Settings(openlineage=METHODS[method])).output) == []
+        assert plaintext(programs.render(data, Settings(openlineage=METHODS[method])).output) == []
     assert plaintext(data) == []
 
 
@@ -218,8 +218,8 @@ def test_plaintext_by_reference_config_map_and_literal() -> None:
 
 def test_forbid_plaintext_fails_the_check() -> None:
     """--check --forbid-plaintext fails on the secret method's output although every component is fine."""
-    rendered = pipeline.render((STREAMS / "helm4.yaml").read_bytes(), Settings(openlineage=METHODS["secret"]))
-    result = check.check_stream(rendered.output, ComponentRules(), forbid_plaintext=True)
+    rendered = programs.render((STREAMS / "helm4.yaml").read_bytes(), Settings(openlineage=METHODS["secret"]))
+    result = programs.check(rendered.output, ComponentRules(), forbid_plaintext=True)
     assert result.failures == [] and not result.ok
     with pytest.raises(CheckFailed, match="--forbid-plaintext"):
         check.verdict(result)

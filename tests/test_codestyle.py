@@ -75,3 +75,41 @@ def test_no_import_cycles() -> None:
     graph = import_graph()
     assert "postrenderer.lint.vaultagent" in graph["postrenderer.inject.methods.vault"], "function-level imports count"
     assert cycles(graph) == set()
+
+
+MODULE_LINES, FUNCTION_LINES = 400, 60
+# Today's exceptions, each with its reason; an exception no longer needed fails the test too.
+LONG_MODULES = {
+    "postrenderer/lint/container.py": "the container lint, being extended with new findings; to be split after them",
+    "postrenderer/lint/transport.py": "the transport model, being edited alongside the container lint",
+}
+LONG_FUNCTIONS = {
+    "postrenderer/lint/container.py:_key_source": "the key's sources in the client's order; split with the module",
+    "postrenderer/lint/container.py:_transport_findings": "one finding per transport shape; split with the module",
+}
+
+
+def sizes() -> tuple[dict[str, int], dict[str, int]]:
+    """Lines of every package module, and of every function (``path:name``)."""
+    modules: dict[str, int] = {}
+    functions: dict[str, int] = {}
+    for path in sorted((ROOT / "postrenderer").rglob("*.py")):
+        name = path.relative_to(ROOT).as_posix()
+        text = path.read_text()
+        modules[name] = len(text.splitlines())
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno is not None:
+                size = node.end_lineno - (node.decorator_list[0].lineno if node.decorator_list else node.lineno) + 1
+                functions[f"{name}:{node.name}"] = max(size, functions.get(f"{name}:{node.name}", 0))
+    return modules, functions
+
+
+def test_no_module_over_400_lines_and_no_function_over_60() -> None:
+    """The house limits hold, except the listed modules and functions (each still over, or it leaves the list)."""
+    modules, functions = sizes()
+    long_modules = {name for name, lines in modules.items() if lines > MODULE_LINES}
+    long_functions = {name for name, lines in functions.items() if lines > FUNCTION_LINES}
+    assert long_modules == set(LONG_MODULES), {name: modules.get(name) for name in long_modules ^ set(LONG_MODULES)}
+    assert long_functions == set(LONG_FUNCTIONS), {
+        name: functions.get(name) for name in long_functions ^ set(LONG_FUNCTIONS)
+    }

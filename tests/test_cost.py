@@ -14,9 +14,9 @@ import pstats
 
 import pytest
 
-from postrenderer import program as pipeline
 from postrenderer.config.settings import ApiKey, OpenLineageConfig, Settings
 from postrenderer.read import analysis, stream
+from tests import programs
 from tests.hardening import aliases, component, cost_shapes, many_documents, pods, run_measured, worst_case
 
 KEY = "sk-test-cost-model-0001"
@@ -41,7 +41,7 @@ REFUSALS = {
 def calls(data: bytes) -> int:
     """The Python function calls a whole in-process render of data makes."""
     profile = cProfile.Profile()
-    profile.runcall(pipeline.render, data, SETTINGS)
+    profile.runcall(programs.render, data, SETTINGS)
     return int(pstats.Stats(profile).total_calls)  # type: ignore[attr-defined]
 
 
@@ -145,7 +145,7 @@ def test_a_config_file_is_read_once_per_run() -> None:
     from tests.hardening import large_config
 
     profile = cProfile.Profile()
-    profile.runcall(pipeline.render, large_config(2**20, 10), SETTINGS)
+    profile.runcall(programs.render, large_config(2**20, 10), SETTINGS)
     loads = [count for (file, _, name), (count, *_rest) in pstats.Stats(profile).stats.items()  # type: ignore[attr-defined]
              if name == "load" and file == reader.__file__]
     documents = 11  # the ConfigMap and the ten components, each read once

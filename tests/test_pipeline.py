@@ -13,6 +13,7 @@ from postrenderer.config.settings import ApiKey, OpenLineageConfig, Settings
 from postrenderer.errors import NoMatchError
 from postrenderer.read import stream
 from postrenderer.read.discovery import ComponentRules
+from tests import programs
 
 STREAMS = Path(__file__).resolve().parent.parent / "fixtures" / "streams"
 KEY = "sk-test-pipeline-0001"
@@ -35,7 +36,7 @@ def main_containers(docs: list[dict]) -> dict[str, dict]:
 def test_fixture_streams(name: str) -> None:
     """Every component's main container gets the key; nothing else changes; a rerun is a no-op."""
     data = (STREAMS / name).read_bytes()
-    result = pipeline.render(data, SETTINGS)
+    result = programs.render(data, SETTINGS)
     docs = [d for d in yaml.safe_load_all(result.output) if d]
     mains = main_containers(docs)
     assert sorted(mains) == ["astro-agent-dag-processor", "astro-agent-triggerer",
@@ -48,19 +49,19 @@ def test_fixture_streams(name: str) -> None:
     after = {s.text for s in stream.split(result.output.decode())}
     untouched = [s for s in before if s.index not in result.plan.ops]
     assert all(s.text in after for s in untouched), "untouched documents are byte-identical"
-    assert pipeline.render(result.output, SETTINGS).output == result.output
+    assert programs.render(result.output, SETTINGS).output == result.output
 
 
 def test_helm4_changed_documents_keep_their_filename_annotation() -> None:
     """Under Helm 4 every changed document still carries its filename annotation."""
-    result = pipeline.render((STREAMS / "helm4.yaml").read_bytes(), SETTINGS)
+    result = programs.render((STREAMS / "helm4.yaml").read_bytes(), SETTINGS)
     for doc in yaml.safe_load_all(result.output):
         assert stream.HELM4_FILENAME in doc["metadata"]["annotations"]
 
 
 def test_helm3_changed_documents_keep_their_source_line() -> None:
     """Under Helm 3 every document keeps its ``# Source:`` line, and the Secret gets one."""
-    output = pipeline.render((STREAMS / "helm3.yaml").read_bytes(), SETTINGS).output.decode()
+    output = programs.render((STREAMS / "helm3.yaml").read_bytes(), SETTINGS).output.decode()
     segments = stream.split(output)
     assert all(s.text.startswith("---\n# Source: ") for s in segments)
     assert segments[-1].text.startswith("---\n# Source: olrender/openlineage-api-key-secret.yaml\n")
@@ -69,16 +70,16 @@ def test_helm3_changed_documents_keep_their_source_line() -> None:
 @pytest.mark.parametrize("data", [b"", b"\n", b"  \n\n"])
 def test_empty_input_answers_with_a_comment(data: bytes) -> None:
     """Helm 4 refuses empty output, so an empty stream gets a comment line back."""
-    assert pipeline.render(data, SETTINGS).output == pipeline.EMPTY_OUTPUT.encode()
+    assert programs.render(data, SETTINGS).output == pipeline.EMPTY_OUTPUT.encode()
 
 
 def test_no_component_is_an_error_unless_allowed() -> None:
     """A non-empty stream without components fails, or passes through with allow_no_match."""
     data = b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
     with pytest.raises(NoMatchError, match="no agent component"):
-        pipeline.render(data, SETTINGS)
+        programs.render(data, SETTINGS)
     allowed = Settings(openlineage=SETTINGS.openlineage, allow_no_match=True)
-    result = pipeline.render(data, allowed)
+    result = programs.render(data, allowed)
     assert result.output == data and result.plan.new_documents == []
 
 
@@ -86,7 +87,7 @@ def test_key_is_only_in_the_secret_data() -> None:
     """The plaintext key never appears in the output; its base64 appears once, in the Secret."""
     import base64
 
-    output = pipeline.render((STREAMS / "helm3.yaml").read_bytes(), SETTINGS).output.decode()
+    output = programs.render((STREAMS / "helm3.yaml").read_bytes(), SETTINGS).output.decode()
     assert KEY not in output
     assert output.count(base64.b64encode(KEY.encode()).decode()) == 1
 
@@ -102,7 +103,7 @@ def test_untouched_non_ascii_documents_pass_through() -> None:
     """Documents olrender leaves alone are written back byte for byte, UTF-8 included."""
     other = "---\n# Source: a/cm.yaml\nkind: ConfigMap\nmetadata:\n  name: café\ndata:\n  x: 'naïve ☃'\n"
     data = (other + COMPONENT.format(kind="kind: Deployment") + other).encode()
-    result = pipeline.render(data, SETTINGS)
+    result = programs.render(data, SETTINGS)
     assert result.output.startswith(other.encode())
     assert other.encode() in result.output[len(other):]
     assert b"OPENLINEAGE_API_KEY" in result.output
@@ -111,7 +112,7 @@ def test_untouched_non_ascii_documents_pass_through() -> None:
 @pytest.mark.parametrize("kind", ['"kind": Deployment', "kind: 'Deployment'", "kind: !!str Deployment"])
 def test_components_whose_kind_the_text_hides_are_found(kind: str) -> None:
     """A kind written other than plainly is read by a full parse, never skipped."""
-    result = pipeline.render(COMPONENT.format(kind=kind).encode(), SETTINGS)
+    result = programs.render(COMPONENT.format(kind=kind).encode(), SETTINGS)
     assert [r.name for r in result.plan.components] == ["a-worker-x"]
 
 
@@ -136,12 +137,12 @@ def test_generated_shapes_read_back_as_input_plus_plan(path: Path, kube_version:
 
     data = path.read_bytes()
     for settings_ in (SETTINGS, method_settings(kube_version)):
-        result = pipeline.render(data, settings_)
+        result = programs.render(data, settings_)
         (index, ops), = result.plan.ops.items()
         before = stream.parse(stream.split(data.decode())[index - 1])[0]
         after = stream.parse(stream.split(result.output.decode())[index - 1])[0]
         assert after == jsonpatch.apply_patch(before, ops)
-        assert pipeline.render(result.output, settings_).output == result.output, "a second run changes nothing"
+        assert programs.render(result.output, settings_).output == result.output, "a second run changes nothing"
 
 
 def test_an_edit_that_reads_back_differently_is_refused_with_its_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -154,7 +155,7 @@ def test_an_edit_that_reads_back_differently_is_refused_with_its_line(monkeypatc
     with pytest.raises(InputError, match=r"document 1 \(Deployment/agent-worker-default\) at line 1: after "
                        r"olrender's edit, Kubernetes would read /spec/template/metadata differently from the plan: it "
                        r"lacks the key 'annotations' \(the edit at line 8\); olrender cannot edit this layout"):
-        pipeline.render(data, SETTINGS)
+        programs.render(data, SETTINGS)
 
 
 def test_an_edit_that_breaks_the_yaml_is_refused_with_a_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -165,7 +166,7 @@ def test_an_edit_that_breaks_the_yaml_is_refused_with_a_line(monkeypatch: pytest
     monkeypatch.setattr(edit, "apply", lambda text, ops, newline="\n", first_line=1: text + "  - broken: [\n")
     data = (GENERATED / "issue-env-last-empty.yaml").read_bytes()
     with pytest.raises(InputError, match=r"document 1 .*: the edited document would not be valid YAML at line \d+"):
-        pipeline.render(data, SETTINGS)
+        programs.render(data, SETTINGS)
 
 
 def test_a_percent_line_inside_a_quoted_scalar_does_not_split_the_document() -> None:

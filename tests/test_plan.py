@@ -216,3 +216,16 @@ def test_a_chart_secret_in_a_namespace_meets_components_without_one() -> None:
     assert plan.new_documents == [] and plan.conflicts == []
     other = {**in_default, "data": {"api-key": base64.b64encode(b"another-key-0123456789").decode()}}
     assert plan_for(doc, other).conflicts, "a different key in it is a conflict, not a second Secret"
+
+
+def test_plan_descriptions_redact_by_the_one_sensitivity_rule() -> None:
+    from postrenderer.inject.plan import describe
+    from postrenderer.read.variables import is_sensitive
+
+    for name in ("AIRFLOW__OPENLINEAGE__TRANSPORT", "AIRFLOW_CONN_OPENLINEAGE", "OPENLINEAGE__TRANSPORT__AUTH__APIKEY",
+                 "OPENLINEAGE_API_KEY"):
+        assert is_sensitive(name)
+        assert describe({"name": name, "value": '{"type": "http", "auth": {"apiKey": "k3y"}}'}) == (
+            "a literal value (redacted)"
+        )
+    assert describe({"name": "OPENLINEAGE__TRANSPORT__URL", "value": "https://x"}) == "value 'https://x'"

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import programs
 from tests.hardening import HELM3, clean_env, component, configmap
 
 KEY = "sk-test-process-0001"
@@ -179,11 +180,10 @@ def test_slow_writer_is_read_to_the_end() -> None:
 
 def test_slow_reader_gets_all_of_a_large_output() -> None:
     """olrender exits without the interpreter's clean-up: 2 MB still reach a slow reader, then exit 0."""
-    from postrenderer import program as pipeline
     from postrenderer.config import settings as config
 
     settings, _ = config.resolve({}, {}, {"OPENLINEAGE_API_KEY": KEY}, lambda path: "")
-    expected = pipeline.render(BIG, settings).output
+    expected = programs.render(BIG, settings).output
     buffered = {k: v for k, v in ENV.items() if k != "PYTHONUNBUFFERED"}  # as Helm runs it
     proc = subprocess.Popen(COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=buffered)

@@ -32,6 +32,7 @@ from postrenderer.read import stream
 from postrenderer.read.workloads import POD_TEMPLATE_PATHS
 from postrenderer.write import edit
 from postrenderer.write.report import patches
+from tests import programs
 from tests.manifests import with_template
 
 MAX_EXAMPLES = 150
@@ -161,7 +162,7 @@ def configurations(draw: Any) -> config.Settings:
 
 def render(data: bytes, settings_: config.Settings) -> pipeline.Result:
     """The whole post-renderer, in process."""
-    return pipeline.render(data, settings_)
+    return programs.render(data, settings_)
 
 
 @PROPERTY_SETTINGS

@@ -19,6 +19,7 @@ from postrenderer.errors import ConflictError, OlrenderError
 from postrenderer.read import stream
 from postrenderer.read.discovery import ComponentRules
 from postrenderer.write import report
+from tests import programs
 from tests.manifests import VAULT, VAULT_CONFIG_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,9 +49,9 @@ def parsed(data: bytes | str) -> list[Any]:
 def replay(data: bytes, config: OpenLineageConfig, rules: ComponentRules | None = None) -> int:
     """Apply the unredacted --emit-patches document to the input and compare with the output; return #ops."""
     settings_ = Settings(openlineage=config, rules=rules or ComponentRules(), overwrite=True, allow_no_match=True)
-    result = pipeline.analyse(data, settings_)
+    result = programs.render(data, settings_)
     emitted = report.patches(result, config.method, redact=False)
-    output = pipeline.apply(result)
+    output = programs.output(result)
     documents = {s.index: stream.parse(s)[0] for s in stream.split(data.decode())}
     for entry in emitted["documents"]:
         documents[entry["index"]] = jsonpatch.apply_patch(documents[entry["index"]], entry["patch"])
@@ -83,7 +84,7 @@ def test_patches_replay_to_the_output_on_golden_inputs(config: str) -> None:
     for path in golden_inputs():
         data = path.read_bytes()
         try:
-            pipeline.analyse(data, Settings(openlineage=CONFIGS[config], overwrite=True, allow_no_match=True))
+            programs.render(data, Settings(openlineage=CONFIGS[config], overwrite=True, allow_no_match=True))
         except OlrenderError:
             continue  # an error case for this configuration: no output to compare with
         replay(data, CONFIGS[config])
@@ -134,7 +135,7 @@ def secret_stream() -> bytes:
 def test_emitted_patches_hide_every_secret_value() -> None:
     """Redacted patches: the generated Secret, a replaced Secret value and literal tokens never show."""
     settings_ = Settings(openlineage=CONFIGS["secret"], overwrite=True)
-    result = pipeline.analyse(secret_stream(), settings_)
+    result = programs.render(secret_stream(), settings_)
     text = json.dumps(report.patches(result, "secret"))
     for secret in (*SECRETS, "sk-test-old-key", base64.b64encode(b"sk-test-old-key").decode()):
         assert secret not in text
@@ -146,7 +147,7 @@ def test_emitted_patches_hide_every_secret_value() -> None:
 
 def test_emitted_document_shape() -> None:
     """Index, identity and Helm provenance per changed document; added documents with their filename."""
-    result = pipeline.analyse((STREAMS / "helm4.yaml").read_bytes(), Settings(openlineage=CONFIGS["secret"]))
+    result = programs.render((STREAMS / "helm4.yaml").read_bytes(), Settings(openlineage=CONFIGS["secret"]))
     emitted = report.patches(result, "secret")
     assert emitted["format"] == "helm4" and emitted["method"] == "secret"
     first = emitted["documents"][0]
@@ -171,7 +172,7 @@ def test_redact_op_on_an_env_value_path() -> None:
 
 def test_diff_shows_the_change_with_provenance_and_no_secrets() -> None:
     """Unified diff per document: headers name the template and document; only additions for a fresh stream."""
-    result = pipeline.analyse((STREAMS / "helm3.yaml").read_bytes(), Settings(openlineage=CONFIGS["secret"]))
+    result = programs.render((STREAMS / "helm3.yaml").read_bytes(), Settings(openlineage=CONFIGS["secret"]))
     text = report.diff(result)
     assert ("--- a/astro-remote-execution-agent/templates/dag-processor-deployment.yaml "
             "(document 12, Deployment astro-agent-dag-processor)") in text
@@ -186,7 +187,7 @@ def test_diff_shows_the_change_with_provenance_and_no_secrets() -> None:
 
 def test_diff_marks_changed_secret_values_without_showing_them() -> None:
     """A replaced Secret value shows as ``<redacted>`` -> ``<redacted, changed>``; literal tokens stay hidden."""
-    result = pipeline.analyse(secret_stream(), Settings(openlineage=CONFIGS["secret"], overwrite=True))
+    result = programs.render(secret_stream(), Settings(openlineage=CONFIGS["secret"], overwrite=True))
     text = report.diff(result)
     assert "-  api-key: \"<redacted>\"\n+  api-key: \"<redacted, changed>\"\n" in text
     assert "sk-test-literal-token" not in text and "MY_API_TOKEN" in text
@@ -257,13 +258,13 @@ def test_diff_withholds_a_document_whose_redaction_does_not_read_back(monkeypatc
 def test_diff_is_empty_when_nothing_changes() -> None:
     """A stream olrender already rendered gives an empty diff."""
     settings_ = Settings(openlineage=CONFIGS["existing-secret"])
-    output = pipeline.render((STREAMS / "helm4.yaml").read_bytes(), settings_).output
-    assert report.diff(pipeline.analyse(output, settings_)) == ""
+    output = programs.render((STREAMS / "helm4.yaml").read_bytes(), settings_).output
+    assert report.diff(programs.render(output, settings_)) == ""
 
 
 def test_explain_render_reports_every_workload() -> None:
     """Components with rule, container and actions; other workloads with the reason they were skipped."""
-    result = pipeline.analyse((STREAMS / "helm4.yaml").read_bytes(), Settings(openlineage=CONFIGS["secret"]))
+    result = programs.render((STREAMS / "helm4.yaml").read_bytes(), Settings(openlineage=CONFIGS["secret"]))
     data = report.explain_render(result, "secret")
     json.dumps(data)  # JSON-ready
     by_name = {w["name"]: w for w in data["workloads"]}
@@ -298,7 +299,7 @@ def test_explain_render_lists_lint_findings() -> None:
     data = (STREAMS / "helm3.yaml").read_text().replace(
         "            - name: TZ\n", "            - name: OPENLINEAGE__TRANSPORT__TYPE\n              value: http\n"
         "            - name: TZ\n", 1)
-    result = pipeline.analyse(data.encode(), Settings(openlineage=CONFIGS["secret"]))
+    result = programs.render(data.encode(), Settings(openlineage=CONFIGS["secret"]))
     data = report.explain_render(result, "secret")
     text = report.explain_text(data)
     assert "  problem: container 'agent': OPENLINEAGE__TRANSPORT__TYPE: configures the OpenLineage transport" in text

@@ -113,12 +113,15 @@ def test_decode_refuses_non_utf8(data: bytes, message: str) -> None:
         stream.decode(data)
 
 
-def test_detect_format() -> None:
+def test_the_one_read_tells_the_format() -> None:
     """Helm 3 by Source lines, Helm 4 by the filename annotation, else plain."""
-    assert stream.detect_format(stream.split(HELM3), []) == "helm3"
-    helm4 = {"metadata": {"annotations": {stream.HELM4_FILENAME: "agent/templates/a.yaml"}}}
-    assert stream.detect_format(stream.split("a: 1\n"), [helm4]) == "helm4"
-    assert stream.detect_format(stream.split("a: 1\n"), [{"a": 1}]) == "plain"
+    from postrenderer.read.analysis import read
+    from postrenderer.read.discovery import ComponentRules
+
+    assert read(HELM3.encode(), ComponentRules()).format == "helm3"
+    helm4 = f"kind: ConfigMap\nmetadata:\n  annotations:\n    {stream.HELM4_FILENAME}: agent/templates/a.yaml\n"
+    assert read(helm4.encode(), ComponentRules()).format == "helm4"
+    assert read(b"a: 1\n", ComponentRules()).format == "plain"
 
 
 @pytest.mark.parametrize(

@@ -21,9 +21,10 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from postrenderer.inject.methods.vault import CHECKSUM_ANNOTATION, CONFIG_ENVS, INIT_CONTAINER, SECRETS_DIR
+from postrenderer.inject.methods.vault import CHECKSUM_ANNOTATION, INIT_CONTAINER, SECRETS_DIR
 from postrenderer.inject.methods.vault_settings import CONFIG_FILE, DEFAULT_KUBE_VERSION, ENV_FILE
 from postrenderer.read.discovery import ComponentRules, find_component
+from postrenderer.read.variables import CONFIG_FILE_VARS
 from postrenderer.read.workloads import Workload, iter_workloads
 from tests.golden import CASES, Case
 
@@ -189,11 +190,11 @@ def check_pod(workload: Workload, container_index: int, configs: dict[Any, Any],
             (template,) = parsed["template"]
             written = written_lines(template["contents"])
             assert written == ["OPENLINEAGE_API_KEY='{{ $key }}'"], "the env file is one KEY='value' line"
-        for name in CONFIG_ENVS:
+        for name in CONFIG_FILE_VARS:
             assert name not in by_name
     else:
-        paths = {by_name[name]["value"] for name in CONFIG_ENVS}
-        assert len(paths) == 1, f"{CONFIG_ENVS} must point at the same file"
+        paths = {by_name[name]["value"] for name in CONFIG_FILE_VARS}
+        assert len(paths) == 1, f"{CONFIG_FILE_VARS} must point at the same file"
         (path,) = paths
         assert path in destinations, "config file is not where the agent writes"
         reader = next(m for m in main["volumeMounts"] if path.startswith(m["mountPath"].rstrip("/") + "/"))

@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 import yaml
 
-from postrenderer import program as pipeline
 from postrenderer.config.settings import OpenLineageConfig, Settings
 from postrenderer.errors import CheckFailed, ConfigError
 from postrenderer.lint import verdict as check
 from postrenderer.lint.container import lint_container, no_objects
 from postrenderer.lint.vaultagent import agent_problems, key_file_readable, run_as
 from postrenderer.read.discovery import ComponentRules
+from tests import programs
 from tests.manifests import VAULT, VAULT_CONFIG_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,13 +39,13 @@ def chart_docs() -> list[dict[str, Any]]:
 def rendered(docs: list[dict[str, Any]], vault: Any = VAULT) -> bytes:
     """The stream as the vault method renders it."""
     config = OpenLineageConfig(method="vault", url=URL, namespace=NAMESPACE, method_settings=vault)
-    result = pipeline.analyse(yaml.safe_dump_all(docs).encode(), Settings(openlineage=config))
-    return pipeline.apply(result)
+    result = programs.render(yaml.safe_dump_all(docs).encode(), Settings(openlineage=config))
+    return programs.output(result)
 
 
 def codes(data: bytes) -> dict[str, list[str]]:
     """Finding codes by failing component name, from --check."""
-    result = check.check_stream(data, ComponentRules())
+    result = programs.check(data, ComponentRules())
     return {c.report.name or "": [f.code for f in (c.evaluation.findings if c.evaluation else [])]
             for c in result.failures}
 
@@ -70,7 +70,7 @@ def test_pod_without_a_token_fails_check() -> None:
     data = rendered(docs)
     assert codes(data) == {WORKER: ["vault-agent-no-token"]}
     with pytest.raises(CheckFailed) as caught:
-        check.verdict(check.check_stream(data, ComponentRules()))
+        check.verdict(programs.check(data, ComponentRules()))
     message = str(caught.value)
     assert f"(Deployment/{WORKER}): container 'agent': automountServiceAccountToken: the pod sets" in message
     assert "no service-account token to log in to Vault with" in message
@@ -118,7 +118,7 @@ def test_config_file_the_container_cannot_read_fails_check() -> None:
     pod_of(docs)["initContainers"][0]["securityContext"].update(runAsUser=100, runAsGroup=1000)
     data = yaml.safe_dump_all(docs).encode()
     assert codes(data) == {WORKER: ["vault-key-unreadable"]}
-    evaluation = check.check_stream(data, ComponentRules()).failures[0].evaluation
+    evaluation = programs.check(data, ComponentRules()).failures[0].evaluation
     assert evaluation is not None
     (finding,) = evaluation.findings
     assert finding.variable == "OPENLINEAGE_CONFIG"

@@ -91,3 +91,17 @@ def test_kind_may_hold_workloads() -> None:
     """Workload kinds and lists may; anything else may not."""
     assert kind_may_hold_workloads("CronJob") and kind_may_hold_workloads("DeploymentList")
     assert not kind_may_hold_workloads("ConfigMap")
+
+
+def test_the_one_container_walker_covers_init_containers_lists_and_skips_malformed() -> None:
+    from postrenderer.read.workloads import containers, env_entries, workload_containers
+
+    pod = {"initContainers": [{"name": "init"}, "junk"], "containers": [{"name": "main", "env": [{"name": "A"}, 3]}]}
+    assert [c["name"] for c in containers(pod)] == ["init", "main"]
+    assert [c["name"] for c in containers(pod, ("initContainers",))] == ["init"]
+    assert list(containers("not a spec")) == []
+    assert list(env_entries(pod["containers"][0])) == [{"name": "A"}]
+    doc = {"kind": "List", "items": [{"kind": "CronJob", "metadata": {"name": "c"},
+                                      "spec": {"jobTemplate": {"spec": {"template": {"spec": pod}}}}}]}
+    found = [(w.label, c["name"]) for w, c in workload_containers(0, doc)]
+    assert found == [("CronJob/c", "init"), ("CronJob/c", "main")]

@@ -15,7 +15,6 @@ import sys
 from postrenderer.cli.environment import Environment
 from postrenderer.cli.execute import execute
 from postrenderer.cli.options import (
-    KEY_VARIABLE,
     MISTAKEN_KEY_VARIABLE,
     fast_parse,
     from_environment,
@@ -24,6 +23,7 @@ from postrenderer.cli.options import (
 from postrenderer.cli.reporter import Reporter
 from postrenderer.cli.signals import Interrupted, install_signal_handlers
 from postrenderer.errors import ExitCode
+from postrenderer.read.variables import KEY_VAR
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def olrender(args: list[str], env: Environment) -> int:
     """The command and its exit status; under Helm 4, a failure's reason is left in Helm's cache."""
     reporter = Reporter(env.stderr)
     try:
-        for variable in (KEY_VARIABLE, MISTAKEN_KEY_VARIABLE):  # scrubbed from the start, usage errors included
+        for variable in (KEY_VAR, MISTAKEN_KEY_VARIABLE):  # scrubbed from the start, usage errors included
             reporter.add_secret(env.environ.get(variable))
         if env.process:
             install_signal_handlers()

@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import sys
 
-from postrenderer.cli.options import KEY_VARIABLE, MISTAKEN_KEY_VARIABLE, OPTIONS, unknown_variables
+from postrenderer.cli.options import MISTAKEN_KEY_VARIABLE, OPTIONS, unknown_variables
 from postrenderer.errors import ConfigError, printable
+from postrenderer.read.variables import KEY_VAR
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ def check_environment(reporter: Reporter, environ: Mapping[str, str]) -> None:
     if environ.get(MISTAKEN_KEY_VARIABLE) is not None:
         reporter.add_secret(environ[MISTAKEN_KEY_VARIABLE])
         raise ConfigError(
-            f"{MISTAKEN_KEY_VARIABLE} is set, but olrender reads the key only from {KEY_VARIABLE} (the variable "
+            f"{MISTAKEN_KEY_VARIABLE} is set, but olrender reads the key only from {KEY_VAR} (the variable "
             "the OpenLineage client reads too) or --api-key-file FILE: rename the variable"
         )
 

@@ -200,7 +200,6 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
                   "committed_patches", "strict", "explain", "report", "report_format")),
     ("Output and logging", ("log_file", "debug", "help", "version")),
 )
-KEY_VARIABLE = "OPENLINEAGE_API_KEY"
 MISTAKEN_KEY_VARIABLE = f"{ENV_PREFIX}_API_KEY"  # a natural guess, refused: the key has one name
 
 

@@ -13,8 +13,8 @@ import os
 import stat
 
 from postrenderer.cli.files import KEY_FILE_LIMIT, VALUES_FILE_LIMIT, read_text
-from postrenderer.cli.options import KEY_VARIABLE
 from postrenderer.errors import ConfigError, OlrenderError, printable
+from postrenderer.read.variables import KEY_VAR
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def register_keys(options: dict[str, Any], values: dict[str, Any], reporter: Rep
     from postrenderer.config import settings as config
 
     block = values.get("openLineage")
-    sources = [(os.environ.get(config.KEY_ENV), f"environment variable {config.KEY_ENV}"),
+    sources = [(os.environ.get(KEY_VAR), f"environment variable {KEY_VAR}"),
                (block.get("apiKey") if isinstance(block, dict) else None, "openLineage.apiKey")]
     if options.get("api_key_file"):
         sources.append((read_key_file(options["api_key_file"]), f"--api-key-file {options['api_key_file']}"))
@@ -151,7 +151,7 @@ def keys_already_there(options: dict[str, Any], values: dict[str, Any], data: by
     if result.failure is not None or result.check is None or not result.check.components:
         return None
     return ConfigError(
-        f"no key source is configured, and every agent component already has {KEY_VARIABLE} in the stream "
+        f"no key source is configured, and every agent component already has {KEY_VAR} in the stream "
         "(the chart's own openLineage.apiKeySecret, say): pass the chart's values with --values (olrender then "
         "only verifies them), or use --check"
     )

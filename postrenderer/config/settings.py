@@ -24,6 +24,7 @@ from postrenderer.errors import ConfigError, printable
 from postrenderer.inject.contract import RESTART_MODES, VALUE, ApiKey, Given, OpenLineageConfig, Setting
 from postrenderer.inject.methods import METHODS, declared, method_class
 from postrenderer.read.discovery import ComponentRules
+from postrenderer.read.variables import KEY_VAR
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ApiKey", "OpenLineageConfig", "Settings", "load_values", "resolve"]
 DEFAULT_SECRET_NAME, DEFAULT_SECRET_KEY = OpenLineageConfig.DEFAULT_SECRET_NAME, OpenLineageConfig.DEFAULT_SECRET_KEY
-KEY_ENV = "OPENLINEAGE_API_KEY"
 # Every message olrender prints is scrubbed of the key, occurrence by occurrence. A short key ("api", "key")
 # would be "redacted" inside ordinary words, corrupting the message and showing where the key is. Real keys
 # are long random tokens (Astro Deployment API tokens are JWTs of several hundred characters), so 16 leaves
@@ -218,8 +218,8 @@ def read_key(
     key_file = options.get("api_key_file")
     if key_file:
         return clean_key(read_key_file(key_file), f"--api-key-file {key_file}")
-    if environ.get(KEY_ENV) is not None:
-        return clean_key(environ[KEY_ENV], f"environment variable {KEY_ENV}")
+    if environ.get(KEY_VAR) is not None:
+        return clean_key(environ[KEY_VAR], f"environment variable {KEY_VAR}")
     return clean_key(values_key, "openLineage.apiKey") if values_key else None
 
 
@@ -279,7 +279,7 @@ def resolve(
     rules = component_rules(options)
     rolling = restart_on_change(given)
     api_key = read_key(options, block, environ, read_key_file, warnings)
-    keys = (api_key.reveal() if api_key else None, environ.get(KEY_ENV), block.get("apiKey"))
+    keys = (api_key.reveal() if api_key else None, environ.get(KEY_VAR), block.get("apiKey"))
     check_names(options, block.get("apiKeySecret"),
                 tuple(key.strip() for key in keys if isinstance(key, str) and key.strip()))
     name = choose_method(given, warnings)

@@ -36,6 +36,8 @@ builds its table from the registry, so a new method edits no other module.
 
 from __future__ import annotations
 
+from postrenderer.read.variables import ENDPOINT_VAR, FACETS_VAR, KEY_VAR, NAMESPACE_VAR, URL_VAR
+
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if not TYPE_CHECKING:  # the interpreter's own SHA-256: hashlib first loads OpenSSL, a few ms of every start-up
     try:
@@ -113,10 +115,10 @@ class OpenLineageConfig:
     def plain_env(self) -> list[dict[str, Any]]:
         """The non-secret variables, in the chart's order."""
         pairs = (
-            ("OPENLINEAGE_URL", self.url),
-            ("OPENLINEAGE_NAMESPACE", self.namespace),
-            ("OPENLINEAGE_ENDPOINT", self.endpoint),
-            ("OPENLINEAGE__FACETS__ENVIRONMENT_VARIABLES", self.facets_environment_variables),
+            (URL_VAR, self.url),
+            (NAMESPACE_VAR, self.namespace),
+            (ENDPOINT_VAR, self.endpoint),
+            (FACETS_VAR, self.facets_environment_variables),
         )
         return [{"name": name, "value": value} for name, value in pairs if value is not None]
 
@@ -285,7 +287,7 @@ class Method:
 def secret_key_ref(config: OpenLineageConfig) -> dict[str, Any]:
     """The ``OPENLINEAGE_API_KEY`` entry that reads the key from the Secret the configuration names."""
     return {
-        "name": "OPENLINEAGE_API_KEY",
+        "name": KEY_VAR,
         "valueFrom": {"secretKeyRef": {"name": config.secret_name, "key": config.secret_key}},
     }
 

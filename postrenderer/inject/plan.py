@@ -22,6 +22,8 @@ import binascii
 
 from postrenderer.errors import InputError, where
 from postrenderer.inject.rotation import annotation_ops, rotation
+from postrenderer.read.identity import identity as document_identity
+from postrenderer.read.variables import CLIENT_DISABLED_VAR, is_sensitive
 from postrenderer.read.workloads import pointer
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
@@ -96,8 +98,6 @@ def describe(entry: Any) -> str:
     """Describe an env entry without ever showing a sensitive literal value."""
     if not isinstance(entry, dict):
         return repr(entry)
-    from postrenderer.lint.container import is_sensitive  # the one sensitivity rule
-
     name = str(entry.get("name", ""))
     if "value" in entry:
         if is_sensitive(name):
@@ -115,7 +115,7 @@ def describe(entry: Any) -> str:
 
 def _same(current: Any, wanted: Any) -> bool:
     """Whether an existing list item already says what olrender would write."""
-    if isinstance(current, dict) and isinstance(wanted, dict) and wanted.get("name") == "OPENLINEAGE_DISABLED":
+    if isinstance(current, dict) and isinstance(wanted, dict) and wanted.get("name") == CLIENT_DISABLED_VAR:
         return str(current.get("value", "")).lower() == str(wanted.get("value", "")).lower()
     return bool(current == wanted)
 
@@ -317,17 +317,6 @@ def _payload(doc: dict[str, Any], secret: bool) -> dict[str, Any]:
     return content
 
 
-def _identity(doc: Any) -> tuple[str, str, str | None] | None:
-    """(kind, name, namespace) of a document, when it has them."""
-    if not isinstance(doc, dict):
-        return None
-    metadata = doc.get("metadata")
-    if not isinstance(metadata, dict) or not isinstance(doc.get("kind"), str):
-        return None
-    namespace = metadata.get("namespace")
-    return str(doc["kind"]), str(metadata.get("name")), namespace if isinstance(namespace, str) else None
-
-
 def _without_namespace(
     existing: dict[tuple[str, str, str | None], tuple[int, dict[str, Any]]], identity: tuple[str, str, str | None]
 ) -> tuple[int, dict[str, Any]] | None:
@@ -349,7 +338,7 @@ def plan_documents(
     """Add the method's documents, reusing equal ones already in the stream; what they own must not be there."""
     for namespace in namespaces:
         for new in method.documents(namespace):
-            identity = _identity(new.doc)
+            identity = document_identity(new.doc).key
             assert identity is not None
             for (kind, name), why in new.owns.items():
                 owned = existing.get((kind, name, namespace)) or _without_namespace(existing, (kind, name, namespace))
@@ -395,7 +384,7 @@ def build_plan(analysis: Analysis, settings: Settings, method: Method) -> Plan:
     namespaces: list[str | None] = []
     objects = analysis.objects()
     for index, doc in analysis.documents.items():
-        identity = _identity(doc)
+        identity = document_identity(doc).key
         if identity:
             existing.setdefault(identity, (index, doc))
         for classified in analysis.classified.get(index, ()):
@@ -428,7 +417,8 @@ def build_plan(analysis: Analysis, settings: Settings, method: Method) -> Plan:
     plan_documents(method, namespaces, existing, settings.overwrite, plan)
     for index, duplicates in sorted(analysis.duplicates.items()):  # e.g. a Secret replaced under --overwrite
         if index in plan.ops:
-            kind, name, _ = _identity(analysis.documents[index]) or (None, None, None)
+            found = document_identity(analysis.documents[index])
+            kind, name = found.kind, found.name
             raise InputError(
                 f"{where(index, kind, name)}: duplicate mapping keys {', '.join(duplicates)}; "
                 "olrender would have to drop one of the values"

@@ -18,22 +18,22 @@ there exactly when they behave so):
 
 from __future__ import annotations
 
-from postrenderer.lint.transport import (
+from postrenderer.lint.transport import Resolved
+from postrenderer.read.variables import (
     AIRFLOW_CONFIG_VAR,
     AIRFLOW_DISABLED_VAR,
-    AIRFLOW_TRANSPORT_VAR,
     CLIENT_CONFIG_VAR,
     CLIENT_DISABLED_VAR,
     DEFAULT_HTTP,
+    TRANSPORT_JSON_VAR,
     URL_VAR,
-    Resolved,
 )
 
 Problem = tuple[str, str, str, str]
 WINNERS = {
     CLIENT_CONFIG_VAR: f"the config file {CLIENT_CONFIG_VAR} names",
     AIRFLOW_CONFIG_VAR: f"the config file {AIRFLOW_CONFIG_VAR} names",
-    AIRFLOW_TRANSPORT_VAR: f"the provider's transport ({AIRFLOW_TRANSPORT_VAR})",
+    TRANSPORT_JSON_VAR: f"the provider's transport ({TRANSPORT_JSON_VAR})",
 }
 
 
@@ -70,7 +70,7 @@ def overridden(resolved: Resolved) -> list[Problem]:
     return [("variable-overridden", variable,
              f"has no effect: {WINNERS.get(winner, winner)} sets the same setting, and a configuration "
              "(OPENLINEAGE_CONFIG, ./openlineage.yml, AIRFLOW__OPENLINEAGE__CONFIG_PATH, "
-             f"{AIRFLOW_TRANSPORT_VAR}) beats OPENLINEAGE__* variables",
+             f"{TRANSPORT_JSON_VAR}) beats OPENLINEAGE__* variables",
              f"make the change in {WINNERS.get(winner, winner).removesuffix(' names')} instead, or remove {variable}")
             for variable, winner in sorted(resolved.overridden.items())]
 

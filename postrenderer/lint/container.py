@@ -41,6 +41,18 @@ from postrenderer.lint import behaviours
 from postrenderer.lint.transport import FileContent, Refused, Resolved, Sourced, Unseen, read_config, resolve
 from postrenderer.lint.vaultagent import agent_problems, injector_file, mounts, runs_vault_agent
 from postrenderer.read.reader import TooLarge
+from postrenderer.read.variables import (
+    AUTH_KEY_VAR,
+    AUTH_TYPE_VAR,
+    DYNAMIC_JSON_VAR,
+    KEY_VAR,
+    NAMESPACE_VARS,
+    TRANSPORT_TYPE_VAR,
+    TRANSPORT_URL_VAR,
+    URL_VAR,
+    is_sensitive,
+)
+from postrenderer.read.workloads import containers, env_entries
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -53,23 +65,9 @@ if TYPE_CHECKING:
 
 # the variables the lint and the transport model read: envFrom expands only names that can be one of them
 READ_PREFIXES = ("OPENLINEAGE", "AIRFLOW__OPENLINEAGE__")
-KEY_VAR = "OPENLINEAGE_API_KEY"
-URL_VAR = "OPENLINEAGE_URL"
-NAMESPACE_VARS = ("OPENLINEAGE_NAMESPACE", "AIRFLOW__OPENLINEAGE__NAMESPACE")
-TRANSPORT_JSON_VAR = "AIRFLOW__OPENLINEAGE__TRANSPORT"
 TRANSPORT_PREFIX = "OPENLINEAGE__TRANSPORT__"
-AUTH_TYPE_VAR = "OPENLINEAGE__TRANSPORT__AUTH__TYPE"
-AUTH_KEY_VAR = "OPENLINEAGE__TRANSPORT__AUTH__APIKEY"
-TRANSPORT_URL_VAR = "OPENLINEAGE__TRANSPORT__URL"
-TRANSPORT_TYPE_VAR = "OPENLINEAGE__TRANSPORT__TYPE"
-DYNAMIC_JSON_VAR = "OPENLINEAGE__TRANSPORT"  # a whole transport as JSON: it replaces every nested variable
 KEY_REFERENCE = f"$({KEY_VAR})"
 ENV_SOURCES = ("configMapKeyRef", "fieldRef", "fileKeyRef", "resourceFieldRef", "secretKeyRef")
-SENSITIVE_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH")
-SENSITIVE_NAMES = (TRANSPORT_JSON_VAR,)
-SENSITIVE_PREFIXES = ("AIRFLOW_CONN_",)
-# OPENLINEAGE__* variables may hold a whole transport as JSON (key included), except those naming a plain field
-PLAIN_FIELDS = ("TYPE", "URL", "ENDPOINT", "TIMEOUT", "VERIFY", "COMPRESSION", "PRIORITY")
 
 AUTH_FIX = (
     f"{AUTH_TYPE_VAR}=api_key and {AUTH_KEY_VAR} (valueFrom the Secret that holds the key)"
@@ -91,17 +89,6 @@ NAMESPACE_FIX = (
 def no_objects(kind: str, name: str) -> Mapping[str, str | None] | None:
     """A lookup for a stream that holds no ConfigMaps or Secrets."""
     return None
-
-
-def is_sensitive(name: str) -> bool:
-    """Whether an env variable's literal value must never be shown."""
-    upper = name.upper()
-    return (
-        any(word in upper for word in SENSITIVE_WORDS)
-        or upper in SENSITIVE_NAMES
-        or upper.startswith(SENSITIVE_PREFIXES)
-        or (upper.startswith("OPENLINEAGE__") and upper.rsplit("__", 1)[-1] not in PLAIN_FIELDS)
-    )
 
 
 class Expected:
@@ -239,9 +226,8 @@ def collect_env(container: Mapping[str, Any], lookup: Lookup) -> tuple[dict[str,
                 continue
             for key in _read_keys(data, prefix):
                 variables[prefix + key] = Variable(prefix + key, where, None, data[key])
-    env = container.get("env")
-    for entry in env if isinstance(env, list) else []:
-        if isinstance(entry, Mapping) and isinstance(entry.get("name"), str):
+    for entry in env_entries(container):
+        if isinstance(entry.get("name"), str):
             value = entry.get("value")
             text = None if value is None else value if isinstance(value, str) else json.dumps(value)
             variables[entry["name"]] = Variable(entry["name"], "env", entry, text)
@@ -270,11 +256,8 @@ def _set(variable: Variable | None) -> bool:
 
 def _writers(pod_spec: Mapping[str, Any], volume: str) -> list[Mapping[str, Any]]:
     """Init containers that mount a volume writable."""
-    init = pod_spec.get("initContainers")
-    return [
-        c for c in (init if isinstance(init, list) else [])
-        if isinstance(c, Mapping) and any(v == volume and not ro for _, v, ro in mounts(c))
-    ]
+    init = containers(pod_spec, ("initContainers",))
+    return [c for c in init if any(v == volume and not ro for _, v, ro in mounts(c))]
 
 
 def _volume(pod_spec: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:

@@ -38,6 +38,19 @@ read.
 from __future__ import annotations
 
 from postrenderer.read import reader
+from postrenderer.read.variables import (
+    AIRFLOW_CONFIG_VAR,
+    AIRFLOW_CONNECTION_VAR,
+    AIRFLOW_DISABLED_VAR,
+    CLIENT_CONFIG_VAR,
+    CLIENT_DISABLED_VAR,
+    DEFAULT_HTTP,
+    ENDPOINT_VAR,
+    KEY_VAR,
+    TRANSPORT_JSON_VAR,
+    TRANSPORT_TYPE_VAR,
+    URL_VAR,
+)
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -48,26 +61,14 @@ if TYPE_CHECKING:
     # its known content (tagged), Unseen, or None when it does not exist
     Reader: TypeAlias = Callable[["Sourced"], "str | FileContent | dict[str, Any] | Unseen | None"]
 
-URL_VAR = "OPENLINEAGE_URL"
-KEY_VAR = "OPENLINEAGE_API_KEY"
-ENDPOINT_VAR = "OPENLINEAGE_ENDPOINT"
-CLIENT_DISABLED_VAR = "OPENLINEAGE_DISABLED"
-CLIENT_CONFIG_VAR = "OPENLINEAGE_CONFIG"
-AIRFLOW_DISABLED_VAR = "AIRFLOW__OPENLINEAGE__DISABLED"
-AIRFLOW_TRANSPORT_VAR = "AIRFLOW__OPENLINEAGE__TRANSPORT"
-AIRFLOW_CONFIG_VAR = "AIRFLOW__OPENLINEAGE__CONFIG_PATH"
-AIRFLOW_CONNECTION_VAR = "AIRFLOW__OPENLINEAGE__CONFIG_CONN_ID"
 DYNAMIC_PREFIX = "OPENLINEAGE__"
 TRANSPORT_PREFIX = "OPENLINEAGE__TRANSPORT"
-TYPE_VAR = "OPENLINEAGE__TRANSPORT__TYPE"
-DEFAULT_HTTP = "OPENLINEAGE__TRANSPORT__TRANSPORTS__DEFAULT_HTTP"
 HTTP_KINDS = ("http", "async_http")
 # the transport types the client registers (transport/__init__.py)
 KINDS = frozenset({
     "composite", "http", "async_http", "kafka", "msk_iam", "console", "noop", "file", "transform",
     "amazon_datazone", "datadog", "gcplineage",
 })
-DEFAULT_ENDPOINT = "api/v1/lineage"
 # a variable's key (always lower case) -> the spellings the client reads before it (the api_key token provider)
 BEATEN_BY = {"apikey": ("apiKey",), "api_key": ("apiKey", "apikey")}
 CONNECTION_AUTH = "airflow_connection_api_key"  # the provider's (token_provider.py, since 2.18.0)
@@ -256,7 +257,7 @@ def _aliased(env: Mapping[str, object]) -> dict[str, object]:
         env[DEFAULT_HTTP + "__AUTH"] = auth
     if endpoint:
         env[DEFAULT_HTTP + "__ENDPOINT"] = endpoint
-    if _seen(env.get(TYPE_VAR)) == "async_http":  # "seamless switch to async": the URL and key go there too
+    if _seen(env.get(TRANSPORT_TYPE_VAR)) == "async_http":  # "seamless switch to async": the URL and key go there too
         for name, value in (("URL", url), ("AUTH", auth if key else None), ("ENDPOINT", endpoint)):
             if value and not env.get(f"{TRANSPORT_PREFIX}__{name}"):
                 env[f"{TRANSPORT_PREFIX}__{name}"] = value
@@ -421,7 +422,7 @@ def _client(env: Mapping[str, object], user: dict[str, Any] | None, read: Reader
     env = _aliased(env)
     config: dict[str, Any] = dict(user or {})
     dynamic = _dynamic_config(env)
-    by = (AIRFLOW_CONFIG_VAR if env.get(AIRFLOW_CONFIG_VAR) else AIRFLOW_TRANSPORT_VAR) if user else CLIENT_CONFIG_VAR
+    by = (AIRFLOW_CONFIG_VAR if env.get(AIRFLOW_CONFIG_VAR) else TRANSPORT_JSON_VAR) if user else CLIENT_CONFIG_VAR
     path = _seen(env.get(CLIENT_CONFIG_VAR))
     if path:
         assert isinstance(path, Sourced)
@@ -473,7 +474,7 @@ def _airflow_disabled(env: Mapping[str, object]) -> Resolved | None:
 
 def _airflow_transport(env: Mapping[str, object]) -> object:
     """``[openlineage] transport``: the JSON of ``AIRFLOW__OPENLINEAGE__TRANSPORT``, or None."""
-    value = _seen(env.get(AIRFLOW_TRANSPORT_VAR))
+    value = _seen(env.get(TRANSPORT_JSON_VAR))
     if not value:
         return None
     assert isinstance(value, Sourced)
@@ -496,7 +497,7 @@ def _connection_auth(value: object) -> object:
     found: dict[Any, Any] = {}
     for key, item in value.items():
         if key == "auth" and isinstance(item, dict) and _seen(item.get("type")) == CONNECTION_AUTH:
-            conn_id, by = item.get("conn_id"), _source(item["type"], AIRFLOW_TRANSPORT_VAR)
+            conn_id, by = item.get("conn_id"), _source(item["type"], TRANSPORT_JSON_VAR)
             if not _seen(conn_id):
                 raise Broken(by, f"the transport's {CONNECTION_AUTH} auth has no conn_id")
             by = _source(conn_id, by)

@@ -29,6 +29,9 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Mapping
 
+from postrenderer.read.variables import CONFIG_FILE_VARS
+from postrenderer.read.workloads import containers, env_entries
+
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,7 +41,6 @@ if TYPE_CHECKING:
 
 TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 AGENT_IMAGE_USER = (100, 1000)  # the vault user of the official image: the agent's uid and gid when unset
-CONFIG_FILE_VARS = ("OPENLINEAGE_CONFIG", "AIRFLOW__OPENLINEAGE__CONFIG_PATH")
 AUTOMOUNT = "automountServiceAccountToken"
 INJECTOR = "vault.hashicorp.com/"  # the Vault Agent Injector's annotations
 INJECTOR_DIR = "/vault/secrets"  # where it writes files (annotation secret-volume-path)
@@ -156,8 +158,7 @@ def agent_problems(
     annotations: Mapping[str, Any] | None = None,
 ) -> list[tuple[str, str, str, str]]:
     """(code, variable, problem, fix) for each way the pod's Vault Agent cannot hand this container its key."""
-    init = pod_spec.get("initContainers")
-    agents = [c for c in (init if isinstance(init, list) else []) if isinstance(c, Mapping) and runs_vault_agent(c)]
+    agents = [c for c in containers(pod_spec, ("initContainers",)) if runs_vault_agent(c)]
     problems = []
     rejected = injector_token_problem(pod_spec, lookup) if injects(annotations or {}) else None
     if rejected:
@@ -178,9 +179,8 @@ def agent_problems(
         agent_uid, agent_gid = run_as(agent, pod_spec)
         agent_uid = AGENT_IMAGE_USER[0] if agent_uid is None else agent_uid
         agent_gid = AGENT_IMAGE_USER[1] if agent_gid is None else agent_gid
-        env = container.get("env")
-        for entry in env if isinstance(env, list) else []:
-            if not isinstance(entry, Mapping) or entry.get("name") not in CONFIG_FILE_VARS:
+        for entry in env_entries(container):
+            if entry.get("name") not in CONFIG_FILE_VARS:
                 continue
             value = entry.get("value")
             if not isinstance(value, str) or not value.startswith("/"):

@@ -25,18 +25,11 @@ from collections.abc import Mapping
 
 from postrenderer.errors import CheckFailed, InputError, NoMatchError, where
 from postrenderer.inject.plan import WorkloadReport
-from postrenderer.lint.container import (
-    AUTH_KEY_VAR,
-    KEY_VAR,
-    TRANSPORT_JSON_VAR,
-    Expected,
-    Unreadable,
-    lint_container,
-)
+from postrenderer.lint.container import Expected, Unreadable, lint_container
 from postrenderer.lint.vaultagent import service_account_keys
-from postrenderer.read.analysis import read
 from postrenderer.read.discovery import HOOKS_ONLY, hooks_only
-from postrenderer.read.workloads import iter_workloads
+from postrenderer.read.variables import AUTH_KEY_VAR, KEY_VAR, TRANSPORT_JSON_VAR
+from postrenderer.read.workloads import env_entries, iter_workloads, workload_containers
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -149,13 +142,6 @@ def evaluate(
     return result
 
 
-def check_stream(
-    data: bytes, rules: ComponentRules, expected: Expected | None = None, forbid_plaintext: bool = False
-) -> CheckResult:
-    """Read and evaluate a whole stream (``forbid_plaintext`` reads every document)."""
-    return evaluate(read(data, rules, full=forbid_plaintext), rules, expected, forbid_plaintext)
-
-
 def verdict(result: CheckResult, allow_no_match: bool = False) -> str:
     """A one-line summary of a passing check; raises CheckFailed or NoMatchError otherwise."""
     components = result.components
@@ -222,20 +208,13 @@ def _references(docs: Iterable[tuple[int, Any]]) -> set[tuple[str, str]]:
     """(Secret name, key) pairs that feed an OpenLineage key variable in any container."""
     refs: set[tuple[str, str]] = set()
     for index, doc in docs:
-        for workload in iter_workloads(index, doc):
-            spec = workload.pod_spec
-            if not isinstance(spec, dict):
-                continue
-            for group in ("initContainers", "containers"):
-                containers = spec.get(group)
-                for container in containers if isinstance(containers, list) else []:
-                    env = container.get("env") if isinstance(container, dict) else None
-                    for entry in env if isinstance(env, list) else []:
-                        if not isinstance(entry, dict) or entry.get("name") not in (KEY_VAR, AUTH_KEY_VAR):
-                            continue
-                        ref = (entry.get("valueFrom") or {}).get("secretKeyRef")
-                        if isinstance(ref, dict):
-                            refs.add((str(ref.get("name")), str(ref.get("key"))))
+        for _, container in workload_containers(index, doc):
+            for entry in env_entries(container):
+                if entry.get("name") not in (KEY_VAR, AUTH_KEY_VAR):
+                    continue
+                ref = (entry.get("valueFrom") or {}).get("secretKeyRef")
+                if isinstance(ref, dict):
+                    refs.add((str(ref.get("name")), str(ref.get("key"))))
     return refs
 
 
@@ -267,21 +246,16 @@ def plaintext_findings(docs: Iterable[tuple[int, Any]]) -> list[str]:
                         f"{place}: {kind} data {', '.join(hits)} looks like an OpenLineage API key; reference a "
                         "Secret created outside the release (--api-key-secret) or use --method vault"
                     )
-        for workload in iter_workloads(index, doc):
-            spec = workload.pod_spec if isinstance(workload.pod_spec, dict) else {}
-            for group in ("initContainers", "containers"):
-                containers = spec.get(group)
-                for container in containers if isinstance(containers, list) else []:
-                    env = container.get("env") if isinstance(container, dict) else None
-                    for entry in env if isinstance(env, list) else []:
-                        if not isinstance(entry, dict) or entry.get("value") in (None, ""):
-                            continue
-                        if entry.get("name") in (KEY_VAR, AUTH_KEY_VAR) or (
-                            entry.get("name") == TRANSPORT_JSON_VAR and "apiKey" in str(entry.get("value"))
-                        ):
-                            found.append(
-                                f"{where(index, workload.kind, workload.name)}: container "
-                                f"{container.get('name')!r} sets {entry.get('name')} to a literal value; "
-                                "reference a Secret instead (--api-key-secret) or use --method vault"
-                            )
+        for workload, container in workload_containers(index, doc):
+            for entry in env_entries(container):
+                if entry.get("value") in (None, ""):
+                    continue
+                if entry.get("name") in (KEY_VAR, AUTH_KEY_VAR) or (
+                    entry.get("name") == TRANSPORT_JSON_VAR and "apiKey" in str(entry.get("value"))
+                ):
+                    found.append(
+                        f"{where(index, workload.kind, workload.name)}: container "
+                        f"{container.get('name')!r} sets {entry.get('name')} to a literal value; "
+                        "reference a Secret instead (--api-key-secret) or use --method vault"
+                    )
     return found

@@ -23,8 +23,11 @@ from __future__ import annotations
 from postrenderer.errors import InputError, where
 from postrenderer.read import stream
 from postrenderer.read.discovery import Component, choose_container, classify, containers_of
+from postrenderer.read.identity import identity as document_identity
 from postrenderer.read.workloads import (
     POD_TEMPLATE_PATHS,
+    containers,
+    env_entries,
     iter_workloads,
     kind_may_hold_workloads,
     might_hold_workloads,
@@ -224,10 +227,8 @@ def references(doc: Any) -> set[tuple[str, str]]:
             source = volume.get("configMap") if isinstance(volume, dict) else None
             if isinstance(source, dict) and isinstance(source.get("name"), str):
                 found.add(("ConfigMap", source["name"]))
-        for group in ("initContainers", "containers"):
-            containers = spec.get(group)
-            for container in containers if isinstance(containers, list) else []:
-                found |= _container_references(container)
+        for container in containers(spec):
+            found |= _container_references(container)
     return found
 
 
@@ -242,9 +243,8 @@ def _container_references(container: Any) -> set[tuple[str, str]]:
             ref = source.get(key) if isinstance(source, dict) else None
             if isinstance(ref, dict) and isinstance(ref.get("name"), str):
                 found.add((kind, ref["name"]))
-    env = container.get("env")
-    for entry in env if isinstance(env, list) else []:
-        value_from = entry.get("valueFrom") if isinstance(entry, dict) else None
+    for entry in env_entries(container):
+        value_from = entry.get("valueFrom")
         for key, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
             ref = value_from.get(key) if isinstance(value_from, dict) else None
             if isinstance(ref, dict) and isinstance(ref.get("name"), str):
@@ -285,6 +285,23 @@ def _mentions(text: str, names: Iterable[str]) -> bool:
     return "\\" in text or any(name in text for name in names)
 
 
+def _read_deferred(
+    analysis: Analysis, deferred: list[tuple[stream.Segment, str]], wanted: set[tuple[str, str]],
+    generated_names: set[tuple[str, str]],
+) -> None:
+    """Keep the ConfigMaps, Secrets and ServiceAccounts the components refer to; check the others' well-formedness."""
+    for segment, kind in deferred:
+        made = "Secret" if kind in analysis.producers else None
+        names = [name for k, name in wanted if k in (kind, made)]
+        if names and _mentions(segment.text, names):
+            doc, duplicates = stream.parse(segment)
+            named = document_identity(doc).named
+            if named in wanted or _makes(analysis, doc, wanted):
+                analysis.keep(segment, doc, duplicates, text=named in generated_names)
+        else:
+            stream.check(segment)
+
+
 def read(
     data: bytes, rules: ComponentRules, keep: set[tuple[str, str]] | None = None, full: bool = False,
     producers: Producers | None = None,
@@ -321,7 +338,7 @@ def read(
         component = _holds_component(classified)
         analysis.has_documents = True
         helm4 = helm4 or stream.is_helm4(doc)
-        identity = _identity(doc)
+        identity = document_identity(doc).named
         if full or component or identity in wanted or might_hold_workloads(doc) or _makes(analysis, doc, wanted):
             analysis.keep(segment, doc, duplicates, component or identity in generated_names, classified)
         if component:
@@ -339,15 +356,7 @@ def read(
                     f"{MAX_COMPONENT_BYTES // 2**20} MiB of text together, olrender's limit (the Kubernetes API "
                     "stores an object of up to about 1.5 MiB; an agent release's components are a few KiB each)"
                 )
-    for segment, kind in deferred:
-        made = "Secret" if kind in analysis.producers else None
-        names = [name for k, name in wanted if k in (kind, made)]
-        if names and _mentions(segment.text, names):
-            doc, duplicates = stream.parse(segment)
-            if _identity(doc) in wanted or _makes(analysis, doc, wanted):
-                analysis.keep(segment, doc, duplicates, text=_identity(doc) in generated_names)
-        else:
-            stream.check(segment)
+    _read_deferred(analysis, deferred, wanted, generated_names)
     analysis.documents = dict(sorted(analysis.documents.items()))
     analysis.format = "helm3" if helm3 else "helm4" if helm4 else "plain"
     return analysis
@@ -356,13 +365,4 @@ def read(
 def _makes(analysis: Analysis, doc: Any, wanted: set[tuple[str, str]]) -> bool:
     """Whether the document makes a Secret that is wanted (an ExternalSecret whose target a component reads)."""
     producer = analysis.producers.get(str(doc.get("kind"))) if isinstance(doc, dict) else None
-    return producer is not None and _identity(producer(doc)) in wanted
-
-
-def _identity(doc: Any) -> tuple[str, str] | None:
-    """(kind, name) of a document, when it has them."""
-    if not isinstance(doc, dict):
-        return None
-    metadata = doc.get("metadata")
-    name = metadata.get("name") if isinstance(metadata, dict) else None
-    return (str(doc.get("kind")), str(name)) if name is not None else None
+    return producer is not None and document_identity(producer(doc)).named in wanted

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
     from postrenderer.read.workloads import Workload
 
-ROLES = ("worker", "dag-processor", "triggerer")
 DEFAULT_SELECTOR = "app=astro-agent,component in (worker,dag-processor,triggerer)"
 DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
 DEFAULT_NAME_ENDINGS = "-worker-<name>, -dag-processor or -triggerer"  # the default name rule, in words

@@ -393,10 +393,3 @@ def is_helm4(doc: Any) -> bool:
     metadata = doc.get("metadata") if isinstance(doc, dict) else None
     annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
     return isinstance(annotations, dict) and HELM4_FILENAME in annotations
-
-
-def detect_format(segments: list[Segment], docs: Iterator[Any] | list[Any]) -> str:
-    """Tell a Helm 3 stream (``# Source:`` lines), a Helm 4 stream (filename annotation) or plain YAML."""
-    if any(has_source_line(segment) for segment in segments):
-        return "helm3"
-    return "helm4" if any(is_helm4(doc) for doc in docs) else "plain"

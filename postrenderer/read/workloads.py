@@ -12,6 +12,8 @@ that later stages can address it in RFC 6902 operations:
 
 from __future__ import annotations
 
+from jsonpointer import JsonPointer
+
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -29,13 +31,13 @@ POD_TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
     "Pod": (),
 }
 
-RUN_TO_COMPLETION = frozenset({"Job", "CronJob"})
+CONTAINER_GROUPS = ("initContainers", "containers")
 HOOK_ANNOTATION = "helm.sh/hook"
 
 
 def pointer(*parts: object) -> str:
-    """Build an RFC 6901 JSON Pointer from path parts."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    """The RFC 6901 JSON Pointer (``jsonpointer``'s) of path parts: ``pointer("data", "a/b")`` is ``/data/a~1b``."""
+    return JsonPointer.from_parts(parts).path
 
 
 class Workload:
@@ -70,6 +72,32 @@ class Workload:
         """Whether Helm treats this object as a hook."""
         annotations = self.metadata.get("annotations")
         return isinstance(annotations, dict) and HOOK_ANNOTATION in annotations
+
+
+def containers(pod_spec: Any, groups: tuple[str, ...] = CONTAINER_GROUPS) -> Iterator[dict[str, Any]]:
+    """Every container of a pod spec that is a mapping, init containers first (only those of groups)."""
+    if not isinstance(pod_spec, dict):
+        return
+    for group in groups:
+        found = pod_spec.get(group)
+        for container in found if isinstance(found, list) else ():
+            if isinstance(container, dict):
+                yield container
+
+
+def env_entries(container: Any) -> Iterator[dict[str, Any]]:
+    """A container's ``env`` entries that are mappings."""
+    env = container.get("env") if isinstance(container, dict) else None
+    for entry in env if isinstance(env, list) else ():
+        if isinstance(entry, dict):
+            yield entry
+
+
+def workload_containers(doc_index: int, doc: Any) -> Iterator[tuple[Workload, dict[str, Any]]]:
+    """Every (workload, container) of a document, over the pod-template table and a List's items."""
+    for workload in iter_workloads(doc_index, doc):
+        for container in containers(workload.pod_spec):
+            yield workload, container
 
 
 def _walk(obj: Any, path: tuple[str, ...]) -> Any:

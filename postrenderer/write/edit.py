@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import re
 
+from jsonpointer import JsonPointer
+
 from postrenderer.write import outline as ol
 from postrenderer.write import yamlout as out
 from postrenderer.write.outline import EditError, Node
@@ -97,7 +99,7 @@ class _Editor:
 
     def operate(self, op: dict[str, Any]) -> None:
         """Apply one RFC 6902 operation (add, replace, remove) to the outline."""
-        name, parts, value = op["op"], ol.pointer(op["path"]), op.get("value")
+        name, parts, value = op["op"], JsonPointer(op["path"]).parts, op.get("value")
         if name not in ("add", "replace", "remove"):
             raise ValueError(f"unsupported operation {name!r}")
         if not parts:

@@ -49,8 +49,11 @@ from __future__ import annotations
 import copy
 import re
 
+from jsonpointer import JsonPointer
+
 from postrenderer import __version__
 from postrenderer.errors import InputError, printable, where
+from postrenderer.read.identity import identity
 from postrenderer.write.edit import document
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
@@ -126,27 +129,17 @@ def _list_patch(key: str, before: list[Any], after: list[Any]) -> list[Any]:
     return named + [{key: k, "$patch": "delete"} for k in old if repr(k) not in kept]
 
 
-def _parts(pointer: str) -> list[str]:
-    """The reference tokens of an RFC 6901 pointer."""
-    return [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
-
-
-def _pointer(parts: list[str]) -> str:
-    """An RFC 6901 pointer from reference tokens."""
-    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
-
-
 def _guards(doc: Any, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``test`` operations on the name (or mount path) of every list item the operations address by index."""
     tests: dict[str, dict[str, Any]] = {}
     for op in ops:
-        node, parts = doc, _parts(op["path"])
+        node, parts = doc, JsonPointer(op["path"]).parts
         for depth, part in enumerate(parts):
             if isinstance(node, list) and part.isdigit() and int(part) < len(node):
                 node = node[int(part)]
                 key = next((k for k in ITEM_KEYS if isinstance(node, dict) and k in node), None)
                 if key is not None:
-                    path = _pointer([*parts[: depth + 1], key])
+                    path = JsonPointer.from_parts([*parts[: depth + 1], key]).path
                     tests.setdefault(path, {"op": "test", "path": path, "value": node[key]})
             elif isinstance(node, dict) and part in node:
                 node = node[part]
@@ -155,12 +148,11 @@ def _guards(doc: Any, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(tests.values())
 
 
-def _identity(doc: Any, index: int) -> dict[str, Any]:
+def _target(doc: Any, index: int) -> dict[str, Any]:
     """The kustomize target of a document: group, version, kind, name, namespace (name as an exact regex)."""
-    metadata = doc.get("metadata") if isinstance(doc, dict) else None
-    name = metadata.get("name") if isinstance(metadata, dict) else None
-    kind, api_version = (doc.get("kind"), doc.get("apiVersion")) if isinstance(doc, dict) else (None, None)
-    if not isinstance(name, str) or not isinstance(kind, str) or not isinstance(api_version, str):
+    found = identity(doc)
+    kind, name, api_version = found.kind, found.name, found.api_version
+    if name is None or kind is None or api_version is None:
         raise InputError(
             f"{where(index, kind, name)}: a kustomize patch selects its object by apiVersion, kind and "
             "metadata.name, and this changed object lacks one of them"
@@ -168,15 +160,14 @@ def _identity(doc: Any, index: int) -> dict[str, Any]:
     group, _, version = api_version.rpartition("/")
     target: dict[str, Any] = {"group": group} if group else {}
     target.update(version=version, kind=kind, name=_REGEX_SPECIAL.sub(r"\\\1", name))
-    namespace = metadata.get("namespace") if isinstance(metadata, dict) else None
-    if isinstance(namespace, str):
-        target["namespace"] = _REGEX_SPECIAL.sub(r"\\\1", namespace)
+    if found.namespace is not None:
+        target["namespace"] = _REGEX_SPECIAL.sub(r"\\\1", found.namespace)
     return target
 
 
 def object_patch(index: int, before: Any, after: Any, ops: list[dict[str, Any]]) -> dict[str, Any]:
     """One kustomize patch turning object before into after: strategic merge, or the guarded RFC 6902 ops."""
-    target = _identity(before, index)
+    target = _target(before, index)
     try:
         changes = _merge_patch(before, after)
     except _NeedsJsonPatch:

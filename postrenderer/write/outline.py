@@ -175,15 +175,6 @@ def line_end(text: str, position: int) -> int:
     return len(text) if found < 0 else found + 1
 
 
-def pointer(path: str) -> list[str]:
-    """RFC 6901 pointer parts."""
-    if path == "":
-        return []
-    if not path.startswith("/"):
-        raise ValueError(f"not a JSON pointer: {path!r}")
-    return [part.replace("~1", "/").replace("~0", "~") for part in path[1:].split("/")]
-
-
 def index_of(part: str, size: int, insert: bool) -> int:
     """A sequence index from a pointer part (``-``: the end, for ``add``)."""
     if part == "-" and insert:

@@ -32,9 +32,12 @@ import copy
 import re
 from collections.abc import Mapping
 
+from jsonpointer import JsonPointer
+
 from postrenderer import __version__
-from postrenderer.lint.container import is_sensitive
 from postrenderer.read import stream
+from postrenderer.read.identity import identity
+from postrenderer.read.variables import is_sensitive
 from postrenderer.read.workloads import pointer
 from postrenderer.write import edit
 
@@ -110,33 +113,19 @@ def redact_document(doc: Any, other: Any = _MISSING) -> Any:
     return out
 
 
-def _resolve(doc: Any, parts: list[str]) -> Any:
-    """Follow RFC 6901 pointer parts through doc; None when a step is missing."""
-    node = doc
-    for raw in parts:
-        part = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict):
-            node = node.get(part)
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
-
-
 def redact_op(op: Mapping[str, Any], doc: Any) -> dict[str, Any]:
     """A copy of an RFC 6902 operation on doc with secret values hidden."""
     out = dict(op)
     if "value" not in out:
         return out
     path = str(out.get("path", ""))
-    parts = path.split("/")[1:]
+    parts = JsonPointer(path).parts
     if isinstance(doc, dict) and doc.get("kind") == "Secret" and parts and parts[0] in SECRET_PARTS:
         value = out["value"]
         out["value"] = {k: REDACTED for k in value} if len(parts) == 1 and isinstance(value, dict) else REDACTED
         return out
     if parts and parts[-1] == "value":
-        parent = _resolve(doc, parts[:-1])
+        parent = JsonPointer.from_parts(parts[:-1]).resolve(doc, None)
         if isinstance(parent, dict) and isinstance(parent.get("name"), str) and is_sensitive(parent["name"]):
             out["value"] = REDACTED
             return out
@@ -161,16 +150,6 @@ def source_of(segment: stream.Segment | None, doc: Any) -> str | None:
     return None
 
 
-def _identity(doc: Any) -> dict[str, Any]:
-    """apiVersion, kind, namespace and name of a document."""
-    doc = doc if isinstance(doc, dict) else {}
-    metadata = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-    return {
-        "apiVersion": doc.get("apiVersion"), "kind": doc.get("kind"),
-        "namespace": metadata.get("namespace"), "name": metadata.get("name"),
-    }
-
-
 def added_document(result: Result, index: int) -> dict[str, Any]:
     """A document olrender adds, exactly as it appears in the output (Helm 4: with its filename annotation)."""
     new = result.plan.new_documents[index]
@@ -189,7 +168,7 @@ def patches(result: Result, method: str | None = None, redact: bool = True) -> d
         doc = result.documents[index]
         ops = result.plan.ops[index]
         documents.append({
-            "index": index, **_identity(doc), "source": source_of(segments.get(index), doc),
+            "index": index, **identity(doc).fields(), "source": source_of(segments.get(index), doc),
             "patch": [redact_op(op, doc) for op in ops] if redact else copy.deepcopy(ops),
         })
     added = []
@@ -202,9 +181,9 @@ def patches(result: Result, method: str | None = None, redact: bool = True) -> d
 
 def _label(index: int | None, doc: Any) -> str:
     """``document 12, Deployment astro-agent-x`` (with namespace when set) for diff headers."""
-    ident = _identity(doc)
-    name = f"{ident['namespace']}/{ident['name']}" if ident["namespace"] else str(ident["name"])
-    what = f"{ident['kind']} {name}"
+    ident = identity(doc)
+    name = f"{ident.namespace}/{ident.name}" if ident.namespace else str(ident.name)
+    what = f"{ident.kind} {name}"
     return f"document {index}, {what}" if index is not None else f"added, {what}"
 
 
@@ -240,7 +219,7 @@ def _marked(hide: list[dict[str, Any]], before: Any, ops: list[dict[str, Any]]) 
     for op in hide:
         path = str(op["path"])
         if op["value"] == REDACTED and any(path == p or path.startswith(p + "/") for p in touched):
-            old = _resolve(before, path.split("/")[1:])
+            old = JsonPointer(path).resolve(before, None)
             if old is not None and not isinstance(old, (dict, list)):
                 op = {**op, "value": CHANGED}
         marked.append(op)
@@ -321,7 +300,7 @@ def explain_render(result: Result, method: str | None = None) -> dict[str, Any]:
                           result.findings.get((r.index, r.position), []))
             for r in plan.reports],
         "changed": sorted(plan.ops),
-        "added": [{"filename": n.filename, **_identity(n.doc)} for n in plan.new_documents],
+        "added": [{"filename": n.filename, **identity(n.doc).fields()} for n in plan.new_documents],
         "conflicts": _messages(plan.conflicts), "warnings": _messages(plan.warnings),
     }
 

@@ -14,6 +14,7 @@ instead of writing a stream Kubernetes reads differently:
 from __future__ import annotations
 
 import yaml
+from jsonpointer import JsonPointer
 
 from postrenderer.read import stream
 from postrenderer.write.edit import EditError
@@ -73,7 +74,7 @@ def check(source: str, edited: str, expected: Any, first_line: int = 1) -> None:
     if found is None:
         return
     parts, how = found
-    pointer = "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+    pointer = JsonPointer.from_parts(parts).path
     raise EditError(
         f"after olrender's edit, Kubernetes would read {pointer} differently from the plan: it {how} "
         f"(the edit at line {first_line + line_of(source, list(parts))}); {FIX}"

@@ -26,11 +26,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from postrenderer import program as pipeline
 from postrenderer.config import settings as config
 from postrenderer.errors import InputError
 from postrenderer.read import stream
 from postrenderer.write import report
+from tests import programs
 from tests.realclients.decoder import KUBECTL_TOOL, as_json, decode, normalise
 from tests.tools.pytest_realtools import RealTool
 
@@ -153,7 +153,7 @@ class Run:
 
     def __init__(self, text: str, settings_: config.Settings) -> None:
         self.text = text
-        self.result = pipeline.render(text.encode(), settings_)
+        self.result = programs.render(text.encode(), settings_)
         self.patches = report.patches(self.result, redact=False)
         self.before = stream.split(text)
         self.after = stream.split(self.result.output.decode())
@@ -297,7 +297,7 @@ def test_anchor_on_the_edited_path_is_refused_with_its_name() -> None:
     text = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: x-worker-a\nspec:\n  containers:\n"
             "    - &main {name: agent, image: i, env: [{name: A, value: 'y'}]}\n    - {<<: *main, name: sidecar}\n")
     with pytest.raises(InputError, match=r"document 1 \(Pod/x-worker-a\) at line 1: .*anchor &main, .*\(line 7\)"):
-        pipeline.render(text.encode(), settings_for("existing-secret"))
+        programs.render(text.encode(), settings_for("existing-secret"))
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -309,7 +309,7 @@ def test_valid_input_kubectl_accepts_is_accepted(kubectl: Any, text: str, expect
     """``=`` and ``<<`` values and a byte order mark after ``---`` pass through, as kubectl reads them."""
     settings_ = settings_for("existing-secret")
     settings_.allow_no_match = True
-    result = pipeline.render(text.encode(), settings_)
+    result = programs.render(text.encode(), settings_)
     assert result.output == text.encode()
     assert len(decode(kubectl, [text])) == text.count("kind:")
 

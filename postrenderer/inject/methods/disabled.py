@@ -9,6 +9,7 @@ Render does not lint what it leaves switched off.
 from __future__ import annotations
 
 from postrenderer.inject.contract import Injection, Method
+from postrenderer.read.variables import CLIENT_DISABLED_VAR
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -25,4 +26,4 @@ class DisabledMethod(Method):
 
     def injection(self, component: Component) -> Injection:
         """Only ``OPENLINEAGE_DISABLED``."""
-        return Injection(env=[{"name": "OPENLINEAGE_DISABLED", "value": "true"}])
+        return Injection(env=[{"name": CLIENT_DISABLED_VAR, "value": "true"}])

@@ -40,6 +40,8 @@ from postrenderer.inject.methods.vault_settings import (
     FILE_KEY_REF,
     VaultConfig,
 )
+from postrenderer.read.variables import CONFIG_FILE_VARS, KEY_VAR
+from postrenderer.read.workloads import containers
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -56,8 +58,6 @@ CONFIG_DIR = "/vault/config"
 SECRETS_DIR = "/vault/secrets"
 HOME_DIR = "/home/vault"
 AGENT_FILE = "agent.hcl"
-KEY_ENV = "OPENLINEAGE_API_KEY"
-CONFIG_ENVS = ("OPENLINEAGE_CONFIG", "AIRFLOW__OPENLINEAGE__CONFIG_PATH")
 CHECKSUM_ANNOTATION = "checksum/vault-agent-config"
 
 ENV_FILE_PERMS = "0400"  # only the kubelet reads it
@@ -114,7 +114,7 @@ def template_contents(vault: VaultConfig, url: str | None, endpoint: str | None)
         f'{{{{- if not (regexMatch "{key_pattern(vault)}" $key) }}}}{{{{ parseInt "{refusal}" }}}}{{{{ end -}}}}\n'
     )
     if vault.delivery == FILE_KEY_REF:
-        return head + f"{KEY_ENV}='{{{{ $key }}}}'\n{{{{ end -}}}}\n"
+        return head + f"{KEY_VAR}='{{{{ $key }}}}'\n{{{{ end -}}}}\n"
     for name, value in (("url", url), ("endpoint", endpoint)):
         if value and ("{{" in value or "}}" in value):
             raise ConfigError(f"OpenLineage {name} {value!r}: must not contain '{{{{' or '}}}}'")
@@ -175,13 +175,11 @@ template {{
 def _mount_paths(spec: Mapping[str, Any]) -> dict[str, str]:
     """mountPath -> volume name over every container and init container of a pod spec."""
     found: dict[str, str] = {}
-    for group in ("initContainers", "containers"):
-        containers = spec.get(group)
-        for container in containers if isinstance(containers, list) else []:
-            mounts = container.get("volumeMounts") if isinstance(container, dict) else None
-            for mount in mounts if isinstance(mounts, list) else []:
-                if isinstance(mount, dict) and isinstance(mount.get("mountPath"), str):
-                    found.setdefault(mount["mountPath"].rstrip("/") or "/", str(mount.get("name")))
+    for container in containers(spec):
+        mounts = container.get("volumeMounts")
+        for mount in mounts if isinstance(mounts, list) else []:
+            if isinstance(mount, dict) and isinstance(mount.get("mountPath"), str):
+                found.setdefault(mount["mountPath"].rstrip("/") or "/", str(mount.get("name")))
     return found
 
 
@@ -311,9 +309,9 @@ class VaultMethod(Method):
     def key_env(self, secret_volume: str) -> list[dict[str, Any]]:
         """What the main container reads the key through."""
         if self.vault.delivery == FILE_KEY_REF:
-            ref = {"volumeName": secret_volume, "path": ENV_FILE, "key": KEY_ENV}
-            return [{"name": KEY_ENV, "valueFrom": {"fileKeyRef": ref}}]
-        return [{"name": name, "value": f"{SECRETS_DIR}/{CONFIG_FILE}"} for name in CONFIG_ENVS]
+            ref = {"volumeName": secret_volume, "path": ENV_FILE, "key": KEY_VAR}
+            return [{"name": KEY_VAR, "valueFrom": {"fileKeyRef": ref}}]
+        return [{"name": name, "value": f"{SECRETS_DIR}/{CONFIG_FILE}"} for name in CONFIG_FILE_VARS]
 
     def injection(self, component: Component) -> Injection:
         """Init container, volumes, the key's env entry (and read-only mount); the planner adds the checksum."""
@@ -353,7 +351,7 @@ class VaultMethod(Method):
                     "the vendor's version runs vault agent through a shell without exit_after_auth "
                     f"and never exits{note}"
                 )
-            if what == "env" and item.get("name") == KEY_ENV:
+            if what == "env" and item.get("name") == KEY_VAR:
                 source = item.get("valueFrom")
                 if isinstance(source, dict) and "fileRef" in source:
                     if delivery == FILE_KEY_REF:
