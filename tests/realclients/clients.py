@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import copy
 import functools
+import json
 import os
 import re
 import subprocess
@@ -55,6 +56,7 @@ EXISTING_SECRET = "team-openlineage-key"
 VAULT_ADDR = "https://vault.example.com:8200"
 VAULT_ROLE = "astro-agent"
 VAULT_PATH = "secret/data/openlineage/api-key"
+ES_KEY = "openlineage/api-key"  # the external-secret golden cases' remote key
 
 COMPONENTS = frozenset({
     "astro-agent-dag-processor",
@@ -80,11 +82,21 @@ GENERATED: dict[str, dict[tuple[str, str], str]] = {
     "secret": {("Secret", "openlineage-api-key-secret"): SECRET_SOURCE},
     "existing-secret": {},
     "vault": {("ConfigMap", "vault-agent-config"): VAULT_SOURCE},
+    "external-secret": {("ExternalSecret", "openlineage-api-key-secret"):
+                        "olrender/openlineage-api-key-secret-externalsecret.yaml"},
+    "vault-injector": {},
+    "airflow-connection": {},
 }
 # The pod annotation each method sets so that a new key or agent config rolls the pods.
-CHECKSUM_ANNOTATION = {"secret": "checksum/openlineage-api-key", "vault": "checksum/vault-agent-config"}
+CHECKSUM_ANNOTATION = {"secret": "checksum/openlineage-api-key", "vault": "checksum/vault-agent-config",
+                       "external-secret": "checksum/openlineage-reference"}
 # The env entries olrender adds to a main container (the chart already renders OPENLINEAGE_URL).
-ADDED_ENV = frozenset({"OPENLINEAGE_API_KEY", "OPENLINEAGE_NAMESPACE"})
+_KEY_ENV = frozenset({"OPENLINEAGE_API_KEY", "OPENLINEAGE_NAMESPACE"})
+ADDED_ENV = {"vault-injector": frozenset({"OPENLINEAGE_CONFIG", "AIRFLOW__OPENLINEAGE__CONFIG_PATH",
+                                          "OPENLINEAGE_NAMESPACE"}),
+             "airflow-connection": frozenset({"AIRFLOW__OPENLINEAGE__TRANSPORT", "OPENLINEAGE_NAMESPACE"})}
+INJECTOR_FILE = "/vault/secrets/openlineage.yml"
+AIRFLOW_CONN_ID = "openlineage_api_key"
 METHODS = tuple(GENERATED)
 
 _SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -321,10 +333,23 @@ def _env(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {entry["name"]: entry for entry in entries}
 
 
+def _check_keyless(method: str, env: dict[str, Any], annotations: dict[str, Any], where: str) -> None:
+    """Check the methods whose key is not in the pod spec: the injector's file, the Airflow connection."""
+    if method == "vault-injector":
+        assert env["OPENLINEAGE_CONFIG"]["value"] == INJECTOR_FILE, where
+        assert env["AIRFLOW__OPENLINEAGE__CONFIG_PATH"]["value"] == INJECTOR_FILE, where
+        assert annotations["vault.hashicorp.com/agent-inject"] == "true", where
+        assert annotations["vault.hashicorp.com/agent-inject-containers"] == MAIN_CONTAINER, where
+    else:
+        transport = json.loads(env["AIRFLOW__OPENLINEAGE__TRANSPORT"]["value"])
+        assert transport["auth"] == {"type": "airflow_connection_api_key", "conn_id": AIRFLOW_CONN_ID}, where
+        assert transport["url"] == CHART_URL, where
+
+
 def _check_key_reference(method: str, entry: dict[str, Any], pod: dict[str, Any], where: str) -> None:
     """Check that OPENLINEAGE_API_KEY comes from where ``method`` puts it."""
     value_from = entry.get("valueFrom")
-    if method == "secret":
+    if method in ("secret", "external-secret"):
         assert value_from == {"secretKeyRef": {"name": "openlineage-api-key-secret", "key": "api-key"}}, where
     elif method == "existing-secret":
         assert value_from == {"secretKeyRef": {"name": EXISTING_SECRET, "key": "api-key"}}, where
@@ -351,10 +376,14 @@ def _check_component(method: str, doc: Doc, base: Doc) -> None:
     base_main = next(c for c in base_pod["containers"] if c["name"] == MAIN_CONTAINER)
     env, base_env = _env(main), _env(base_main)
     assert all(env.get(name) == entry for name, entry in base_env.items()), f"{where}: chart env changed"
-    assert set(env) - set(base_env) == ADDED_ENV, where
+    assert set(env) - set(base_env) == ADDED_ENV.get(method, _KEY_ENV), where
     assert env["OPENLINEAGE_NAMESPACE"] == {"name": "OPENLINEAGE_NAMESPACE", "value": OL_NAMESPACE}, where
     assert env["OPENLINEAGE_URL"] == {"name": "OPENLINEAGE_URL", "value": CHART_URL}, where
-    _check_key_reference(method, env["OPENLINEAGE_API_KEY"], pod, where)
+    annotations = template["metadata"].get("annotations") or {}
+    if method in ADDED_ENV:
+        _check_keyless(method, env, annotations, where)
+    else:
+        _check_key_reference(method, env["OPENLINEAGE_API_KEY"], pod, where)
 
     # Sidecars (vector-logging-sidecar, dogstatsd, ...) got nothing.
     sidecars = [c for c in pod["containers"] if c["name"] != MAIN_CONTAINER]
@@ -365,7 +394,6 @@ def _check_component(method: str, doc: Doc, base: Doc) -> None:
     # The chart's own init containers, volumes and annotations are still there.
     for field in ("initContainers", "volumes"):
         assert all(item in (pod.get(field) or []) for item in base_pod.get(field) or []), f"{where}: {field}"
-    annotations = template["metadata"].get("annotations") or {}
     base_annotations = base_template["metadata"].get("annotations") or {}
     assert base_annotations.items() <= annotations.items(), where
     if method in CHECKSUM_ANNOTATION:
@@ -393,6 +421,10 @@ def _check_generated(method: str, doc: Doc) -> None:
     if method == "secret":
         assert doc.obj["type"] == "Opaque"
         assert doc.obj["data"] == {"api-key": base64.b64encode(API_KEY.encode()).decode()}
+    elif method == "external-secret":
+        assert doc.obj["apiVersion"] == "external-secrets.io/v1"
+        assert doc.obj["spec"]["target"] == {"name": "openlineage-api-key-secret", "creationPolicy": "Owner"}
+        assert doc.obj["spec"]["data"][0]["remoteRef"] == {"key": ES_KEY}
     elif method == "vault":
         hcl = doc.obj["data"]["agent.hcl"]
         assert "exit_after_auth = true" in hcl

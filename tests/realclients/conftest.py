@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 from tests.realclients.clients import (
+    AIRFLOW_CONN_ID,
     API_KEY,
+    CHART_URL,
+    ES_KEY,
     EXISTING_SECRET,
     HELM3_TOOL,
     HELM4_VERSIONS,
@@ -67,7 +70,7 @@ def api_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def methods(api_key_file: Path) -> dict[str, MethodCase]:
-    """The three methods, each also setting OPENLINEAGE_NAMESPACE."""
+    """The methods, each also setting OPENLINEAGE_NAMESPACE, with the settings of their golden cases."""
     common = (("--namespace", OL_NAMESPACE),)
     return {
         "secret": MethodCase("secret", (("--api-key-file", str(api_key_file)), *common)),
@@ -79,5 +82,16 @@ def methods(api_key_file: Path) -> dict[str, MethodCase]:
             ("--vault-secret-path", VAULT_PATH),
             ("--vault-secret-field", "key"),
             *common,
+        )),
+        "external-secret": MethodCase("external-secret", (
+            ("--method", "external-secret"), ("--external-secret-store", "vault"),
+            ("--external-secret-key", ES_KEY), *common,
+        )),
+        "vault-injector": MethodCase("vault-injector", (
+            ("--method", "vault-injector"), ("--vault-role", VAULT_ROLE), ("--vault-secret-path", VAULT_PATH),
+            ("--vault-secret-field", "key"), ("--url", CHART_URL), *common,
+        )),
+        "airflow-connection": MethodCase("airflow-connection", (
+            ("--method", "airflow-connection"), ("--airflow-conn-id", AIRFLOW_CONN_ID), ("--url", CHART_URL), *common,
         )),
     }
