@@ -100,6 +100,14 @@ def test_selected_and_configured_from_values() -> None:
     assert settings.openlineage.method_settings == "from_option"
 
 
+def test_the_option_alone_selects_the_method() -> None:
+    """--airflow-conn-id (or OLRENDER_AIRFLOW_CONN_ID) selects the method as its values key does: no key is asked for."""
+    settings, _ = resolve({"airflow_conn_id": "openlineage", "url": "https://o"}, {}, {}, lambda _: "")
+    assert (settings.openlineage.method, settings.openlineage.method_settings) == ("airflow-connection", "openlineage")
+    with pytest.raises(ConfigError, match="needs a key"):  # (without it the secret method is chosen, as before)
+        resolve({"url": "https://o"}, {}, {}, lambda _: "")
+
+
 def test_every_problem_in_one_error() -> None:
     """A bad connection ID and a missing URL are both named; --check needs neither the ID nor the URL."""
     with pytest.raises(ConfigError) as caught:

@@ -224,7 +224,7 @@ def read_key(
 
 
 def choose_method(given: Given, warnings: list[str]) -> str:
-    """--method, else the first method whose values key is set (openLineage.vault), else the key source's.
+    """--method, else the first method whose values key (openLineage.vault) or its option is set, else the key source's.
 
     ``openLineage.vaultInjector: true`` with an ``openLineage.vault`` block selects vault-injector: the block
     holds the settings both Vault methods share, so a method selected by a key of its own comes first.
@@ -238,7 +238,8 @@ def choose_method(given: Given, warnings: list[str]) -> str:
         return str(options["method"])
     present = [(name, method) for name, method in METHODS.items()
                if method.selectable and method.selected_by is not None
-               and block.get(method.selected_by) not in (None, False)]
+               and (block.get(method.selected_by) not in (None, False) or any(
+                   options.get(s.name) is not None for s in method.settings if s.values_key == method.selected_by))]
     for name, method in present:  # a key other present methods keep their settings under selects none of them
         if not any(other is not method and any(str(s.values_key).split(".")[0] == method.selected_by
                                                for s in other.settings) for _, other in present):
