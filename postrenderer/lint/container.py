@@ -38,7 +38,8 @@ from collections.abc import Mapping
 
 from postrenderer.errors import InputError
 from postrenderer.lint import behaviours
-from postrenderer.lint.transport import FileContent, Refused, Resolved, Sourced, Unseen, read_config, resolve
+from postrenderer.lint.model import FileContent, Refused, Resolved, Sourced, Unseen, read_config
+from postrenderer.lint.transport import resolve
 from postrenderer.lint.vaultagent import agent_problems, injector_file, mounts, runs_vault_agent
 from postrenderer.read.reader import TooLarge
 from postrenderer.read.variables import (
