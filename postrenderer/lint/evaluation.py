@@ -7,8 +7,8 @@ the URL and the namespace come from, and its ``Finding`` objects. For example:
 
     env: [{name: OPENLINEAGE_URL, value: https://o11y.astronomer.io}]
     -> variables {OPENLINEAGE_URL: Variable(value "https://o11y.astronomer.io", source "env")}
-    -> Evaluation: url "'https://o11y.astronomer.io'", findings
-       [key-missing: container 'agent': OPENLINEAGE_API_KEY: is not set. Fix: ...]
+    -> Evaluation: url "'https://o11y.astronomer.io'", findings key-missing
+       ("container 'agent': OPENLINEAGE_API_KEY: is not set. Fix: ...") and namespace-missing
 """
 
 from __future__ import annotations
