@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from postrenderer.lint.container import Expected, Variable, collect_env, lint_container
+from postrenderer.lint.container import lint_container
+from postrenderer.lint.evaluation import Expected, Variable, collect_env
 from postrenderer.read.variables import is_sensitive
 
 URL = {"name": "OPENLINEAGE_URL", "value": "https://o11y.astronomer.io"}

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from hashlib import sha256
     from typing import Any, ClassVar, TypeAlias
 
-    from postrenderer.lint.container import Expected
+    from postrenderer.lint.evaluation import Expected
     from postrenderer.read.analysis import Objects
     from postrenderer.read.discovery import Component
 
@@ -261,7 +261,7 @@ class Method:
 
     def expected(self) -> Expected:
         """What ``--check`` requires of a component this method configured (default: the URL and namespace)."""
-        from postrenderer.lint.container import Expected
+        from postrenderer.lint.evaluation import Expected
 
         return Expected(url=self.config.url, namespace=self.config.namespace)
 

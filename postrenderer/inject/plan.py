@@ -13,14 +13,13 @@ unless the method marks that item repairable (the vault method's fixes to the
 vendor's example), which replaces or removes it with a warning. The
 ``--restart-on-change`` annotations (``inject.rotation``) join each component's
 injection: checksums on the pod template, Reloader's on the workload's metadata.
+The documents a method adds are reconciled with the stream's in ``inject.documents``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from postrenderer.errors import InputError, where
+from postrenderer.inject.documents import plan_documents
 from postrenderer.inject.rotation import annotation_ops, rotation
 from postrenderer.read.identity import identity as document_identity
 from postrenderer.read.variables import CLIENT_DISABLED_VAR, is_sensitive
@@ -295,86 +294,6 @@ def plan_component(
     return ops + plan_annotations(workload, injection, report, place, conflicts, overwrite)
 
 
-def _payload(doc: dict[str, Any], secret: bool) -> dict[str, Any]:
-    """The effective key/value content of a Secret or ConfigMap, as bytes; of another kind, its fields but metadata."""
-    if doc.get("kind") not in ("Secret", "ConfigMap"):
-        return {field: value for field, value in doc.items() if field != "metadata"}
-    content: dict[str, Any] = {}
-    data = doc.get("data")
-    if isinstance(data, dict):
-        for k, v in data.items():
-            if secret:
-                try:
-                    content[str(k)] = base64.b64decode(str(v), validate=False)
-                except (binascii.Error, ValueError):
-                    content[str(k)] = str(v).encode()
-            else:
-                content[str(k)] = str(v).encode()
-    plain = doc.get("stringData") if secret else doc.get("binaryData")
-    if isinstance(plain, dict):
-        for k, v in plain.items():
-            content[str(k)] = str(v).encode()
-    return content
-
-
-def _without_namespace(
-    existing: dict[tuple[str, str, str | None], tuple[int, dict[str, Any]]], identity: tuple[str, str, str | None]
-) -> tuple[int, dict[str, Any]] | None:
-    """The same-named object when one side has no namespace (it lands in the release's namespace: the same one)."""
-    kind, name, namespace = identity
-    for (k, n, ns), found in existing.items():
-        if k == kind and n == name and (ns is None or namespace is None):
-            return found
-    return None
-
-
-def plan_documents(
-    method: Method,
-    namespaces: list[str | None],
-    existing: dict[tuple[str, str, str | None], tuple[int, dict[str, Any]]],
-    overwrite: bool,
-    plan: Plan,
-) -> None:
-    """Add the method's documents, reusing equal ones already in the stream; what they own must not be there."""
-    for namespace in namespaces:
-        for new in method.documents(namespace):
-            identity = document_identity(new.doc).key
-            assert identity is not None
-            for (kind, name), why in new.owns.items():
-                owned = existing.get((kind, name, namespace)) or _without_namespace(existing, (kind, name, namespace))
-                if owned is not None:
-                    plan.conflicts.append(f"{where(owned[0], kind, name)}: rendered by the chart, but {why}")
-            found = existing.get(identity) or _without_namespace(existing, identity)
-            if found is None:
-                plan.new_documents.append(new)
-                continue
-            index, doc = found
-            place = where(index, identity[0], identity[1])
-            wanted = _payload(new.doc, new.secret)
-            have = _payload(doc, new.secret)
-            differing = [k for k, v in wanted.items() if have.get(k) != v]
-            if not differing:
-                continue
-            if not overwrite:
-                plan.conflicts.append(
-                    f"{place}: already in the stream with different content for "
-                    f"{', '.join(differing)}; olrender would generate it. Drop it from the chart "
-                    "values (e.g. openLineage.apiKey) or pass --overwrite"
-                )
-                continue
-            ops = plan.ops.setdefault(index, [])
-            if new.doc.get("kind") not in ("Secret", "ConfigMap"):  # (its fields but metadata, each replaced whole)
-                ops.extend({"op": "add", "path": pointer(field), "value": new.doc[field]} for field in differing)
-                continue
-            if not isinstance(doc.get("data"), dict):
-                ops.append({"op": "add", "path": "/data", "value": {}})
-            for k in differing:
-                ops.append({"op": "add", "path": pointer("data", k), "value": new.doc["data"][k]})
-                for other in ("stringData", "binaryData"):
-                    if isinstance(doc.get(other), dict) and k in doc[other]:
-                        ops.append({"op": "remove", "path": pointer(other, k)})
-
-
 def build_plan(analysis: Analysis, settings: Settings, method: Method) -> Plan:
     """Plan every change for the documents the analysis kept, from its classification of their workloads."""
     plan = Plan()
@@ -414,7 +333,7 @@ def build_plan(analysis: Analysis, settings: Settings, method: Method) -> Plan:
                 plan.ops.setdefault(index, []).extend(ops)
             if classified.namespace not in namespaces:
                 namespaces.append(classified.namespace)
-    plan_documents(method, namespaces, existing, settings.overwrite, plan)
+    plan_documents(method, namespaces, existing, settings.overwrite, plan.conflicts, plan.new_documents, plan.ops)
     for index, duplicates in sorted(analysis.duplicates.items()):  # e.g. a Secret replaced under --overwrite
         if index in plan.ops:
             found = document_identity(analysis.documents[index])

@@ -18,7 +18,7 @@ there exactly when they behave so):
 
 from __future__ import annotations
 
-from postrenderer.lint.transport import Resolved
+from postrenderer.lint.model import Resolved
 from postrenderer.read.variables import (
     AIRFLOW_CONFIG_VAR,
     AIRFLOW_DISABLED_VAR,

@@ -25,7 +25,8 @@ from collections.abc import Mapping
 
 from postrenderer.errors import CheckFailed, InputError, NoMatchError, where
 from postrenderer.inject.plan import WorkloadReport
-from postrenderer.lint.container import Expected, Unreadable, lint_container
+from postrenderer.lint.container import Unreadable, lint_container
+from postrenderer.lint.evaluation import Expected
 from postrenderer.lint.vaultagent import service_account_keys
 from postrenderer.read.discovery import HOOKS_ONLY, hooks_only
 from postrenderer.read.variables import AUTH_KEY_VAR, KEY_VAR, TRANSPORT_JSON_VAR
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
-    from postrenderer.lint.container import Evaluation, Finding, Lookup
+    from postrenderer.lint.evaluation import Evaluation, Finding, Lookup
     from postrenderer.read.analysis import Analysis, Classified, Objects
     from postrenderer.read.discovery import ComponentRules
 

@@ -25,7 +25,8 @@ from typing import Any
 
 import pytest
 
-from postrenderer.lint.container import JSON_AUTH_FIX, lint_container
+from postrenderer.lint.container import lint_container
+from postrenderer.lint.findings import JSON_AUTH_FIX
 from tests.oracles.consumers import BACKEND, CWD, Case, Sent, send
 
 SECRET_KEY = "sk-test-secret-0001"  # the value of a secretKeyRef, for the consumers
