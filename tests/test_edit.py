@@ -336,12 +336,12 @@ def test_issue_18_shapes_read_back_as_input_plus_operations(name: str) -> None:
 
 def test_a_bom_at_the_stream_start_stays_first_and_the_edit_lines_up() -> None:
     """A BOM before a component: the output keeps it first, and the inserted lines sit at the document's columns."""
-    from postrenderer import program as pipeline
+    from tests import programs
     from tests.test_pipeline import SETTINGS
 
     data = b"\xef\xbb\xbf" + (POD.replace("name: p", "name: agent-worker-x") + "  containers:\n    - name: agent\n"
                               "      env:\n        - {name: A, value: b}\n").encode()
-    result = pipeline.render(data, SETTINGS)
+    result = programs.render(data, SETTINGS)
     text = result.output.decode()
     assert text.startswith("\ufeff")
     ((_, ops),) = result.plan.ops.items()

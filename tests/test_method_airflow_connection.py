@@ -101,9 +101,10 @@ def test_selected_and_configured_from_values() -> None:
 
 
 def test_the_option_alone_selects_the_method() -> None:
-    """--airflow-conn-id (or OLRENDER_AIRFLOW_CONN_ID) selects the method as its values key does: no key is asked for."""
+    """--airflow-conn-id (or OLRENDER_AIRFLOW_CONN_ID) selects the method as its values key does; no key needed."""
     settings, _ = resolve({"airflow_conn_id": "openlineage", "url": "https://o"}, {}, {}, lambda _: "")
-    assert (settings.openlineage.method, settings.openlineage.method_settings) == ("airflow-connection", "openlineage")
+    assert settings.openlineage.method == "airflow-connection"
+    assert settings.openlineage.method_settings == "openlineage"
     with pytest.raises(ConfigError, match="needs a key"):  # (without it the secret method is chosen, as before)
         resolve({"url": "https://o"}, {}, {}, lambda _: "")
 

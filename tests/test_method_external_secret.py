@@ -23,6 +23,7 @@ from postrenderer.inject.methods import method_for
 from postrenderer.inject.methods.external_secret import API_VERSION, ExternalSecretMethod
 from postrenderer.read.workloads import iter_workloads
 from postrenderer.write import report
+from tests import programs
 from tests.oracles import conftest as oracles
 from tests.oracles.crd import CrdUnavailable, load_crd, violations
 from tests.realclients.clients import (
@@ -70,7 +71,7 @@ def settings_for(check: bool = False, values: dict[str, Any] | None = None, **op
 
 def render(data: bytes, settings: Settings) -> tuple[bytes, list[dict[str, Any]]]:
     """The output stream and its documents."""
-    output = program.render(data, settings).output
+    output = programs.render(data, settings).output
     return output, [doc for doc in yaml.safe_load_all(output) if isinstance(doc, dict)]
 
 
@@ -225,7 +226,7 @@ def test_every_mode() -> None:
     """Render, --diff, --emit-patches, --explain and --check agree; the key is nowhere (there is none)."""
     data = (STREAMS / "helm3.yaml").read_bytes()
     settings = settings_for()
-    rendered = program.render(data, settings)
+    rendered = programs.render(data, settings)
     assert len(rendered.plan.components) == 4 and len(rendered.plan.new_documents) == 1
     assert "method external-secret" in program.summary(rendered)[-1]
     assert program.explain(rendered)["method"] == "external-secret"
@@ -241,15 +242,15 @@ def test_every_mode() -> None:
 def test_a_second_run_changes_nothing() -> None:
     """Over its own output olrender plans no operation and adds no document (the ExternalSecret is reused)."""
     for stream in ("helm3.yaml", "helm4.yaml"):
-        first = program.render((STREAMS / stream).read_bytes(), settings_for())
-        second = program.render(first.output, settings_for())
+        first = programs.render((STREAMS / stream).read_bytes(), settings_for())
+        second = programs.render(first.output, settings_for())
         assert second.plan.ops == {} and second.plan.new_documents == []
         assert second.output == first.output
 
 
 def test_check_knows_where_the_secret_comes_from() -> None:
     """--check: the ExternalSecret in the stream makes the Secret; a key it does not make fails, naming it."""
-    output = program.render((STREAMS / "helm4.yaml").read_bytes(), settings_for()).output
+    output = programs.render((STREAMS / "helm4.yaml").read_bytes(), settings_for()).output
     checked = program.program(output, settings_for(check=True), "check")
     explained = program.explain(checked)
     assert "made by document 20 (ExternalSecret/openlineage-api-key-secret)" in json.dumps(explained)
@@ -271,24 +272,24 @@ def test_a_chart_secret_of_the_same_name_is_a_conflict() -> None:
         settings = settings_for(overwrite=overwrite or None)
         with pytest.raises(ConflictError, match=r"document 8 \(Secret/openlineage-api-key-secret\): rendered by the "
                                                 r"chart, but ExternalSecret .*\(creationPolicy: Owner\)"):
-            program.render(data, settings)
-    other_name = program.render(data, settings_for(secret_name="olrender-api-key", overwrite=True))  # (env replaced)
+            programs.render(data, settings)
+    other_name = programs.render(data, settings_for(secret_name="olrender-api-key", overwrite=True))  # (env replaced)
     assert other_name.plan.conflicts == [] and len(other_name.plan.new_documents) == 1
 
 
 def test_a_different_external_secret_in_the_stream() -> None:
     """Another spec under the same name: a conflict naming the fields; --overwrite replaces them, then nothing."""
-    output = program.render((STREAMS / "helm4.yaml").read_bytes(), settings_for()).output
+    output = programs.render((STREAMS / "helm4.yaml").read_bytes(), settings_for()).output
     other = output.replace(b"name: vault\n", b"name: other-store\n")
     with pytest.raises(ConflictError, match=r"ExternalSecret/openlineage-api-key-secret\): already in the stream "
                                             r"with different content for spec"):
-        program.render(other, settings_for())
-    replaced = program.render(other, settings_for(overwrite=True))
+        programs.render(other, settings_for())
+    replaced = programs.render(other, settings_for(overwrite=True))
     assert replaced.plan.new_documents == []
     (generated,) = external_secrets([d for d in yaml.safe_load_all(replaced.output) if isinstance(d, dict)])
     (original,) = external_secrets([d for d in yaml.safe_load_all(output) if isinstance(d, dict)])
     assert generated == original
-    assert program.render(replaced.output, settings_for()).plan.ops == {}
+    assert programs.render(replaced.output, settings_for()).plan.ops == {}
 
 
 # --------------------------------------------------------------------------- the real Helm 4

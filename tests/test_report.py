@@ -227,18 +227,18 @@ def new_side(text: str, old: list[str]) -> dict[str, list[str]]:
 @pytest.mark.parametrize("config", ["secret", "vault-file-key-ref", "vault-config-file"])
 def test_diff_shows_the_verified_text_the_stream_gets(config: str) -> None:
     """The diff's new side is each changed document's text exactly as rendered and read back, line for line."""
-    result = pipeline.analyse((STREAMS / "helm3.yaml").read_bytes(), Settings(openlineage=CONFIGS[config]))
+    result = programs.render((STREAMS / "helm3.yaml").read_bytes(), Settings(openlineage=CONFIGS[config]))
     indices = sorted(result.plan.ops)
     olds = [result.segments[i].source.splitlines(keepends=True) for i in indices]
     sides = [side for name, side in new_side(report.diff(result), olds).items() if not name.startswith("b/olrender/")]
     assert sides == [report.verified_text(result, i).splitlines(keepends=True) for i in indices]
     for i in indices:
-        assert report.verified_text(result, i) in pipeline.apply(result).decode()
+        assert report.verified_text(result, i) in programs.output(result).decode()
 
 
 def test_diff_cannot_show_other_than_the_verified_text() -> None:
     """Whatever the verified text holds, the diff shows (it is not the plan applied again)."""
-    result = pipeline.analyse((STREAMS / "helm3.yaml").read_bytes(), Settings(openlineage=CONFIGS["secret"]))
+    result = programs.render((STREAMS / "helm3.yaml").read_bytes(), Settings(openlineage=CONFIGS["secret"]))
     index = min(result.plan.ops)
     result.texts[index] += "# only in the verified text\n"
     assert "+# only in the verified text\n" in report.diff(result)
@@ -248,7 +248,7 @@ def test_diff_withholds_a_document_whose_redaction_does_not_read_back(monkeypatc
     """A redaction the reader does not confirm is never shown: the document is withheld, not guessed."""
     from postrenderer.write import edit
 
-    result = pipeline.analyse(secret_stream(), Settings(openlineage=CONFIGS["secret"], overwrite=True))
+    result = programs.render(secret_stream(), Settings(openlineage=CONFIGS["secret"], overwrite=True))
     monkeypatch.setattr(edit, "apply", lambda text, ops, newline="\n", first_line=1: text)
     text = report.diff(result)
     assert "cannot show this document" in text

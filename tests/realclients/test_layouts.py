@@ -26,8 +26,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from postrenderer import program as pipeline
 from postrenderer.errors import InputError
+from tests import programs
 from tests.realclients.decoder import KUBECTL_TOOL, DecodeError, decode
 from tests.realclients.test_decoding import METHODS, Run, check_runs, settings_for
 from tests.strategies import components
@@ -92,7 +92,7 @@ def test_a_bom_after_the_first_marker_is_refused_when_edited(kubectl: Any, lead:
     with pytest.raises(InputError, match=r"document 1 \(\S+/agent-worker-default\) at line 1: the byte "
                        r"order mark \(U\+FEFF\) at line 2 follows the --- line that starts the stream.*remove the "
                        r"byte order mark"):
-        pipeline.render(stream.encode(), settings_for("secret"))
+        programs.render(stream.encode(), settings_for("secret"))
 
 
 def test_a_bom_after_a_later_marker_is_edited(kubectl: Any) -> None:
