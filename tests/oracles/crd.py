@@ -1,7 +1,7 @@
 """The real ESO CustomResourceDefinition as a strict validator of generated custom resources.
 
 ``crd_file(name)`` finds a pinned upstream CRD (``external-secrets.io_externalsecrets.yaml``
-and friends): in ``$OLRENDER_CRDS`` when set, else in ``shared/crds/`` beside the
+and friends): in ``$CRDS_DIR`` when set, else in ``shared/crds/`` beside the
 repository (where CI keeps a verbatim copy, see its README for the provenance), and
 checks its SHA-256 against the pin below (another file is an error, never a skip).
 No package registry carries these files verbatim (the npm package
@@ -65,13 +65,13 @@ class NotServed(ValueError):
 def crd_file(name: str) -> Path:
     """The pinned CRD file ``name``, checked against its SHA-256, or CrdUnavailable."""
     pinned = PINS[name]
-    explicit = os.environ.get("OLRENDER_CRDS")
+    explicit = os.environ.get("CRDS_DIR")
     folder = Path(explicit) if explicit else SHARED
     path = folder / name
     try:
         data = path.read_bytes()
     except OSError as exc:
-        message = f"{name} not found in {folder} (set OLRENDER_CRDS to a copy of shared/crds): {exc.strerror}"
+        message = f"{name} not found in {folder} (set CRDS_DIR to a copy of shared/crds): {exc.strerror}"
         raise CrdUnavailable(message) from None
     actual = hashlib.sha256(data).hexdigest()
     if actual != pinned:

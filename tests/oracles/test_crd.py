@@ -121,6 +121,6 @@ def test_no_extension_keyword_is_left_over(external_secret_crd: dict[str, Any]) 
 def test_a_different_file_is_an_error_not_a_skip(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """A CRD that is not the pinned one (edited, other version) fails the SHA-256 check."""
     (tmp_path / "external-secrets.io_externalsecrets.yaml").write_text("kind: CustomResourceDefinition\n")
-    monkeypatch.setenv("OLRENDER_CRDS", str(tmp_path))
+    monkeypatch.setenv("CRDS_DIR", str(tmp_path))
     with pytest.raises(AssertionError, match="not the pinned upstream CRD"):
         crd_file("external-secrets.io_externalsecrets.yaml")
