@@ -49,8 +49,6 @@ if TYPE_CHECKING:
 OBJECT_KINDS = frozenset({"ConfigMap", "Secret", "ServiceAccount"})
 MAX_COMPONENTS = 10_000  # agent components of one stream (an agent release renders a handful)
 MAX_COMPONENT_BYTES = 16 * 2**20  # their text, all together (the API server stores objects up to about 1.5 MiB)
-SKETCH_FROM = 1024  # characters: smaller workloads are parsed whole (a sketch costs as much, and a component
-#                     would be parsed again); so are likely components (ComponentRules.likely_component)
 
 
 class Classified:
@@ -255,11 +253,14 @@ def _container_references(container: Any) -> set[tuple[str, str]]:
 def _read(
     segment: stream.Segment, kind: str | None, rules: ComponentRules, full: bool
 ) -> tuple[Any, list[str], list[Classified]]:
-    """A document, its duplicate keys and its workloads classified; workloads without a component become outlines."""
+    """A document, its duplicate keys and its workloads classified; workloads without a component become outlines.
+
+    A workload is sketched first (its outline read from libyaml's events, the whole text checked on the way),
+    whatever its size, unless its text shows it is likely a component (``ComponentRules.likely_component``):
+    only components and the documents they refer to are built in full.
+    """
     known = None
-    if kind in POD_TEMPLATE_PATHS and not full and len(segment.text) >= SKETCH_FROM and not rules.likely_component(
-        segment.text
-    ):
+    if kind in POD_TEMPLATE_PATHS and not full and not rules.likely_component(segment.text):
         sketched = stream.sketch(segment, outline_paths(kind))
         if sketched is not None:
             doc = outline(sketched)

@@ -5,9 +5,10 @@
 Every figure is a whole process (wall time from spawn to exit, peak RSS from
 ``wait4``), run several times round-robin with the other commands of the same
 stream (so background load hits all of them alike), after one unmeasured
-warm-up run; the median is reported. The streams are S, M and L, and the
-workload-heavy WM and WL (half Deployments with ten env entries each), from
-``tests.benchmarks.streams``. Commands:
+warm-up run; the median is reported. The streams are S, M and L, the
+workload-heavy WM and WL (half Deployments with ten env entries each), and the
+Deployment-heavy DM and DL (half Deployments of about 1 KB with ten env entries,
+one in fifty of them a component), from ``tests.benchmarks.streams``. Commands:
 
 - ``olrender``: the secret method, ``olrender --values=values.yaml`` with the key
   in ``OPENLINEAGE_API_KEY`` — installed the way users install it (``pip install``
@@ -19,6 +20,7 @@ workload-heavy WM and WL (half Deployments with ten env entries each), from
   Not run on L and WL by default: it is quadratic (minutes per run); ``--kustomize-l`` runs it once;
 - ``start-up floor``: ``python -c "import yaml, click, jsonpatch"`` with the same interpreter;
 - ``libyaml round-trip``: ``yaml.load_all`` + ``yaml.dump_all`` with the C loader and dumper;
+- ``libyaml event parse``: DM and DL, ``yaml.parse`` of the stream with the C loader (every event, nothing built);
 - ``olrender (checkout)``: S only, ``python -m postrenderer`` from this checkout with the
   current interpreter (how it runs during development), to compare with the installed command.
 
@@ -56,6 +58,7 @@ ROUNDTRIP_CODE = (
     "import sys, yaml; yaml.dump_all(yaml.load_all(sys.stdin.buffer, Loader=yaml.CSafeLoader), "
     "sys.stdout, Dumper=yaml.CSafeDumper)"
 )
+EVENTS_CODE = "import sys, yaml\nfor _ in yaml.parse(sys.stdin.buffer, Loader=yaml.CSafeLoader): pass"
 DEPENDENCIES = ("pyyaml", "click", "jsonpatch", "jsonpointer")
 SOURCES = ("pyproject.toml", "README.md", "postrenderer")
 KEY_ENTRY = b"name: OPENLINEAGE_API_KEY"
@@ -89,9 +92,9 @@ data:
   api-key: c2stdGVzdC1iZW5jaC0wMDAx
 """
 
-RUNS = {"S": 21, "M": 7, "L": 5, "WM": 7, "WL": 5}
-QUICK_RUNS = {"S": 7, "M": 3, "L": 1, "WM": 3, "WL": 1}
-LARGE = ("L", "WL")  # kustomize is quadratic: not run on these unless --kustomize-l
+RUNS = {"S": 21, "M": 7, "L": 5, "WM": 7, "WL": 5, "DM": 7, "DL": 5}
+QUICK_RUNS = {"S": 7, "M": 3, "L": 1, "WM": 3, "WL": 1, "DM": 3, "DL": 1}
+LARGE = ("L", "WL", "DL")  # kustomize is quadratic: not run on these unless --kustomize-l
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ class Target:
 
 
 TARGETS = (
-    Target("S: olrender / kustomize (wall)", 1.0, "x"),
+    Target("S: olrender / kustomize (wall)", 0.8, "x"),
     Target("S: olrender / start-up floor (wall)", 1.2, "x"),
     Target("M: olrender / kustomize (wall)", 0.15, "x"),
     Target("L: olrender / libyaml round-trip (wall)", 1.0, "x"),
@@ -113,6 +116,9 @@ TARGETS = (
     Target("WM: olrender / kustomize (wall)", 0.15, "x"),
     Target("WL: olrender / libyaml round-trip (wall)", 1.0, "x"),
     Target("WL: olrender peak RSS", 60.0, "MiB"),
+    Target("DM: olrender / kustomize (wall)", 0.10, "x"),
+    Target("DL: olrender / libyaml event parse (wall)", 2.0, "x"),
+    Target("DL: olrender peak RSS", 60.0, "MiB"),
 )
 
 
@@ -275,6 +281,8 @@ def prepare(
                 "olrender (checkout)", [sys.executable, "-m", "postrenderer", f"--values={values}"], path, expected,
                 cwd=ROOT,
             ))  # the development set-up: this interpreter, the source tree (bytecode as the environment allows)
+        elif name.startswith("D"):
+            commands.append(Command("libyaml event parse", [python, "-c", EVENTS_CODE], path))
         else:
             commands.append(Command("libyaml round-trip", [python, "-c", ROUNDTRIP_CODE], path))
         plan[name] = commands
@@ -335,6 +343,7 @@ def evaluate(plan: dict[str, list[Command]]) -> list[Verdict]:
 
     large = find("L", "olrender")
     busy = find("WL", "olrender")
+    heavy = find("DL", "olrender")
     figures = [
         ratio("S", "olrender", "S", "kustomize"),
         ratio("S", "olrender", "S", "start-up floor"),
@@ -345,6 +354,9 @@ def evaluate(plan: dict[str, list[Command]]) -> list[Verdict]:
         ratio("WM", "olrender", "WM", "kustomize"),
         ratio("WL", "olrender", "WL", "libyaml round-trip"),
         max(busy.rss) if busy else None,
+        ratio("DM", "olrender", "DM", "kustomize"),
+        ratio("DL", "olrender", "DL", "libyaml event parse"),
+        max(heavy.rss) if heavy else None,
     ]
     return [Verdict(t, f) for t, f in zip(TARGETS, figures, strict=True)]
 
@@ -399,7 +411,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"fewer runs ({QUICK_RUNS}) instead of {RUNS}")
     parser.add_argument("--runs", type=int, help="runs per command for every stream")
-    parser.add_argument("--streams", default="S,M,L,WM,WL", help="which streams (default S,M,L,WM,WL)")
+    parser.add_argument("--streams", default="S,M,L,WM,WL,DM,DL",
+                        help="which streams (default S,M,L,WM,WL,DM,DL)")
     parser.add_argument("--kustomize-l", action="store_true", help="also time kustomize on L and WL (minutes per run)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the figures as JSON here")
     args = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-"""Deterministic manifest streams for the benchmark: S, M and L.
+"""Deterministic manifest streams for the benchmark: S, M, L, WM, WL, DM and DL.
 
 S is the fixture chart's Helm 3 output (``fixtures/streams/helm3.yaml``, 17
 documents). M (1,000 documents) and L (10,000 documents, about 7 MB) are
@@ -9,6 +9,10 @@ through the stream. The same size always gives the same bytes:
 
     >>> generate(4)[:60]
     b'---\\n# Source: platform/templates/app-0000/configmap.yaml\\napiVe'
+
+DM and DL (1,000 and 10,000 documents) are the Deployment-heavy shape: every
+other document a Deployment of about 1 KB with ten env entries, one in fifty of
+them an agent component, and ConfigMaps and Services in between.
 
 The agent components carry the default discovery labels, so both olrender and
 a kustomize JSON6902 patch with the matching label selector find them.
@@ -23,8 +27,9 @@ from postrenderer.read.stream import decode, split
 ROOT = Path(__file__).resolve().parent.parent.parent
 FIXTURE_STREAM = ROOT / "fixtures" / "streams" / "helm3.yaml"
 
-SIZES = {"M": 1_000, "L": 10_000, "WM": 1_000, "WL": 10_000}
+SIZES = {"M": 1_000, "L": 10_000, "WM": 1_000, "WL": 10_000, "DM": 1_000, "DL": 10_000}
 AGENT_EVERY = 1_000  # one agent (four components) per this many documents
+DEPLOYMENT_AGENT_EVERY = 50  # DM, DL: one Deployment in this many is an agent component
 WORKLOAD_AGENTS = 9  # W streams: 36 agent components whatever their size ("a few dozen")
 ROLES = ("worker-default", "worker-gpu", "dag-processor", "triggerer")
 
@@ -217,6 +222,52 @@ def _busy_deployment(n: int) -> str:
 """ + entries, 1)
 
 
+_SMALL_DEPLOYMENT = """\
+---
+# Source: platform/templates/svc-{n:05d}.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: svc-{n:05d}
+  namespace: team-{team:02d}
+  labels:
+    app: svc-{n:05d}
+spec:
+  replicas: {replicas}
+  selector:
+    matchLabels:
+      app: svc-{n:05d}
+  template:
+    metadata:
+      labels:
+        app: svc-{n:05d}
+    spec:
+      containers:
+        - name: app
+          image: registry.example.com/svc-{n:05d}:1.{minor}
+          env:
+{env}"""
+
+_SMALL_ENTRY = """\
+            - name: {name}
+              value: "{value}"
+"""
+
+
+def _small_deployment(n: int) -> str:
+    """A Deployment of about 1 KB with ten env entries (the DM and DL streams)."""
+    team = n % 40
+    env = "".join(
+        _SMALL_ENTRY.format(name=name, value=value)
+        for name, value in (
+            ("APP_ENV", "production"), ("LOG_LEVEL", ("INFO", "DEBUG", "WARN")[n % 3]), ("PORT", str(8000 + n % 100)),
+            ("DB_HOST", f"db-{team:02d}.team-{team:02d}.svc"), ("DB_POOL", str(5 + n % 20)), ("CACHE_TTL", "300s"),
+            ("FEATURES", "a,b,c"), ("TZ", "UTC"), ("SERVICE", f"svc-{n:05d}"), ("JAVA_OPTS", "-Xmx512m"),
+        )
+    )
+    return _SMALL_DEPLOYMENT.format(n=n, team=team, replicas=1 + n % 3, minor=n % 17, env=env)
+
+
 def _agent(a: int, role: str) -> str:
     """One component Deployment of agent number a."""
     component = "worker" if role.startswith("worker") else role
@@ -251,15 +302,38 @@ def generate(count: int, workload_heavy: bool = False) -> bytes:
     return "".join(parts).encode()
 
 
+def deployment_heavy(count: int) -> bytes:
+    """A Helm 3 stream of count documents: every other one a Deployment (one in fifty of them an agent component).
+
+    The rest alternate between ConfigMaps and Services.
+    """
+    parts: list[str] = []
+    agent = 0
+    for i in range(count):
+        n = i // 2
+        if i % 2:
+            parts.append((_configmap, _service)[n % 2](n))
+        elif n % DEPLOYMENT_AGENT_EVERY == DEPLOYMENT_AGENT_EVERY // 2:
+            parts.append(_agent(agent // len(ROLES), ROLES[agent % len(ROLES)]))
+            agent += 1
+        else:
+            parts.append(_small_deployment(n))
+    return "".join(parts).encode()
+
+
 def stream(name: str) -> bytes:
-    """The named benchmark stream: S (the fixture), M, L, or the workload-heavy WM and WL."""
+    """The named benchmark stream: S (the fixture), M, L, workload-heavy WM and WL, Deployment-heavy DM and DL."""
     if name == "S":
         return FIXTURE_STREAM.read_bytes()
+    if name.startswith("D"):
+        return deployment_heavy(SIZES[name])
     return generate(SIZES[name], workload_heavy=name.startswith("W"))
 
 
 def expected_components(name: str) -> int:
     """How many agent components olrender must find in the named stream."""
+    if name.startswith("D"):
+        return (SIZES[name] + 1) // 2 // DEPLOYMENT_AGENT_EVERY
     return 4 if name == "S" else components(SIZES[name], workload_heavy=name.startswith("W"))
 
 
