@@ -4,7 +4,8 @@
 emitted patch list pasted under ``patches:``) and runs ``kubectl kustomize``; ``decode`` reads a stream
 with kubectl's own decoder (``label --local ... -o json``, which adds an empty ``labels`` map and takes a
 List's items as objects) into objects keyed by (apiVersion, kind, namespace, name); ``merge_order``
-sorts the lists kustomize merges by key, whose order kustomize changes (the entries a patch names first).
+(olrender's own, from ``write.kustomize``) sorts the lists kustomize merges by key, whose order kustomize
+changes (the entries a patch names first).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from postrenderer.read.stream import HELM4_FILENAME
+from postrenderer.write.kustomize import merge_order as merge_order  # (re-exported for the proofs)
 
 ROOT = Path(__file__).resolve().parent.parent
 Identity = tuple[str, str, "str | None", str]
@@ -86,17 +88,6 @@ def without_helm4_filename(objects: Objects, added: set[Identity]) -> Objects:
             obj["metadata"].pop("annotations", None)
         out[key] = obj
     return out
-
-
-def merge_order(value: Any) -> Any:
-    """A copy with every list kustomize merges by key (containers, env, volumes, mounts) sorted by that key."""
-    from postrenderer.write.kustomize import MERGE_KEYS
-
-    if isinstance(value, dict):
-        return {k: sorted(map(merge_order, v), key=lambda item: repr(item.get(MERGE_KEYS[k])))
-                if k in MERGE_KEYS and isinstance(v, list) and all(isinstance(i, dict) for i in v)
-                else merge_order(v) for k, v in value.items()}
-    return [merge_order(item) for item in value] if isinstance(value, list) else value
 
 
 def identity(doc: dict[str, Any]) -> Identity:
