@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from postrenderer.read import stream
 from postrenderer.write import edit
+from tests.budget import examples
 
 DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -219,7 +220,7 @@ VALUES = st.recursive(  # (integers Go's int64 holds: larger ones Kubernetes rea
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.dictionaries(TEXT, VALUES, min_size=1, max_size=5), st.booleans())
 def test_new_documents_read_back_as_written(doc: dict[str, Any], indented: bool) -> None:
     """``edit.document`` writes any data so that it reads back equal, in both sequence styles."""
@@ -227,7 +228,7 @@ def test_new_documents_read_back_as_written(doc: dict[str, Any], indented: bool)
     assert load(text) == doc
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(VALUES, st.sampled_from(["/spec/containers/0/env/-", "/spec/containers/0/env", "/metadata/annotations/k",
                                 "/spec/extra", "/spec/containers/0/args/-", "/spec/containers/-"]))
 def test_any_value_lands_as_json_patch_would_put_it(value: Any, path: str) -> None:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from postrenderer.errors import ConfigError
 from postrenderer.read.names import DEFAULT_NAME_PATTERN, DEFAULT_RULE, MAX_NAME_LENGTH, NameRegex
+from tests.budget import examples
 
 STRICT_DEFAULT = re.compile(DEFAULT_NAME_PATTERN.replace("$", r"\Z"))
 PIECES = ["-", "worker", "w", "a", "x-", "triggerer", "dag-processor", "!", "Z", "-worker-", "0", "\n"]
@@ -36,7 +37,7 @@ def test_default_rule_equals_the_documented_pattern_on_every_short_combination()
             assert DEFAULT_RULE.role(name) == default_by_re(name), name
 
 
-@settings(max_examples=300, derandomize=True, deadline=None)
+@settings(max_examples=examples(300), derandomize=True, deadline=None)
 @given(st.lists(st.sampled_from([*PIECES, "b", "1", "-worker-b", "-triggerer"]), max_size=12).map("".join))
 def test_default_rule_equals_the_documented_pattern(name: str) -> None:
     """Longer generated names too."""

@@ -24,12 +24,13 @@ from hypothesis import strategies as st
 from postrenderer import cli
 from postrenderer.cli.click_command import build_command
 from postrenderer.cli.options import FLAG, OPTIONS, fast_parse
+from tests.budget import examples
 
 ROOT = Path(__file__).resolve().parent.parent
 HELM3 = (ROOT / "fixtures" / "streams" / "helm3.yaml").read_bytes()
 KEY = "sk-test-options-0001"
 EQUIVALENCE_SETTINGS = settings(
-    max_examples=1000, deadline=None, derandomize=True, database=None,
+    max_examples=examples(1000), deadline=None, derandomize=True, database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 

@@ -33,9 +33,10 @@ from postrenderer.read.workloads import POD_TEMPLATE_PATHS
 from postrenderer.write import edit
 from postrenderer.write.report import patches
 from tests import programs
+from tests.budget import examples
 from tests.manifests import with_template
 
-MAX_EXAMPLES = 150
+MAX_EXAMPLES = examples(150)
 PROPERTY_SETTINGS = settings(
     max_examples=MAX_EXAMPLES, deadline=2000, derandomize=True, database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

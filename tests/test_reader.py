@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from postrenderer.read import reader
+from tests.budget import examples
 
 PACKAGE = Path(__file__).resolve().parent.parent / "postrenderer"
 PARSERS = {
@@ -72,7 +73,7 @@ def nested_yaml(depth: int, block: int, style: list[str]) -> str:
     return lines + " " * (2 * (block - 1)) + f"k{block - 1}: {inner}\n"
 
 
-@settings(max_examples=80, deadline=None, derandomize=True)
+@settings(max_examples=examples(80), deadline=None, derandomize=True)
 @given(st.integers(reader.MAX_DEPTH - 10, reader.MAX_DEPTH + 10), st.integers(1, 250),
        st.lists(st.sampled_from("[{"), min_size=1, max_size=4))
 def test_depth_is_exact(depth: int, block: int, style: list[str]) -> None:
@@ -87,7 +88,7 @@ def test_depth_is_exact(depth: int, block: int, style: list[str]) -> None:
         assert depth <= reader.MAX_DEPTH and isinstance(doc, dict)
 
 
-@settings(max_examples=40, deadline=None, derandomize=True)
+@settings(max_examples=examples(40), deadline=None, derandomize=True)
 @given(st.integers(1, 9), st.integers(2, 12), st.booleans())
 def test_aliases_are_counted_expanded(levels: int, fan: int, client: bool) -> None:
     """An alias bomb of any shape is read when it expands within the budget, and refused (quickly) when not."""
@@ -103,7 +104,7 @@ def test_aliases_are_counted_expanded(levels: int, fan: int, client: bool) -> No
         assert expanded <= 2 * reader.MAX_EXPANDED_NODES, (levels, fan)
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
+@settings(max_examples=examples(60), deadline=None, derandomize=True)
 @given(st.integers(1, 2_000), st.lists(st.sampled_from(["[", "{"]), min_size=1, max_size=3),
        st.text(alphabet='[]{}"\\ ab', max_size=12))
 def test_json_depth_is_exact(depth: int, style: list[str], noise: str) -> None:

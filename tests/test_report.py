@@ -20,6 +20,7 @@ from postrenderer.read import stream
 from postrenderer.read.discovery import ComponentRules
 from postrenderer.write import report
 from tests import programs
+from tests.budget import examples
 from tests.manifests import VAULT, VAULT_CONFIG_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,7 +100,7 @@ env_entries = st.lists(
 ).map(lambda pairs: [{"name": n, "value": v} for n, v in pairs])
 
 
-@settings(max_examples=60, deadline=None, database=None, derandomize=True,
+@settings(max_examples=examples(60), deadline=None, database=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(env=st.one_of(st.none(), env_entries), annotated=st.booleans(),
        config=st.sampled_from(["secret", "existing-secret", "vault-file-key-ref", "vault-config-file"]))
