@@ -1,6 +1,6 @@
 """How many examples a Hypothesis property draws: its full count, or a tenth of it in the fast tier.
 
-The fast tier (docs/development.md) sets ``OLRENDER_FAST=1``; tests/conftest.py then loads the
+The fast tier (docs/development.md) sets ``FAST_TESTS=1``; tests/conftest.py then loads the
 ``fast`` profile for properties that keep Hypothesis' default count, and ``examples`` scales the
 ones that name their own. Without the variable every property runs its full, fixed count.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-FAST = os.environ.get("OLRENDER_FAST") == "1"
+FAST = os.environ.get("FAST_TESTS") == "1"
 FAST_DIVISOR = 10
 
 

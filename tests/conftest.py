@@ -1,10 +1,10 @@
 """Root conftest: registers the ``real_tool`` fixture and marks the tests the fast tier leaves out.
 
-``OLRENDER_FAST=1 pytest -m "not real and not slow"`` is the fast tier between edits
+``FAST_TESTS=1 pytest -m "not real and not slow"`` is the fast tier between edits
 (docs/development.md); the README's command runs everything. A test is ``real`` when it lives in a
 directory of real-program tests, in a module listed below, or needs a fixture that provides a real
 program, so that new tests there are marked without anyone remembering to. A test is ``slow`` when
-it is heavy by design (SLOW, with the reason); ``OLRENDER_FAST=1`` also draws a tenth of each
+it is heavy by design (SLOW, with the reason); ``FAST_TESTS=1`` also draws a tenth of each
 Hypothesis property's examples (tests/budget.py).
 """
 
