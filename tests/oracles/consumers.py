@@ -25,7 +25,7 @@ from pathlib import Path
 from tests.oracles.recorder import Recorder, Request
 
 HERE = Path(__file__).resolve().parent
-ORACLE = HERE / "emit_oracle.py"
+ORACLE = HERE.parent / "tools" / "emit_oracle.py"
 BACKEND = "{BACKEND}"
 CWD = "{CWD}"
 RUN_TIMEOUT_S = 300

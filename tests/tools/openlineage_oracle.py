@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
+from functools import partial
 from typing import Any
 
-CHILD_TIMEOUT_S = 60
+from forked import in_child  # (beside this script: it runs as a script)
 
 
 def _summary(transport: Any, case: dict[str, Any]) -> dict[str, Any]:
@@ -98,31 +98,6 @@ def _resolve(mode: str, case: dict[str, Any]) -> dict[str, Any]:
         client.transport.close(0)  # async_http runs a thread
 
 
-def _forked(mode: str, case: dict[str, Any], out: str) -> dict[str, Any]:
-    """Fork, resolve one case in the child, and read its answer."""
-    pid = os.fork()
-    if pid == 0:
-        signal.alarm(CHILD_TIMEOUT_S)  # a hanging build ends the child (SIGALRM's default action)
-        status = 0
-        try:
-            result = _resolve(mode, case)
-            with open(out, "w", encoding="utf-8") as fh:
-                json.dump(result, fh)
-        except BaseException:
-            status = 1
-        finally:
-            os._exit(status)
-    _, status = os.waitpid(pid, 0)
-    try:
-        with open(out, encoding="utf-8") as fh:
-            return dict(json.load(fh))
-    except (OSError, ValueError):
-        return {"kind": "crash", "error": f"child exited with status {status}"}
-    finally:
-        if os.path.exists(out):
-            os.unlink(out)
-
-
 def main(argv: list[str]) -> int:
     """Resolve every case of CASES.json and write the answers, in order, to RESULTS.json."""
     mode, cases_path, results_path, every = argv
@@ -135,7 +110,7 @@ def main(argv: list[str]) -> int:
         import airflow.providers.openlineage.plugins.adapter  # noqa: F401  (import once)
     else:
         import openlineage.client  # noqa: F401
-    forked = {number: _forked(mode, cases[number], f"{results_path}.{number}")
+    forked = {number: in_child(partial(_resolve, mode, cases[number]), f"{results_path}.{number}")
               for number in range(0, len(cases), int(every))}
     answers = [_resolve(mode, case) for case in cases]
     with open(results_path, "w", encoding="utf-8") as fh:

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
+from functools import partial
 from typing import Any
+
+from forked import in_child  # (beside this script: it runs as a script)
 
 
 def _client(mode: str) -> Any:
@@ -66,31 +68,6 @@ def _emit(mode: str, number: int, case: dict[str, Any]) -> dict[str, Any]:
         return {"kind": "error", "error": type(exc).__name__}
 
 
-CHILD_TIMEOUT_S = 60
-
-
-def _forked(mode: str, number: int, case: dict[str, Any], out: str) -> dict[str, Any]:
-    """Fork, emit for one case in the child, and read its answer."""
-    pid = os.fork()
-    if pid == 0:
-        signal.alarm(CHILD_TIMEOUT_S)  # a hanging client ends the child (SIGALRM's default action)
-        status = 0
-        try:
-            with open(out, "w", encoding="utf-8") as fh:
-                json.dump(_emit(mode, number, case), fh)
-        except BaseException:
-            status = 1
-        finally:
-            os._exit(status)
-    _, status = os.waitpid(pid, 0)
-    try:
-        with open(out, encoding="utf-8") as fh:
-            return dict(json.load(fh))
-    except (OSError, ValueError):
-        return {"kind": "crash", "error": f"child exited with status {status}"}
-    finally:
-        if os.path.exists(out):
-            os.unlink(out)
 
 
 def main(argv: list[str]) -> int:
@@ -104,7 +81,8 @@ def main(argv: list[str]) -> int:
     if mode == "airflow":
         import airflow.providers.openlineage.plugins.adapter  # noqa: F401  (import once, before forking)
     import openlineage.client.event_v2  # noqa: F401
-    answers = [_forked(mode, number, case, f"{results_path}.{number}") for number, case in enumerate(cases)]
+    answers = [in_child(partial(_emit, mode, number, case), f"{results_path}.{number}")
+               for number, case in enumerate(cases)]
     with open(results_path, "w", encoding="utf-8") as fh:
         json.dump(answers, fh)
     return 0
