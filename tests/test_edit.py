@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import re
+import sys
 from typing import Any
 
 import jsonpatch
@@ -17,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from postrenderer.read import stream
-from postrenderer.write import edit
+from postrenderer.write import edit, yamlout
 from tests.budget import examples
 
 DEPLOYMENT = """\
@@ -210,6 +211,15 @@ def test_plain_scalars_only_where_no_resolver_disagrees() -> None:
     assert [edit.scalar(v) for v in ("y", "True", "1e3", "0123", "12:30", "a b")] == [
         '"y"', '"True"', '"1e3"', '"0123"', '"12:30"', '"a b"']
     assert [edit.scalar(v) for v in (True, None, 100)] == ["true", "null", "100"]
+
+
+def test_escaped_characters_are_exactly_yaml_non_printables_and_breaks() -> None:
+    """The writer's classes are YAML's non-printables plus NEL, LS, PS and BOM, checked at every code point."""
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    printable = "\t\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff"  # (YAML 1.1 c-printable, without NEL)
+    for written, allowed in ((yamlout._ESCAPE_RE, ""), (yamlout._LITERAL_UNSAFE_RE, "\n")):
+        spec = re.compile(f"[^{allowed}{printable}]|[\x85\u2028\u2029\ufeff]")
+        assert [m.start() for m in written.finditer(every)] == [m.start() for m in spec.finditer(every)]
 
 
 TEXT = st.text(st.sampled_from(list("ab -:#'\"|>?&*!\n\t%@`{}[],é0.e\\")), max_size=12)
