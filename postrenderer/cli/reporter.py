@@ -96,9 +96,15 @@ class Reporter:
         """The reason the run failed."""
         self._write(f"olrender: error: {message}")
 
+    @property
+    def noting(self) -> bool:
+        """Whether notes (``info``) go anywhere: to a log file, or to stderr with --debug."""
+        return self.debug or self.log is not None
+
     def info(self, message: str) -> None:
         """A note for the log file (and stderr with --debug)."""
-        self._write(f"olrender: {message}", to_stderr=self.debug)
+        if self.noting:
+            self._write(f"olrender: {message}", to_stderr=self.debug)
 
     def notice(self, message: str) -> None:
         """A result the user asked for (the --check verdict): stderr and the log file."""

@@ -72,7 +72,7 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes 
         return [reporter.scrub(b"".join(result.parts).decode()).encode()]
     if mode == "emit_kustomize_patches" and options.get("committed_patches"):
         compare_patches(result, options["committed_patches"])
-    if mode == "render":
+    if mode == "render" and reporter.noting:  # (a summary nobody reads is not worth its time on large streams)
         for line in program.summary(result):
             reporter.info(line)
     return result.parts
