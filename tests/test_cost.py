@@ -155,7 +155,7 @@ def test_a_config_file_is_read_once_per_run() -> None:
 
 def test_objects_are_found_in_constant_time() -> None:
     """A lookup among 100,000 same-named objects in other namespaces costs what a lookup among one does."""
-    from postrenderer.read.analysis import Objects
+    from postrenderer.read.objects import Objects
 
     def lookup_calls(others: int) -> int:
         objects = Objects()

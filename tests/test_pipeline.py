@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from postrenderer import program as pipeline
 from postrenderer.config.settings import ApiKey, OpenLineageConfig, Settings
@@ -14,6 +17,7 @@ from postrenderer.errors import NoMatchError
 from postrenderer.read import stream
 from postrenderer.read.discovery import ComponentRules
 from tests import programs
+from tests.budget import examples
 
 STREAMS = Path(__file__).resolve().parent.parent / "fixtures" / "streams"
 KEY = "sk-test-pipeline-0001"
@@ -212,3 +216,69 @@ def test_a_sketched_component_is_classified_once(monkeypatch: pytest.MonkeyPatch
     result = pipeline.program(data, rules)
     assert result.failure is None and [r.role for r in result.plan.components] == ["component"]
     assert calls == ["etl"]
+
+
+# Names, label values and annotation keys as a template may write them: plain, quoted, escaped, folded, or a hook.
+_NAMES = ["etl", "astro-agent-worker-a", "x-dag-processor", '"x-trigg\\x65rer"', '"x-\\u0077orker-a"',
+          "x-triggerer-old", "'x-dag-\n    processor'", '"x-dag-\\\n    processor"', "x-worker-"]
+_LABELS = ["{}", "{app: astro-agent, component: worker}", '{app: "astro\\x2dagent", component: triggerer}',
+           "{app: other, component: worker}", "{app: astro-agent}"]
+_ANNOTATIONS = ["{}", "{helm.sh/hook: pre-install}", '{"helm.sh\\x2fhook": test}', "{a: helm.sh/hookless}"]
+_KINDS = {"Deployment": "spec:\n  template:\n", "Job": "spec:\n  template:\n", "Pod": "",
+          "CronJob": "spec:\n  jobTemplate:\n    spec:\n      template:\n"}
+
+
+def _workload_text(kind: str, name: str, labels: str, annotations: str, pod_labels: str) -> str:
+    """One workload document with the given YAML spellings of its name, labels and annotations."""
+    holder = _KINDS[kind]
+    indent = " " * (2 * holder.count("\n"))
+    template = f"{indent}metadata:\n{indent}  labels: {pod_labels}\n{indent}spec:\n" \
+               f"{indent}  containers:\n{indent}    - name: main\n{indent}      image: busybox\n"
+    return (f"---\napiVersion: v1\nkind: {kind}\nmetadata:\n  name: {name}\n  namespace: team\n"
+            f"  labels: {labels}\n  annotations: {annotations}\n{holder}{template}")
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(sorted(_KINDS)), st.sampled_from(_NAMES), st.sampled_from(_LABELS),
+                          st.sampled_from(_ANNOTATIONS), st.sampled_from(_LABELS)), min_size=1, max_size=5),
+       st.sampled_from(("render", "check", "diff")))
+def test_workloads_ruled_out_by_their_text_read_as_if_they_were_read(
+    documents: list[tuple[str, str, str, str, str]], mode: str,
+) -> None:
+    """Settling a workload by its text (``ComponentRules.rules_out``) changes no output, report or error."""
+    data = "".join(_workload_text(*document) for document in documents).encode()
+
+    def outcome() -> tuple[str, ...]:
+        try:
+            result = pipeline.program(data, SETTINGS, mode)
+        except Exception as exc:  # (the read's refusals are outcomes too)
+            return (type(exc).__name__, str(exc))
+        return (b"".join(result.parts).decode(), str(result.failure), result.notice,
+                json.dumps(pipeline.explain(result), sort_keys=True))
+
+    shortcut = outcome()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ComponentRules, "rules_out", lambda self, text: False)
+        assert outcome() == shortcut
+
+
+def test_a_workload_its_text_rules_out_is_read_only_when_a_report_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A render reads no ruled-out workload; ``--explain`` reads each once, for its name and namespace."""
+    from postrenderer.read import analysis
+
+    sketched: list[int] = []
+    real_sketch = analysis.stream.sketch
+
+    def counted(segment: stream.Segment, paths: set[tuple[str, ...]]) -> Any:
+        sketched.append(segment.index)
+        return real_sketch(segment, paths)
+
+    monkeypatch.setattr(analysis.stream, "sketch", counted)
+    others = "".join(_workload_text("Deployment", f"web-{n}", "{app: web}", "{}", "{}") for n in range(3))
+    data = (STREAMS / "helm3.yaml").read_bytes() + others.encode()
+    result = pipeline.program(data, SETTINGS)
+    assert result.failure is None and len(result.plan.components) == 4 and sketched == []
+    names = [report["name"] for report in pipeline.explain(result)["workloads"]]
+    assert names[-3:] == ["web-0", "web-1", "web-2"] and len(sketched) == 3
+    pipeline.explain(result)
+    assert len(sketched) == 3

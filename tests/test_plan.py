@@ -176,7 +176,7 @@ def test_repairable_items_are_replaced_and_removed_in_a_valid_order() -> None:
     def repairable(what: str, item: dict[str, Any]) -> str | None:
         return f"{item['name']} is broken" if item["name"] in ("A", "C", "D") else None
 
-    report = WorkloadReport(1, "Deployment", "w", None, True, "test")
+    report = WorkloadReport(1, _component_class())
     report.container = "agent"
     conflicts: list[str] = []
     warnings: list[str] = []
@@ -194,11 +194,20 @@ def test_repairable_items_are_replaced_and_removed_in_a_valid_order() -> None:
     ]
 
 
+def _component_class() -> Any:
+    """A Deployment ``w`` classified as a worker, for the report of a planning step."""
+    from postrenderer.read.analysis import Classified
+    from postrenderer.read.workloads import iter_workloads
+
+    doc = {"kind": "Deployment", "metadata": {"name": "w"}, "spec": {"template": {"spec": {"containers": []}}}}
+    return Classified(next(iter_workloads(1, doc)), 0, "worker", "test")
+
+
 def test_without_repairs_a_difference_stays_a_conflict() -> None:
     """A predicate that declines leaves the difference a conflict (and the other methods have none)."""
     from postrenderer.inject.plan import WorkloadReport, ensure_items
 
-    report = WorkloadReport(1, "Deployment", "w", None, True, "test")
+    report = WorkloadReport(1, _component_class())
     report.container = "agent"
     conflicts: list[str] = []
     ops = ensure_items(("list",), [{"name": "C", "v": 2}], [{"name": "C", "v": 9}], "name", "env", "document 1",

@@ -53,8 +53,8 @@ if TYPE_CHECKING:
     from typing import Any, ClassVar, TypeAlias
 
     from postrenderer.lint.evaluation import Expected
-    from postrenderer.read.analysis import Objects
     from postrenderer.read.discovery import Component
+    from postrenderer.read.objects import Objects
 
     # (what, existing item) -> why olrender may replace or remove that item without --overwrite, or None
     Repairable: TypeAlias = Callable[[str, dict[str, Any]], str | None]

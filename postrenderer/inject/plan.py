@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from postrenderer.config.settings import Settings
     from postrenderer.inject.contract import Injection, Method, NewDocument, Repairable
-    from postrenderer.read.analysis import Analysis
+    from postrenderer.read.analysis import Analysis, Classified
     from postrenderer.read.discovery import Component
     from postrenderer.read.workloads import Workload
 
@@ -56,23 +56,48 @@ class Action:
 
 
 class WorkloadReport:
-    """Why a workload was or was not changed, and what was done to it."""
+    """Why a workload was or was not changed, and what was done to it; where it is comes from its classification."""
 
-    __slots__ = ("actions", "component", "container", "container_reason", "findings", "index", "kind", "name",
-                 "namespace", "position", "reason", "role")
+    __slots__ = ("actions", "container", "container_reason", "findings", "index", "known", "role")
 
-    def __init__(
-        self, index: int, kind: str, name: str | None, namespace: str | None, component: bool, reason: str,
-        position: int = 0,
-    ) -> None:
-        """position: the workload's place among its document's workloads (a List holds several)."""
-        self.index, self.kind, self.name, self.namespace, self.position = index, kind, name, namespace, position
-        self.component, self.reason = component, reason
+    def __init__(self, index: int, known: Classified) -> None:
+        """known: the workload as the analysis classified it (its name is read only when a report shows it)."""
+        self.index, self.known = index, known
         self.role: str | None = None
         self.container: str | None = None
         self.container_reason: str | None = None
         self.actions: list[Action] = []
         self.findings: list[Any] = []  # lint.Finding objects (their str() is the message)
+
+    @property
+    def kind(self) -> str:
+        """The workload's kind."""
+        return self.known.kind
+
+    @property
+    def name(self) -> str | None:
+        """Its name (None: it has none)."""
+        return self.known.name
+
+    @property
+    def namespace(self) -> str | None:
+        """Its namespace (None: not set)."""
+        return self.known.namespace
+
+    @property
+    def position(self) -> int:
+        """Its place among its document's workloads (a List holds several)."""
+        return self.known.position
+
+    @property
+    def reason(self) -> str:
+        """Why it is, or is not, a component."""
+        return self.known.reason
+
+    @property
+    def component(self) -> bool:
+        """Whether it is an agent component."""
+        return self.known.role is not None
 
 
 class Plan:
@@ -306,9 +331,9 @@ def build_plan(analysis: Analysis, settings: Settings, method: Method) -> Plan:
         identity = document_identity(doc).key
         if identity:
             existing.setdefault(identity, (index, doc))
-        for classified in analysis.classified.get(index, ()):
-            report = WorkloadReport(index, classified.kind, classified.name, classified.namespace,
-                                    classified.role is not None, classified.reason, classified.position)
+    for index, known in analysis.classified.items():
+        for classified in known:
+            report = WorkloadReport(index, classified)
             plan.reports.append(report)
             if classified.role is None:
                 continue

@@ -38,8 +38,9 @@ if TYPE_CHECKING:
     from typing import Any
 
     from postrenderer.lint.evaluation import Evaluation, Finding, Lookup
-    from postrenderer.read.analysis import Analysis, Classified, Objects
+    from postrenderer.read.analysis import Analysis, Classified
     from postrenderer.read.discovery import ComponentRules
+    from postrenderer.read.objects import Objects
 
 KEY_NAME_RE = re.compile(r"openlineage", re.IGNORECASE)
 
@@ -104,13 +105,13 @@ def evaluate_document(
 ) -> list[CheckedWorkload]:
     """Evaluate each component's target container in one document (doc: as read, or as rendering leaves it)."""
     checked = []
-    workloads = iter_workloads(index, doc)
-    for known, workload in zip(classified, workloads, strict=False):
-        report = WorkloadReport(index, known.kind, known.name, known.namespace, known.role is not None, known.reason,
-                                known.position)
+    workloads = list(iter_workloads(index, doc)) if any(known.role is not None for known in classified) else []
+    for known in classified:
+        report = WorkloadReport(index, known)
         if known.role is None:
             checked.append(CheckedWorkload(report))
             continue
+        workload = workloads[known.position]
         component = known.component(rules, workload)
         report.role = component.role
         report.container = component.container_name
@@ -135,8 +136,8 @@ def evaluate(
     """Evaluate a stream as read, without changing it."""
     result = CheckResult(analysis.format, analysis.has_documents)
     objects = analysis.objects()
-    for index, doc in analysis.documents.items():
-        result.workloads.extend(evaluate_document(index, doc, analysis.classified.get(index, []), rules, objects,
+    for index, known in analysis.classified.items():  # (an unread workload has no document: it is no component)
+        result.workloads.extend(evaluate_document(index, analysis.documents.get(index), known, rules, objects,
                                                   expected))
     if forbid_plaintext:
         result.policy.extend(plaintext_findings(analysis.documents.items()))

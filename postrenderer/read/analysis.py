@@ -5,6 +5,8 @@ Kubernetes would (``stream.parse``), keeping only what the modes need:
 
     workload with an agent component       -> the whole document (it may be changed)
     workload without one                   -> its outline (kind, names, labels: for reports)
+    workload its text rules out            -> checked to be well-formed, classified unread: its name
+      (``ComponentRules.rules_out``)          and namespace are read when a report asks for them
     ConfigMap / Secret / ServiceAccount    -> the whole document, when a component refers to it
                                               or the method generates one of that name
     an object that makes a Secret          -> the whole document, when a component refers to that
@@ -20,14 +22,13 @@ only the referenced ones become objects; each document is still read once.
 
 from __future__ import annotations
 
-from postrenderer.errors import InputError, where
+from postrenderer.errors import InputError
 from postrenderer.read import stream
 from postrenderer.read.discovery import Component, choose_container, classify, containers_of
 from postrenderer.read.identity import identity as document_identity
+from postrenderer.read.objects import OBJECT_KINDS, Objects, references
 from postrenderer.read.workloads import (
     POD_TEMPLATE_PATHS,
-    containers,
-    env_entries,
     iter_workloads,
     kind_may_hold_workloads,
     might_hold_workloads,
@@ -37,29 +38,64 @@ from postrenderer.read.workloads import (
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
-    from typing import Any, TypeAlias
+    from collections.abc import Iterable
+    from typing import Any
 
     from postrenderer.read.discovery import ComponentRules
+    from postrenderer.read.objects import Producers
     from postrenderer.read.workloads import Workload
 
-    # kind -> the Secret (a Secret document of its keys) an object of that kind makes in the cluster, or None
-    Producers: TypeAlias = Mapping[str, Callable[[Mapping[str, Any]], "dict[str, Any] | None"]]
 
-OBJECT_KINDS = frozenset({"ConfigMap", "Secret", "ServiceAccount"})
 MAX_COMPONENTS = 10_000  # agent components of one stream (an agent release renders a handful)
 MAX_COMPONENT_BYTES = 16 * 2**20  # their text, all together (the API server stores objects up to about 1.5 MiB)
 
 
 class Classified:
-    """One workload as classified: its role (None: not a component), why, and where; components keep the workload."""
+    """One workload as classified: its role (None: not a component), why, and where; components keep the workload.
 
-    __slots__ = ("kind", "name", "namespace", "position", "reason", "role", "workload")
+    A workload whose text rules it out (``Classified.unread``) is classified without being read: its name and
+    namespace are read from the input the first time a report asks for them.
+    """
 
-    def __init__(self, workload: Workload, position: int, role: str | None, reason: str) -> None:
-        self.kind, self.name, self.namespace = workload.kind, workload.name, workload.namespace
+    __slots__ = ("_name", "_namespace", "_unread", "kind", "position", "reason", "role", "workload")
+
+    def __init__(self, workload: Workload | None, position: int, role: str | None, reason: str) -> None:
+        self.kind, self._name, self._namespace = (workload.kind, workload.name, workload.namespace) if workload \
+            is not None else ("", None, None)
         self.position, self.role, self.reason = position, role, reason
         self.workload = workload if role is not None else None  # (an outline's workloads need not stay)
+        self._unread: tuple[bytes, int, int, int, int] | None = None
+
+    @classmethod
+    def unread(cls, source: bytes, segment: stream.Segment, kind: str, reason: str) -> Classified:
+        """A workload that is no component (reason), its document checked but not read (source: the input)."""
+        known = cls(None, 0, None, reason)
+        known.kind = kind
+        known._unread = (source, segment.index, segment.line, segment.start, segment.size)
+        return known
+
+    @property
+    def name(self) -> str | None:
+        """The workload's name (read now if the workload was not)."""
+        if self._unread is not None:
+            self._read()
+        return self._name
+
+    @property
+    def namespace(self) -> str | None:
+        """The workload's namespace (read now if the workload was not)."""
+        if self._unread is not None:
+            self._read()
+        return self._namespace
+
+    def _read(self) -> None:
+        """Read an unread workload's outline from the input: its document is sketched (or parsed) now."""
+        assert self._unread is not None
+        source, index, line, start, size = self._unread
+        segment = stream.Segment(index, source[start : start + size].decode("utf-8"), line, start, size)
+        doc = stream.sketch(segment, outline_paths(self.kind))
+        workload = next(iter_workloads(index, outline(doc if doc is not None else stream.parse(segment)[0])))
+        self._name, self._namespace, self._unread = workload.name, workload.namespace, None
 
     def component(self, rules: ComponentRules, workload: Workload | None = None) -> Component:
         """The component this workload is (or the same workload in a patched document), its container chosen."""
@@ -120,134 +156,6 @@ class Analysis:
         for index, doc in self.documents.items():
             found.add_all(doc, index)
         return found
-
-
-class Content(dict):  # type: ignore[type-arg]
-    """An object's keys as components see them (values of ConfigMaps' ``data``; None for Secrets and binary data).
-
-    Built once per run for each object a component refers to; ``files`` keeps what
-    was read from its keys (config files), so that no content is parsed once per component.
-    """
-
-    __slots__ = ("files", "made_by", "place")
-
-    def __init__(self, keys: dict[str, str | None], place: str, made_by: str = "") -> None:
-        super().__init__(keys)
-        self.place = place  # the document, for messages: document 3 (ConfigMap/x)
-        self.made_by = made_by  # the document that makes this Secret (an ExternalSecret), for messages
-        self.files: dict[Any, Any] = {}
-
-
-class Objects:
-    """Kept objects by (kind, name, namespace), found in constant time; one without a namespace matches any.
-
-    Of several matching objects the first in the stream wins.
-    """
-
-    def __init__(self, producers: Producers | None = None) -> None:
-        self.producers: Producers = producers or {}
-        self._first: dict[tuple[str, str], tuple[int, Any]] = {}  # the first of a kind and name, anywhere
-        self._exact: dict[tuple[str, str, str], tuple[int, Any]] = {}  # ... in a namespace
-        self._anywhere: dict[tuple[str, str], tuple[int, Any]] = {}  # ... without a namespace
-        self._places: dict[int, str] = {}
-        self._made: set[int] = set()  # the Secrets producers make (ids)
-        self._contents: dict[int, Content] = {}
-
-    def add_all(self, doc: Any, index: int = 0) -> None:
-        """Remember a document (and the items of a List) if it is a ConfigMap, Secret or ServiceAccount."""
-        items = doc.get("items") if isinstance(doc, dict) else None
-        for item in items if isinstance(items, list) else [doc]:
-            self.add(item, index)
-
-    def add(self, doc: Any, index: int = 0) -> None:
-        """Remember one object of a kind components refer to, or the Secret a producer makes (index: its document)."""
-        if not isinstance(doc, dict):
-            return
-        place = where(index, doc.get("kind"), (doc.get("metadata") or {}).get("name")) if index else ""
-        producer = self.producers.get(str(doc.get("kind")))
-        if producer is not None and (produced := producer(doc)) is not None:
-            doc = produced
-            self._made.add(id(doc))
-        if doc.get("kind") not in OBJECT_KINDS:
-            return
-        metadata = doc.get("metadata")
-        if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
-            return
-        kind, name, namespace = doc["kind"], metadata["name"], metadata.get("namespace")
-        entry = (len(self._places), doc)
-        self._places[id(doc)] = place
-        self._first.setdefault((kind, name), entry)
-        if isinstance(namespace, str):
-            self._exact.setdefault((kind, name, namespace), entry)
-        else:
-            self._anywhere.setdefault((kind, name), entry)
-
-    def get(self, kind: str, name: str, namespace: str | None) -> Mapping[str, Any] | None:
-        """The object of that kind and name visible from a namespace (None: not in the stream)."""
-        if namespace is None:
-            found = self._first.get((kind, name))
-        else:
-            candidates = [self._exact.get((kind, name, namespace)), self._anywhere.get((kind, name))]
-            found = min((c for c in candidates if c is not None), default=None, key=lambda entry: entry[0])
-        return None if found is None else found[1]
-
-    def content(self, kind: str, name: str, namespace: str | None) -> Content | None:
-        """A ConfigMap's or Secret's keys (``Content``) visible from a namespace, built once per run."""
-        doc = self.get(kind, name, namespace)
-        if doc is None:
-            return None
-        known = self._contents.get(id(doc))
-        if known is None:
-            secret = kind == "Secret"
-            keys: dict[str, str | None] = {}
-            for part in ("data", "stringData") if secret else ("data", "binaryData"):
-                content = doc.get(part)
-                if isinstance(content, dict):
-                    for key, value in content.items():
-                        keys[str(key)] = None if secret or part == "binaryData" else str(value)
-            place = self._places.get(id(doc), "")
-            known = self._contents[id(doc)] = Content(keys, place, place if id(doc) in self._made else "")
-        return known
-
-
-def references(doc: Any) -> set[tuple[str, str]]:
-    """(kind, name) of every ConfigMap, Secret and ServiceAccount the pods of a document refer to (env, volumes)."""
-    found: set[tuple[str, str]] = set()
-    for workload in iter_workloads(0, doc):
-        spec = workload.pod_spec
-        if not isinstance(spec, dict):
-            continue
-        account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
-        if isinstance(account, str):  # (the pod's ServiceAccount: whether it mounts a token, for the Vault methods)
-            found.add(("ServiceAccount", account))
-        volumes = spec.get("volumes")
-        for volume in volumes if isinstance(volumes, list) else []:  # (a config file the lint reads)
-            source = volume.get("configMap") if isinstance(volume, dict) else None
-            if isinstance(source, dict) and isinstance(source.get("name"), str):
-                found.add(("ConfigMap", source["name"]))
-        for container in containers(spec):
-            found |= _container_references(container)
-    return found
-
-
-def _container_references(container: Any) -> set[tuple[str, str]]:
-    """What one container's envFrom and env valueFrom refer to."""
-    found: set[tuple[str, str]] = set()
-    if not isinstance(container, dict):
-        return found
-    sources = container.get("envFrom")
-    for source in sources if isinstance(sources, list) else []:
-        for key, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
-            ref = source.get(key) if isinstance(source, dict) else None
-            if isinstance(ref, dict) and isinstance(ref.get("name"), str):
-                found.add((kind, ref["name"]))
-    for entry in env_entries(container):
-        value_from = entry.get("valueFrom")
-        for key, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
-            ref = value_from.get(key) if isinstance(value_from, dict) else None
-            if isinstance(ref, dict) and isinstance(ref.get("name"), str):
-                found.add((kind, ref["name"]))
-    return found
 
 
 def _read(
@@ -333,6 +241,11 @@ def read(
                 stream.check(segment)  # well-formed is all we need to know: its text passes through
                 analysis.has_documents = True
                 continue
+            if kind in POD_TEMPLATE_PATHS and rules.rules_out(text):  # no component, by its text: read on demand
+                stream.check(segment)
+                analysis.classified[segment.index] = [Classified.unread(data, segment, kind, rules.unmatched)]
+                analysis.has_documents = True
+                continue
         doc, duplicates, classified = _read(segment, kind, rules, full)
         if doc is None:
             continue
@@ -346,21 +259,27 @@ def read(
             wanted |= references(doc)
             components += 1
             component_bytes += len(segment.text)
-            if components > MAX_COMPONENTS:
-                raise InputError(
-                    f"{stream.place(segment)}: the stream holds more than {MAX_COMPONENTS:,} agent components, "
-                    "olrender's limit (an agent release renders a handful)"
-                )
-            if component_bytes > MAX_COMPONENT_BYTES:
-                raise InputError(
-                    f"{stream.place(segment)}: the stream's agent components hold more than "
-                    f"{MAX_COMPONENT_BYTES // 2**20} MiB of text together, olrender's limit (the Kubernetes API "
-                    "stores an object of up to about 1.5 MiB; an agent release's components are a few KiB each)"
-                )
+            _within_limits(segment, components, component_bytes)
     _read_deferred(analysis, deferred, wanted, generated_names)
     analysis.documents = dict(sorted(analysis.documents.items()))
+    analysis.classified = dict(sorted(analysis.classified.items()))
     analysis.format = "helm3" if helm3 else "helm4" if helm4 else "plain"
     return analysis
+
+
+def _within_limits(segment: stream.Segment, components: int, component_bytes: int) -> None:
+    """Refuse a stream whose agent components, up to this one, are more or larger than olrender reads."""
+    if components > MAX_COMPONENTS:
+        raise InputError(
+            f"{stream.place(segment)}: the stream holds more than {MAX_COMPONENTS:,} agent components, "
+            "olrender's limit (an agent release renders a handful)"
+        )
+    if component_bytes > MAX_COMPONENT_BYTES:
+        raise InputError(
+            f"{stream.place(segment)}: the stream's agent components hold more than "
+            f"{MAX_COMPONENT_BYTES // 2**20} MiB of text together, olrender's limit (the Kubernetes API "
+            "stores an object of up to about 1.5 MiB; an agent release's components are a few KiB each)"
+        )
 
 
 def _makes(analysis: Analysis, doc: Any, wanted: set[tuple[str, str]]) -> bool:

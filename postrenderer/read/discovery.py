@@ -22,6 +22,7 @@ import re
 
 from postrenderer.errors import ConfigError, InputError, printable, where
 from postrenderer.read.names import DEFAULT_RULE, DefaultNameRule, NameRegex
+from postrenderer.read.workloads import HOOK_ANNOTATION
 
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
@@ -135,9 +136,37 @@ class ComponentRules:
         Only a hint (every workload is still classified from its parsed metadata): a likely component
         is parsed whole at once instead of being sketched first, which would read it twice.
         """
-        if self.selector is not _DEFAULT_REQUIREMENTS or self.name_rule is not DEFAULT_RULE:
-            return False
-        return any(mark in text for mark in ("astro-agent", "-worker-", "-dag-processor", "-triggerer"))
+        return self._default() and any(mark in text for mark in _MARKS)
+
+    def rules_out(self, text: str) -> bool:
+        """Whether a workload's text alone proves the default rules find no component and no hook in it.
+
+        Under the default rules a component's labels hold ``astro-agent`` or its name one of the endings,
+        and a hook names ``helm.sh/hook``; YAML can spell a scalar otherwise than its text only through an
+        escape (``\\``), as a folded line becomes a space. Such a workload's class is ``unmatched`` and
+        needs no reading (``read.analysis``).
+        """
+        return self._default() and "\\" not in text and HOOK_ANNOTATION not in text and not any(
+            mark in text for mark in _MARKS)
+
+    def _default(self) -> bool:
+        """Whether these are the default rules (the chart's labels, then its names)."""
+        return self.selector is _DEFAULT_REQUIREMENTS and self.name_rule is DEFAULT_RULE
+
+    @property
+    def unmatched(self) -> str:
+        """Why a workload that is no hook is no component under these rules: what was looked for."""
+        looked = []
+        if self.selector is not None:
+            looked.append("labels " + ",".join(str(r) for r in self.selector))
+        if isinstance(self.name_rule, DefaultNameRule):
+            looked.append(f"a name ending in {DEFAULT_NAME_ENDINGS}")
+        elif self.name_rule is not None:
+            looked.append(f"a name matching --component-name {self.name_rule.pattern}")
+        return "no match for " + " or ".join(looked)
+
+
+_MARKS = ("astro-agent", "-worker-", "-dag-processor", "-triggerer")  # (the default rules' label value, name endings)
 
 
 class Component:
@@ -189,14 +218,7 @@ def classify(workload: Workload, rules: ComponentRules) -> tuple[str | None, str
                 ending = "-worker-<name>" if name_role == "worker" else f"-{name_role}"
                 return name_role, f"name {printable(workload.name)} ends in {ending}"
             return name_role, f"name {printable(workload.name)} matches --component-name {rules.name_rule.pattern}"
-    looked = []
-    if rules.selector is not None:
-        looked.append("labels " + ",".join(str(r) for r in rules.selector))
-    if isinstance(rules.name_rule, DefaultNameRule):
-        looked.append(f"a name ending in {DEFAULT_NAME_ENDINGS}")
-    elif rules.name_rule is not None:
-        looked.append(f"a name matching --component-name {rules.name_rule.pattern}")
-    return None, "no match for " + " or ".join(looked)
+    return None, rules.unmatched
 
 
 def containers_of(workload: Workload) -> list[dict[str, Any]]:

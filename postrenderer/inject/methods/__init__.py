@@ -32,7 +32,7 @@ from postrenderer.inject.methods.vault_injector import VaultInjectorMethod
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from postrenderer.inject.contract import Method, OpenLineageConfig, Setting
-    from postrenderer.read.analysis import Producers
+    from postrenderer.read.objects import Producers
 
 __all__ = ["CHECKSUM_ANNOTATION", "METHODS", "choices", "declared", "method_class", "method_for", "producers"]
 

@@ -42,8 +42,8 @@ from postrenderer.inject.methods.vault_settings import (
 TYPE_CHECKING = False  # (typing is not imported at run time: start-up cost)
 if TYPE_CHECKING:
     from postrenderer.inject.contract import Given, OpenLineageConfig
-    from postrenderer.read.analysis import Objects
     from postrenderer.read.discovery import Component
+    from postrenderer.read.objects import Objects
 
 PREFIX = "vault.hashicorp.com/"
 SECRETS_DIR = "/vault/secrets"
