@@ -34,9 +34,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from postrenderer.lint import transport
 from postrenderer.lint.container import Expected, lint_container
 from postrenderer.lint.transport import KINDS, Resolved, resolve
+from tests.budget import examples
 from tests.tools import oracles
 from tests.tools.pytest_realtools import _in_ci
 from tests.tools.realtools import ToolUnavailable
@@ -362,3 +366,20 @@ def test_the_lint_matches_the_airflow_provider(built: list[Built], runs: dict[st
         for b, r, e in zip(built, real, evaluations, strict=True) if passes(e) != (delivers(r) and not also_url(r))
     ]
     assert not verdicts, f"{len(verdicts)} verdicts differ:\n" + "\n".join(verdicts[:20])
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.from_regex(transport._PLAIN_URL_RE, fullmatch=True) | st.text(st.sampled_from("hH tps:/[]@.?#a1\t\n%"),
+                                                                         max_size=20))
+def test_the_plain_url_shortcut_agrees_with_urlsplit(url: str) -> None:
+    """Whatever the shortcut accepts, urlsplit finds a scheme and a host in; on any text the answers agree."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        expected = bool(parts.scheme and parts.netloc)
+    except ValueError:
+        expected = False
+    assert transport._valid_url(url) == expected
+    if transport._PLAIN_URL_RE.fullmatch(url.strip()):
+        assert expected

@@ -9,7 +9,6 @@ a values file.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
@@ -125,6 +124,8 @@ def write_private(path: str, text: str, setting: str) -> None:
                 handle.write(text)
             os.replace(temporary, path)
         except BaseException:
+            import contextlib  # (only on this path: start-up cost)
+
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
             raise
@@ -140,8 +141,6 @@ def read_to_eof(source: IO[bytes], limit: int) -> bytes:
     whatever has arrived so far: that would silently cut the stream. The pipe
     is switched to blocking mode, and a read that still finds nothing waits.
     """
-    import select
-
     try:
         fd: int | None = source.fileno()
         os.set_blocking(source.fileno(), True)
@@ -153,6 +152,8 @@ def read_to_eof(source: IO[bytes], limit: int) -> bytes:
         chunk = source.read(limit - size)
         if chunk is None:  # still non-blocking and nothing there yet
             if fd is not None:
+                import select  # (imported only here: most runs never wait)
+
                 select.select([fd], [], [])
             continue
         if not chunk:

@@ -29,7 +29,7 @@ class Scrubber:
         """No key known yet (URL credentials and checksum annotations are redacted all the same)."""
         self.forms: list[str] = []  # longest first: no form hides in another
         self.keys: list[str] = []
-        self._encoded: list[re.Pattern[str]] = []  # one per key: any mix of percent-escaped and plain characters
+        self._encoded: list[re.Pattern[str]] = []  # keys' percent patterns, compiled when first needed (~1 ms each)
 
     def add(self, key: str) -> None:
         """Know this key, in every form, from now on."""
@@ -37,7 +37,6 @@ class Scrubber:
             return
         self.keys.append(key)
         self.forms = sorted(set(self.forms) | secret_forms(key), key=len, reverse=True)
-        self._encoded.append(percent_pattern(key))
 
     def scrub(self, text: str) -> str:
         """Text with every form of every known key, checksum annotation values and URL credentials redacted."""
@@ -47,7 +46,8 @@ class Scrubber:
             if form in text:
                 text = text.replace(form, REDACTED)
         if "%" in text or "+" in text:
-            for pattern in self._encoded:
+            self._encoded += [percent_pattern(key) for key in self.keys[len(self._encoded) :]]
+            for pattern in self._encoded:  # (one per key: any mix of percent-escaped and plain characters)
                 text = pattern.sub(REDACTED, text)
         return hide_url_credentials(text) if "://" in text and "@" in text else text
 

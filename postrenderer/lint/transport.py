@@ -43,6 +43,8 @@ read.
 
 from __future__ import annotations
 
+import re
+
 from postrenderer.lint.airflow import airflow_config, airflow_disabled
 from postrenderer.lint.model import (
     DYNAMIC_PREFIX,
@@ -87,6 +89,9 @@ KINDS = frozenset({
 BEATEN_BY = {"apikey": ("apiKey",), "api_key": ("apiKey", "apikey")}
 
 
+_PLAIN_URL_RE = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[!-~]*)?")
+
+
 def _merge(low: dict[Any, Any], high: dict[Any, Any]) -> dict[Any, Any]:
     """``deep_merge_dicts``: ``high`` wins, and two mappings under one key are merged."""
     merged = dict(low)
@@ -99,11 +104,14 @@ def _merge(low: dict[Any, Any], high: dict[Any, Any]) -> dict[Any, Any]:
 
 
 def _valid_url(url: str) -> bool:
-    """Whether the client accepts a URL (it needs a scheme and a host)."""
+    """Whether the client accepts a URL (it needs a scheme and a host, as ``urlsplit`` reads them)."""
+    url = url.strip()
+    if _PLAIN_URL_RE.fullmatch(url):  # (urlsplit finds both in these; a test checks it; no import of urllib)
+        return True
     from urllib.parse import urlsplit
 
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
     except ValueError:
         return False
     return bool(parts.scheme and parts.netloc)
