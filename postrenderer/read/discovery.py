@@ -102,13 +102,14 @@ _DEFAULT_REQUIREMENTS = parse_selector(DEFAULT_SELECTOR)
 class ComponentRules:
     """How components and their target containers are found (by default: the chart's labels, then names)."""
 
-    __slots__ = ("container", "name_rule", "selector")
+    __slots__ = ("container", "name_rule", "selector", "unmatched")
 
     def __init__(
         self, selector: tuple[Requirement, ...] | None = _DEFAULT_REQUIREMENTS,
         name_rule: DefaultNameRule | NameRegex | None = DEFAULT_RULE, container: str | None = None,
     ) -> None:
         self.selector, self.name_rule, self.container = selector, name_rule, container
+        self.unmatched = _unmatched(selector, name_rule)  # (why a workload is no component: once, not per workload)
 
     @classmethod
     def build(
@@ -153,17 +154,16 @@ class ComponentRules:
         """Whether these are the default rules (the chart's labels, then its names)."""
         return self.selector is _DEFAULT_REQUIREMENTS and self.name_rule is DEFAULT_RULE
 
-    @property
-    def unmatched(self) -> str:
-        """Why a workload that is no hook is no component under these rules: what was looked for."""
-        looked = []
-        if self.selector is not None:
-            looked.append("labels " + ",".join(str(r) for r in self.selector))
-        if isinstance(self.name_rule, DefaultNameRule):
-            looked.append(f"a name ending in {DEFAULT_NAME_ENDINGS}")
-        elif self.name_rule is not None:
-            looked.append(f"a name matching --component-name {self.name_rule.pattern}")
-        return "no match for " + " or ".join(looked)
+def _unmatched(selector: tuple[Requirement, ...] | None, name_rule: DefaultNameRule | NameRegex | None) -> str:
+    """Why a workload that is no hook is no component under these rules: what was looked for."""
+    looked = []
+    if selector is not None:
+        looked.append("labels " + ",".join(str(r) for r in selector))
+    if isinstance(name_rule, DefaultNameRule):
+        looked.append(f"a name ending in {DEFAULT_NAME_ENDINGS}")
+    elif name_rule is not None:
+        looked.append(f"a name matching --component-name {name_rule.pattern}")
+    return "no match for " + " or ".join(looked)
 
 
 _MARKS = ("astro-agent", "-worker-", "-dag-processor", "-triggerer")  # (the default rules' label value, name endings)
