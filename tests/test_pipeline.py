@@ -274,7 +274,8 @@ def test_a_workload_its_text_rules_out_is_read_only_when_a_report_names_it(monke
         return real_sketch(segment, paths)
 
     monkeypatch.setattr(analysis.stream, "sketch", counted)
-    others = "".join(_workload_text("Deployment", f"web-{n}", "{app: web}", "{}", "{}") for n in range(3))
+    others = "---\nkind: ConfigMap\nmetadata: {name: café}\ndata: {greeting: \"grüß dich ✓\"}\n" + "".join(
+        _workload_text("Deployment", f"web-{n}", "{app: web}", "{}", "{}") for n in range(3))  # (bytes != characters)
     data = (STREAMS / "helm3.yaml").read_bytes() + others.encode()
     result = pipeline.program(data, SETTINGS)
     assert result.failure is None and len(result.plan.components) == 4 and sketched == []
