@@ -60,8 +60,9 @@ class Classified:
     __slots__ = ("_name", "_namespace", "_unread", "kind", "position", "reason", "role", "workload")
 
     def __init__(self, workload: Workload | None, position: int, role: str | None, reason: str) -> None:
-        self.kind, self._name, self._namespace = (workload.kind, workload.name, workload.namespace) if workload \
-            is not None else ("", None, None)
+        self.kind = "" if workload is None else workload.kind  # (None: ``unread`` sets what it knows)
+        self._name = None if workload is None else workload.name
+        self._namespace = None if workload is None else workload.namespace
         self.position, self.role, self.reason = position, role, reason
         self.workload = workload if role is not None else None  # (an outline's workloads need not stay)
         self._unread: tuple[bytes, int, int, int, int] | None = None
