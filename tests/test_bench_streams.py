@@ -120,11 +120,12 @@ def test_m_passes_through_and_is_idempotent(medium: bytes) -> None:
 
 
 def test_only_components_are_kept_whole(medium: bytes) -> None:
-    """Workloads without a component are kept as outlines (kind, metadata, template metadata) only."""
+    """Components are kept whole; M's other 332 workloads are classified unread (their text rules them out)."""
     result = programs.render(medium, SETTINGS)
     whole = [i for i, d in result.documents.items() if "containers" in str(d)]
-    assert sorted(whole) == sorted(r.index for r in result.plan.components)
-    assert len(result.documents) == 336
+    assert sorted(whole) == sorted(r.index for r in result.plan.components) == sorted(result.documents)
+    classified = [known for found in result.analysis.classified.values() for known in found]
+    assert len(classified) == 336 and sum(known.workload is None for known in classified) == 332
 
 
 def test_benchmark_verdicts() -> None:
