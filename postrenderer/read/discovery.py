@@ -61,6 +61,19 @@ class Requirement:
             return present and value in self.values
         return not present or value not in self.values  # "!=" and "notin"
 
+    def may_hold(self, text: str) -> bool:
+        """Whether a document's text may hold labels this term accepts (False: it cannot).
+
+        A term that needs its label (``=``, ``in``, a bare key) needs the key in the text and, unless a
+        value could be what ``str`` makes of a YAML number, boolean or null, one of its values. A term
+        the label's absence satisfies (``!=``, ``notin``, ``!key``) always may.
+        """
+        if self.op in ("!=", "notin", "!exists"):
+            return True
+        if self.key not in text:
+            return False
+        return self.op == "exists" or any(not _only_text(value) or value in text for value in self.values)
+
     def __str__(self) -> str:
         """Render the term the way it would be written."""
         if self.op == "exists":
@@ -70,6 +83,17 @@ class Requirement:
         if self.op in ("=", "!="):
             return f"{self.key}{self.op}{next(iter(self.values))}"
         return f"{self.key} {self.op} ({','.join(sorted(self.values))})"
+
+
+def _only_text(value: str) -> bool:
+    """Whether only text spells a label value: it is no ``str`` of a number, a boolean or null (``1.0``, ``True``)."""
+    if value in ("", "True", "False", "None"):
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return True
+    return False
 
 
 def parse_selector(text: str, setting: str = "--component-selector") -> tuple[Requirement, ...]:
@@ -140,15 +164,20 @@ class ComponentRules:
         return self._default() and any(mark in text for mark in _MARKS)
 
     def rules_out(self, text: str) -> bool:
-        """Whether a workload's text alone proves the default rules find no component and no hook in it.
+        """Whether a workload's text alone proves these rules find no component and no hook in it.
 
-        Under the default rules a component's labels hold ``astro-agent`` or its name one of the endings,
-        and a hook names ``helm.sh/hook``; YAML can spell a scalar otherwise than its text only through an
-        escape (``\\``), as a folded line becomes a space. Such a workload's class is ``unmatched`` and
-        needs no reading (``read.analysis``).
+        A hook names ``helm.sh/hook``. A selector can only match labels whose keys and values its
+        terms need are in the text (``Requirement.may_hold``); the default name rule needs one of its
+        endings, and a ``--component-name`` pattern could match any name, so it never rules out. YAML
+        spells a scalar otherwise than its text only through an escape (``\\``), as a folded line
+        becomes a space. A workload ruled out is classified ``unmatched`` without being read
+        (``read.analysis``).
         """
-        return self._default() and "\\" not in text and HOOK_ANNOTATION not in text and not any(
-            mark in text for mark in _MARKS)
+        if "\\" in text or HOOK_ANNOTATION in text or isinstance(self.name_rule, NameRegex):
+            return False
+        if self.name_rule is not None and any(ending in text for ending in _NAME_MARKS):
+            return False
+        return self.selector is None or not all(term.may_hold(text) for term in self.selector)
 
     def _default(self) -> bool:
         """Whether these are the default rules (the chart's labels, then its names)."""
@@ -166,7 +195,8 @@ def _unmatched(selector: tuple[Requirement, ...] | None, name_rule: DefaultNameR
     return "no match for " + " or ".join(looked)
 
 
-_MARKS = ("astro-agent", "-worker-", "-dag-processor", "-triggerer")  # (the default rules' label value, name endings)
+_NAME_MARKS = ("-worker-", "-dag-processor", "-triggerer")  # (what a name the default rule matches holds)
+_MARKS = ("astro-agent", *_NAME_MARKS)  # (... and the default selector's label value)
 
 
 class Component:
