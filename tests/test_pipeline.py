@@ -252,7 +252,7 @@ def _workload_text(kind: str, name: str, labels: str, annotations: str, pod_labe
 def test_workloads_ruled_out_by_their_text_read_as_if_they_were_read(
     documents: list[tuple[str, str, str, str, str]], mode: str, rules: int,
 ) -> None:
-    """Settling a workload by its text (``ComponentRules.rules_out``) changes no output, report or error."""
+    """Settling a workload by its text (``rules_out``, or ``likely_component``'s hint) changes no output or error."""
     data = "".join(_workload_text(*document) for document in documents).encode()
     chosen = Settings(openlineage=SETTINGS.openlineage, rules=_RULES[rules])
 
@@ -267,6 +267,8 @@ def test_workloads_ruled_out_by_their_text_read_as_if_they_were_read(
     shortcut = outcome()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ComponentRules, "rules_out", lambda self, text: False)
+        assert outcome() == shortcut
+        patch.setattr(ComponentRules, "likely_component", lambda self, text: False)  # (every workload sketched first)
         assert outcome() == shortcut
 
 

@@ -155,33 +155,37 @@ class ComponentRules:
         )
 
 
+    def may_match(self, text: str) -> bool:
+        """Whether a workload whose text this is could be a component under these rules (False: it cannot).
+
+        A selector can only match labels whose keys and values its terms need are in the text
+        (``Requirement.may_hold``); the default name rule needs one of its endings; a
+        ``--component-name`` pattern could match any name. Only for text without an escape: YAML
+        spells a scalar otherwise than its text only through one (``\\``), as a folded line becomes
+        a space.
+        """
+        if isinstance(self.name_rule, NameRegex):
+            return True
+        if self.name_rule is not None and any(ending in text for ending in _NAME_MARKS):
+            return True
+        return self.selector is not None and all(term.may_hold(text) for term in self.selector)
+
     def likely_component(self, text: str) -> bool:
-        """A hint from a workload's text alone: does it show the default rules' label value or name endings?
+        """A hint from a workload's text: it may match, and no name pattern is to decide that.
 
         Only a hint (every workload is still classified from its parsed metadata): a likely component
         is parsed whole at once instead of being sketched first, which would read it twice.
         """
-        return self._default() and any(mark in text for mark in _MARKS)
+        return not isinstance(self.name_rule, NameRegex) and self.may_match(text)
 
     def rules_out(self, text: str) -> bool:
         """Whether a workload's text alone proves these rules find no component and no hook in it.
 
-        A hook names ``helm.sh/hook``. A selector can only match labels whose keys and values its
-        terms need are in the text (``Requirement.may_hold``); the default name rule needs one of its
-        endings, and a ``--component-name`` pattern could match any name, so it never rules out. YAML
-        spells a scalar otherwise than its text only through an escape (``\\``), as a folded line
-        becomes a space. A workload ruled out is classified ``unmatched`` without being read
-        (``read.analysis``).
+        A hook names ``helm.sh/hook``; an escape (``\\``) can hide a name or a label. A workload ruled
+        out is classified ``unmatched`` without being read (``read.analysis``).
         """
-        if "\\" in text or HOOK_ANNOTATION in text or isinstance(self.name_rule, NameRegex):
-            return False
-        if self.name_rule is not None and any(ending in text for ending in _NAME_MARKS):
-            return False
-        return self.selector is None or not all(term.may_hold(text) for term in self.selector)
+        return "\\" not in text and HOOK_ANNOTATION not in text and not self.may_match(text)
 
-    def _default(self) -> bool:
-        """Whether these are the default rules (the chart's labels, then its names)."""
-        return self.selector is _DEFAULT_REQUIREMENTS and self.name_rule is DEFAULT_RULE
 
 def _unmatched(selector: tuple[Requirement, ...] | None, name_rule: DefaultNameRule | NameRegex | None) -> str:
     """Why a workload that is no hook is no component under these rules: what was looked for."""
@@ -196,7 +200,6 @@ def _unmatched(selector: tuple[Requirement, ...] | None, name_rule: DefaultNameR
 
 
 _NAME_MARKS = ("-worker-", "-dag-processor", "-triggerer")  # (what a name the default rule matches holds)
-_MARKS = ("astro-agent", *_NAME_MARKS)  # (... and the default selector's label value)
 
 
 class Component:
