@@ -143,13 +143,13 @@ def test_a_run_leaves_no_reference_cycles(stream_name: str, options: dict[str, o
     report = reporter.Reporter(None)
     base = {"overwrite": True, "allow_no_match": True, "url": "https://o11y.astronomer.io", "namespace": "uv-6870"}
     if options.get("check"):  # what --check sees in CI: a rendered stream
-        data = b"".join(run.run(base, data, report))
+        data = b"".join(run.run(base, data, report, os.environ))
     options = {**base, **options}
-    run.run(options, data, report)  # a first run loads what it needs on demand (modules, caches)
+    run.run(options, data, report, os.environ)  # a first run loads what it needs on demand (modules, caches)
     gc.collect()
     gc.disable()
     try:
-        output = run.run(options, data, report)
+        output = run.run(options, data, report, os.environ)
         found = gc.collect()
         json.dumps({"a": [1]}, indent=2)  # the standard library's indenting encoder leaves one cycle per call
         encoder = gc.collect()
@@ -440,3 +440,33 @@ def test_the_log_cannot_be_the_file_on_stdin(tmp_path: Path) -> None:
                          Environment(stdin, io.BytesIO(), stderr, {}))
     assert status == 2 and stream.read_bytes() == HELM3
     assert f"--log-file {stream} and the file on stdin are the same file" in stderr.getvalue()
+
+
+def test_the_program_reads_its_variables_from_the_environment_object_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key and every OLRENDER_* setting come from the Environment passed in, never from the process's own."""
+    import io
+
+    from postrenderer.cli import olrender as command
+    from postrenderer.cli.environment import Environment
+
+    monkeypatch.setenv("OPENLINEAGE_API_KEY", "sk-process-not-this-one")
+    stdout, stderr = io.BytesIO(), io.StringIO()
+    status = command(["--url=https://o11y.astronomer.io"],
+                     Environment(io.BytesIO(HELM3), stdout, stderr, {"OPENLINEAGE_API_KEY": KEY}))
+    assert status == 0, stderr.getvalue()
+    rendered = stdout.getvalue()
+    assert KEY.encode() in rendered or base64_of(KEY) in rendered
+    assert b"sk-process-not-this-one" not in rendered and base64_of("sk-process-not-this-one") not in rendered
+
+    monkeypatch.delenv("OPENLINEAGE_API_KEY")
+    stderr = io.StringIO()
+    status = command(["--url=https://o11y.astronomer.io"],
+                     Environment(io.BytesIO(HELM3), io.BytesIO(), stderr, {}))
+    assert status == 2 and "needs a key" in stderr.getvalue()
+
+
+def base64_of(text: str) -> bytes:
+    """The key as a Secret's data holds it."""
+    import base64
+
+    return base64.b64encode(text.encode())

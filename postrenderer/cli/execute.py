@@ -94,7 +94,7 @@ def _execute(options: dict[str, Any], reporter: Reporter, env: Environment) -> i
         data = read_to_eof(env.stdin, MAX_STREAM_BYTES + 1)
     except OSError as exc:
         raise InputError(f"cannot read the manifest stream on stdin ({exc.strerror})") from None
-    output = run(options, data, reporter)
+    output = run(options, data, reporter, env.environ)
     if reporter.log_failure:  # (already reported)
         return ExitCode.CONFIG
     if options.get("strict") and reporter.warnings:

@@ -18,7 +18,7 @@ from postrenderer.read.variables import KEY_VAR
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from typing import Any
 
     from postrenderer.cli.reporter import Reporter
@@ -45,12 +45,13 @@ def key_file_reader(reporter: Reporter) -> Callable[[str], str]:
 
 
 
-def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes | memoryview]:
-    """The program without error handling: options and stdin bytes to output bytes, in every mode."""
+def run(options: dict[str, Any], data: bytes, reporter: Reporter,
+        environ: Mapping[str, str]) -> list[bytes | memoryview]:
+    """The program without error handling: options, stdin bytes and the variables to output bytes, in every mode."""
     from postrenderer import program
 
     mode = output_mode(options)
-    settings = configure(options, data, mode, reporter)
+    settings = configure(options, data, mode, reporter, environ)
     forbid = bool(options.get("forbid_plaintext"))
     if forbid and mode != "check":
         forbid_secret_method(settings)
@@ -78,7 +79,8 @@ def run(options: dict[str, Any], data: bytes, reporter: Reporter) -> list[bytes 
     return result.parts
 
 
-def configure(options: dict[str, Any], data: bytes, mode: str, reporter: Reporter) -> Settings:
+def configure(options: dict[str, Any], data: bytes, mode: str, reporter: Reporter,
+              environ: Mapping[str, str]) -> Settings:
     """The mode's settings (one resolution for every mode, values files included), every warning reported."""
     from postrenderer.config import settings as config
     from postrenderer.inject.methods import METHODS
@@ -94,7 +96,7 @@ def configure(options: dict[str, Any], data: bytes, mode: str, reporter: Reporte
     values_warnings: list[str] = []
     values = config.load_values(files, values_warnings)
     read_key_file = key_file_reader(reporter)
-    register_keys(options, values, reporter, read_key_file)
+    register_keys(options, values, reporter, read_key_file, environ)
     for warning in values_warnings:
         reporter.warn(warning)
     if options.get("exit_code") and mode not in ("emit_patches", "diff"):
@@ -105,9 +107,9 @@ def configure(options: dict[str, Any], data: bytes, mode: str, reporter: Reporte
     if options.get("forbid_plaintext") and mode != "check" and named is not None and named.needs_key:
         raise ConfigError(FORBID_SECRET_METHOD)  # (before the key is asked for)
     try:
-        settings, warnings = config.resolve(options, values, os.environ, read_key_file, check=mode == "check")
+        settings, warnings = config.resolve(options, values, environ, read_key_file, check=mode == "check")
     except ConfigError as exc:
-        raise keys_already_there(options, values, data) or exc from None
+        raise keys_already_there(options, values, data, environ) or exc from None
     if settings.openlineage.api_key is not None:
         reporter.add_secret(settings.openlineage.api_key.reveal())
     for warning in warnings:
@@ -116,7 +118,7 @@ def configure(options: dict[str, Any], data: bytes, mode: str, reporter: Reporte
 
 
 def register_keys(options: dict[str, Any], values: dict[str, Any], reporter: Reporter,
-                  read_key_file: Callable[[str], str]) -> None:
+                  read_key_file: Callable[[str], str], environ: Mapping[str, str]) -> None:
     """Read every configured key source (in every mode, --check too), scrub each key, refuse one olrender cannot use.
 
     Each is registered for scrubbing as soon as it is read, before it is checked, so that even a
@@ -125,7 +127,7 @@ def register_keys(options: dict[str, Any], values: dict[str, Any], reporter: Rep
     from postrenderer.config import settings as config
 
     block = values.get("openLineage")
-    sources = [(os.environ.get(KEY_VAR), f"environment variable {KEY_VAR}"),
+    sources = [(environ.get(KEY_VAR), f"environment variable {KEY_VAR}"),
                (block.get("apiKey") if isinstance(block, dict) else None, "openLineage.apiKey")]
     if options.get("api_key_file"):
         sources.append((read_key_file(options["api_key_file"]), f"--api-key-file {options['api_key_file']}"))
@@ -136,7 +138,8 @@ def register_keys(options: dict[str, Any], values: dict[str, Any], reporter: Rep
             config.clean_key(value, source)
 
 
-def keys_already_there(options: dict[str, Any], values: dict[str, Any], data: bytes) -> ConfigError | None:
+def keys_already_there(options: dict[str, Any], values: dict[str, Any], data: bytes,
+                       environ: Mapping[str, str]) -> ConfigError | None:
     """When no key source is configured but every component already has its key, the error that says so."""
     if options.get("method") or options.get("api_key_file") or options.get("api_key_secret") or values:
         return None
@@ -144,7 +147,7 @@ def keys_already_there(options: dict[str, Any], values: dict[str, Any], data: by
     from postrenderer.config import settings as config
 
     try:
-        settings, _ = config.resolve(options, values, os.environ, lambda path: "", check=True)
+        settings, _ = config.resolve(options, values, environ, lambda path: "", check=True)
         result = program.program(data, settings, "check")
     except OlrenderError:
         return None
