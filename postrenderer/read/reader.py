@@ -57,8 +57,8 @@ _NEEDS_OBJECTS_RE = re.compile(
     r"|\][ \t]*:(?=\s|$)|\}[ \t]*:(?=\s|$)",  # (literal first characters keep the scan fast)
     re.MULTILINE,
 )
-_JSON_STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_JSON_BRACKET_RE = re.compile(r"[\[\]{}]")
+_JSON_STRING_RE = r'(?s)"(?:[^"\\]|\\.)*"'
+_JSON_BRACKET_RE = r"[\[\]{}]"
 
 
 class TooLarge(Exception):
@@ -201,7 +201,7 @@ def load_json(text: str) -> Any:
 def _json_depth(text: str) -> int:
     """How deep a JSON text nests, counting brackets outside strings (no recursion, linear time)."""
     depth = deepest = 0
-    for bracket in _JSON_BRACKET_RE.finditer(_JSON_STRING_RE.sub("", text)):
+    for bracket in re.finditer(_JSON_BRACKET_RE, re.sub(_JSON_STRING_RE, "", text)):
         depth += 1 if bracket.group() in "[{" else -1
         deepest = max(deepest, depth)
     return deepest

@@ -40,7 +40,7 @@ _WORDS = {
 # numbers once every "_" is dropped: Go's strconv.ParseInt(s, 0, 64) (any size) and go-yaml's float syntax
 _INT_RE = re.compile(r"[-+]?(?:0[bB][01]+|0[oO][0-7]+|0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
 _FLOAT_RE = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
-_DOT_FLOAT_RE = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?")  # starting with ".": no "_" allowed
+_DOT_FLOAT_RE = r"\.[0-9]+(?:[eE][-+]?[0-9]+)?"  # starting with ".": no "_" allowed
 _NUMBER_START = frozenset("0123456789+-")
 
 
@@ -57,7 +57,7 @@ def resolve_plain(value: str) -> str:
         return tag
     first = value[0]
     if first == ".":
-        return FLOAT_TAG if _DOT_FLOAT_RE.fullmatch(value) else STR_TAG
+        return FLOAT_TAG if re.fullmatch(_DOT_FLOAT_RE, value) else STR_TAG
     if first in _NUMBER_START:
         digits = value.replace("_", "")
         whole = _INT_RE.fullmatch(digits) is not None

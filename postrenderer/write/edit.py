@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EditError", "Style", "apply", "document", "quoted", "scalar"]
 
-_INDICATORS = re.compile(r"(?: *[-?:](?: +|$))+")  # only block indicators before a node on its line
+_INDICATORS = r"(?: *[-?:](?: +|$))+"  # only block indicators before a node on its line
 
 class _Editor:
     """The operations of one document, applied to its outline and then to its text."""
@@ -332,7 +332,7 @@ class _Editor:
         before = text[line_start:start]
         if not before.strip(" "):
             return line_start, ol.line_end(text, ol.content_end(child.node))
-        if _INDICATORS.fullmatch(before):  # "  : - name: x" (after "? env"): the indicators keep their line
+        if re.fullmatch(_INDICATORS, before):  # "  : - name: x" (after "? env"): the indicators keep their line
             return start, ol.content_end(child.node)
         line = self.first_line + ol.line_count(text, start)
         raise EditError(

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 TRANSPORT_VAR = "AIRFLOW__OPENLINEAGE__TRANSPORT"
 AUTH_TYPE = "airflow_connection_api_key"
 # apache-airflow-core 3.3.2, airflow/models/connection.py: RE_SANITIZE_CONN_ID and CONN_ID_MAX_LEN
-CONN_ID_RE = re.compile(r"[\w#!()\-.:/\\]+")  # (Airflow's, anchored; an ID it would alter is refused)
+CONN_ID_RE = r"[\w#!()\-.:/\\]+"  # (Airflow's, anchored; an ID it would alter is refused)
 CONN_ID_MAX_LEN = 250
 OVERRIDING = {  # what the provider reads before [openlineage] transport
     "AIRFLOW__OPENLINEAGE__CONFIG_CONN_ID": "the provider reads its whole configuration from that Airflow "
@@ -48,7 +48,7 @@ def conn_id_problem(conn_id: str) -> str | None:
     """Why Airflow would not take conn_id as a connection ID, or None."""
     if len(conn_id) > CONN_ID_MAX_LEN:
         return f"is longer than Airflow's {CONN_ID_MAX_LEN} characters"
-    if not CONN_ID_RE.fullmatch(conn_id):
+    if not re.fullmatch(CONN_ID_RE, conn_id):
         return "may only hold letters, digits and _ # ! ( ) - . : / \\ (Airflow's rule; no spaces)"
     return None
 

@@ -43,8 +43,8 @@ STORE_KINDS = ("ClusterSecretStore", "SecretStore")
 DEFAULT_REFRESH = "1h"
 CREATION_POLICY = "Owner"
 # a Go duration as metav1.Duration parses it (time.ParseDuration), without a sign: 1h, 30m, 0s, 1h30m, 1.5h, 0
-_DURATION_RE = re.compile(r"0|(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+")
-_MOUNT_DATA_RE = re.compile(r"[^/]+/data/.")  # secret/data/openlineage: a KV v2 mount and its API's data/ segment
+_DURATION_RE = r"0|(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+"
+_MOUNT_DATA_RE = r"[^/]+/data/."  # secret/data/openlineage: a KV v2 mount and its API's data/ segment
 
 SETTINGS = (
     Setting("external-secret-store", "Name of the SecretStore or ClusterSecretStore to read from (required).",
@@ -90,7 +90,7 @@ def settings_problems(given: Given) -> tuple[list[str], list[str | None]]:
             problems.append(f"the external-secret method needs {setting.flag} (or {setting.values_path})")
     if kind is not None and kind not in STORE_KINDS:
         problems.append(f"{SETTINGS[1].flag} {kind!r}: choose one of {', '.join(STORE_KINDS)} (case matters)")
-    if refresh is not None and not _DURATION_RE.fullmatch(refresh):
+    if refresh is not None and not re.fullmatch(_DURATION_RE, refresh):
         problems.append(f"{SETTINGS[4].flag} {refresh!r}: expected a Go duration such as 1h, 30m, 1h30m or 0s")
     for value, setting in ((store, SETTINGS[0]), (key, SETTINGS[2]), (prop, SETTINGS[3])):
         if value is not None and value != value.strip():
@@ -123,7 +123,7 @@ class ExternalSecretMethod(Method):
         """A Vault KV v2 path in the remote key; a plaintext key or an existing Secret in the values goes unused."""
         found: list[str] = []
         key = given.value(SETTINGS[2])
-        if isinstance(key, str) and _MOUNT_DATA_RE.match(key):
+        if isinstance(key, str) and re.match(_MOUNT_DATA_RE, key):
             mount = key.split("/", 1)[0]
             found.append(
                 f"{SETTINGS[2].flag} {key!r} looks like a Vault KV version 2 API path: ESO's Vault provider adds "

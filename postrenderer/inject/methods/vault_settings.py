@@ -74,13 +74,13 @@ SETTINGS: tuple[Setting, ...] = (
 )
 BY_KEY = {str(setting.values_key).removeprefix("vault."): setting for setting in SETTINGS}
 
-_KUBE_VERSION_RE = re.compile(r"v?(\d+)\.(\d+)(?:\.\d+(?:[-+][0-9A-Za-z.+-]+)?)?")  # also v1.30.4-eks-a1b2c3
-_ADDR_RE = re.compile(r"https?://[^\s/]\S*")
-_ROLE_RE = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?")  # Vault's role names (GenericNameRegex)
-_VAULT_PATH_RE = re.compile(r"[A-Za-z0-9_.@=+-]+(?:/[A-Za-z0-9_.@=+-]+)+")
-_AUTH_PATH_RE = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*")
-_FIELD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_IMAGE_RE = re.compile(r"\S+")
+_KUBE_VERSION_RE = r"v?(\d+)\.(\d+)(?:\.\d+(?:[-+][0-9A-Za-z.+-]+)?)?"  # also v1.30.4-eks-a1b2c3
+_ADDR_RE = r"https?://[^\s/]\S*"
+_ROLE_RE = r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?"  # Vault's role names (GenericNameRegex)
+_VAULT_PATH_RE = r"[A-Za-z0-9_.@=+-]+(?:/[A-Za-z0-9_.@=+-]+)+"
+_AUTH_PATH_RE = r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*"
+_FIELD_RE = r"[A-Za-z_][A-Za-z0-9_]*"
+_IMAGE_RE = r"\S+"
 
 
 class VaultConfig:
@@ -106,7 +106,7 @@ class VaultConfig:
 
 def parse_kube_version(text: str, setting: str = "--kube-version") -> tuple[int, int]:
     """``1.35``, ``v1.35``, ``1.35.2`` or ``v1.35.2+k3s1`` as (major, minor)."""
-    match = _KUBE_VERSION_RE.fullmatch(text)
+    match = re.fullmatch(_KUBE_VERSION_RE, text)
     if not match:
         raise ConfigError(f"{setting} {text!r}: expected a Kubernetes version such as 1.35")
     return int(match[1]), int(match[2])
@@ -179,7 +179,7 @@ class Reader:
         value = self.block.get(key)
         return str(value) if isinstance(value, BY_KEY[key].types) and not isinstance(value, bool) else default
 
-    def setting(self, key: str, pattern: re.Pattern[str], expected: str, default: str | None = None,
+    def setting(self, key: str, pattern: str, expected: str, default: str | None = None,
                 required: bool = True) -> str:
         """A setting that must match pattern as a whole (required unless it has a default, or in --check)."""
         value = self.pick(key, default)
@@ -189,7 +189,7 @@ class Reader:
             return ""
         if key in ("secretPath", "authPath"):
             value = value.strip("/")
-        if not pattern.fullmatch(value):
+        if not re.fullmatch(pattern, value):
             self.problems.append(f"{_flag(key)} {value!r}: expected {expected}")
         return value
 
@@ -209,7 +209,7 @@ class Reader:
         if text not in ("1", "2"):
             self.problems.append(f"{_flag('kvVersion')} {text!r}: the KV secrets engine version is 1 or 2")
             return DEFAULT_KV_VERSION
-        if secret_path and _VAULT_PATH_RE.fullmatch(secret_path):
+        if secret_path and re.fullmatch(_VAULT_PATH_RE, secret_path):
             problem = kv_path_problem(secret_path, int(text))
             if problem:
                 self.problems.append(problem)
