@@ -140,6 +140,17 @@ def test_selector_syntax(text: str, labels: dict[str, str], matches: bool) -> No
     assert all(r.matches(labels) for r in parse_selector(text)) is matches
 
 
+def test_the_default_rules_are_the_default_selector_as_parsed() -> None:
+    """The default requirements, written out as data, are what parse_selector makes of DEFAULT_SELECTOR."""
+    from postrenderer.read import discovery
+
+    def terms(requirements: tuple[discovery.Requirement, ...]) -> list[tuple[str, str, frozenset[str]]]:
+        return [(r.key, r.op, r.values) for r in requirements]
+
+    assert terms(discovery._DEFAULT_REQUIREMENTS) == terms(parse_selector(discovery.DEFAULT_SELECTOR))
+    assert ComponentRules().selector is discovery._DEFAULT_REQUIREMENTS
+
+
 @pytest.mark.parametrize("text", ["", "a in b", "=b", "a=b,,"])
 def test_bad_selectors_are_config_errors(text: str) -> None:
     """A selector that cannot be parsed is reported with the option name."""
