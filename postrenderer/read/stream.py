@@ -50,7 +50,7 @@ HELM4_FILENAME = "postrenderer.helm.sh/postrender-filename"
 
 _MARKER_RE = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|\Z)|^%", re.MULTILINE)
 _CONTENT_RE = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
-_LINE_CONTENT_RE = re.compile(r"(?:^|\r)[ \t]*[^\s#]", re.MULTILINE)  # (also after a CR that ends a line alone)
+_LINE_CONTENT_RE = r"(?m)(?:^|\r)[ \t]*[^\s#]"  # (also after a CR that ends a line alone)
 _SOURCE_RE = re.compile(r"^# Source: ", re.MULTILINE)
 # (patterns that start with a line break find line starts much faster than "^" in MULTILINE mode)
 _KIND_KEY_RE = re.compile(r"\nkind[ \t]*:")
@@ -61,10 +61,11 @@ _ODD_START_RE = re.compile(r"\n(?:[^\sA-Za-z0-9_./#-]|---[ \t]+[^\s#])")
 MAX_STREAM_BYTES = 64 * 2**20  # the whole input; the CLI stops reading one byte past it
 MAX_DOCUMENTS = 200_000  # documents of a stream, empty ones included
 
-_BOM_AFTER_MARKER_RE = re.compile(r"---[ \t]*\r?\n\ufeff")
-_KIND_HINT_RE = re.compile(r"^kind:[ \t]*[\"']?([A-Za-z][A-Za-z0-9]*)", re.MULTILINE)
-_METADATA_HINT_RE = re.compile(r"^metadata:[ \t]*(?:#[^\n]*)?\r?\n", re.MULTILINE)
-_NAME_HINT_RE = re.compile(r"name:[ \t]*[\"']?([^\"'\s#]+)")
+# (patterns of rare paths as text: re compiles each on first use, and most runs never use them)
+_BOM_AFTER_MARKER_RE = r"---[ \t]*\r?\n\ufeff"
+_KIND_HINT_RE = r"(?m)^kind:[ \t]*[\"']?([A-Za-z][A-Za-z0-9]*)"
+_METADATA_HINT_RE = r"(?m)^metadata:[ \t]*(?:#[^\n]*)?\r?\n"
+_NAME_HINT_RE = r"name:[ \t]*[\"']?([^\"'\s#]+)"
 
 
 class Segment:
@@ -93,7 +94,7 @@ class Segment:
             return -1
         if self.start == 0 and self.text.startswith("\ufeff"):
             return 0
-        match = _BOM_AFTER_MARKER_RE.match(self.text)
+        match = re.match(_BOM_AFTER_MARKER_RE, self.text)
         return match.end() - 1 if match else -1
 
     @property
@@ -105,7 +106,7 @@ class Segment:
 
 def _has_content(text: str) -> bool:
     """Whether text holds anything besides comments, blank lines and markers."""
-    for match in _LINE_CONTENT_RE.finditer(text):
+    for match in re.finditer(_LINE_CONTENT_RE, text):
         line_start = match.start() + (text[match.start()] == "\r")
         rest = text[line_start : line_start + 4]
         if rest.startswith("%"):
@@ -313,9 +314,9 @@ def place(segment: Segment) -> str:
 
 def identity_hint(text: str) -> tuple[str | None, str | None]:
     """Read ``kind`` and ``metadata.name`` from a document's text without parsing it (for messages)."""
-    kind = _KIND_HINT_RE.search(text)
+    kind = re.search(_KIND_HINT_RE, text)
     name = None
-    meta = _METADATA_HINT_RE.search(text)
+    meta = re.search(_METADATA_HINT_RE, text)
     if meta is not None:
         child_indent = None
         for line in text[meta.end() : meta.end() + 20_000].splitlines()[:200]:
@@ -326,7 +327,7 @@ def identity_hint(text: str) -> tuple[str | None, str | None]:
             if indent == 0 or (child_indent is not None and indent < child_indent):
                 break
             child_indent = child_indent or indent
-            found = _NAME_HINT_RE.match(stripped)
+            found = re.match(_NAME_HINT_RE, stripped)
             if indent == child_indent and found:
                 name = found.group(1)
                 break

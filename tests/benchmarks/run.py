@@ -202,9 +202,9 @@ def check(command: Command, env: dict[str, str]) -> None:
             raise SystemExit(f"bench: {command.label} wrote {found} API key entries, expected {command.components}")
 
 
-def source_hash() -> str:
+def source_hash(python: str) -> str:
     """A hash of everything that goes into the installed package, of the interpreter and dependency versions."""
-    digest = hashlib.sha256(sys.version.encode())
+    digest = hashlib.sha256(sys.version.encode() + b"\0" + os.path.realpath(python).encode())
     digest.update(" ".join(pins()).encode())
     for path in sorted([ROOT / "pyproject.toml", ROOT / "README.md", *(ROOT / "postrenderer").rglob("*.py")]):
         digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
@@ -216,17 +216,17 @@ def pins() -> list[str]:
     return [f"{name}=={importlib.metadata.version(name)}" for name in DEPENDENCIES]
 
 
-def installed_env(log: list[str]) -> Path:
-    """A virtual environment with olrender pip-installed from this checkout (cached); return its bin dir."""
+def installed_env(log: list[str], python: str) -> Path:
+    """A virtual environment of python with olrender pip-installed from this checkout (cached); return its bin dir."""
     cache = realtools.cache_root().parent / "bench"
-    venv = cache / f"venv-{source_hash()}"
+    venv = cache / f"venv-{source_hash(python)}"
     bindir = venv / "bin"
     done = venv / "complete"
     if done.exists():
         log.append(f"reusing {venv}")
         return bindir
     cache.mkdir(parents=True, exist_ok=True)
-    for old in cache.glob("venv-*"):
+    for old in sorted(cache.glob("venv-*"), key=lambda path: path.stat().st_mtime)[:-1]:  # (keep one other)
         shutil.rmtree(old, ignore_errors=True)
     pinned = pins()
     try:
@@ -237,7 +237,7 @@ def installed_env(log: list[str]) -> Path:
                     shutil.copytree(ROOT / name, Path(src) / name, ignore=shutil.ignore_patterns("__pycache__"))
                 else:
                     shutil.copy2(ROOT / name, Path(src) / name)
-            subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+            subprocess.run([python, "-m", "venv", "--without-pip", str(venv)], check=True)
             subprocess.run(
                 [sys.executable, "-m", "pip", "--python", str(bindir / "python"), "install",
                  "--quiet", "--disable-pip-version-check", src, *pinned],
@@ -415,6 +415,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="which streams (default S,M,L,WM,WL,DM,DL)")
     parser.add_argument("--kustomize-l", action="store_true", help="also time kustomize on L and WL (minutes per run)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the figures as JSON here")
+    parser.add_argument("--python", default=sys.executable, metavar="PATH",
+                        help="the interpreter olrender is installed with (default: this one; same dependency versions)")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.streams.split(",") if n.strip()]
     if not set(names) <= set(RUNS):
@@ -422,7 +424,11 @@ def main(argv: list[str] | None = None) -> int:
     runs = {n: args.runs or (QUICK_RUNS if args.quick else RUNS)[n] for n in names}
 
     log: list[str] = []
-    bindir = installed_env(log)
+    bindir = installed_env(log, args.python)
+    which = "import os, sys; print(os.path.realpath(sys.executable), sys.version.split()[0])"
+    interpreter = subprocess.run([str(bindir / "python"), "-c", which], capture_output=True, text=True,
+                                 check=True).stdout.strip()
+    log.append(f"olrender runs on {interpreter}")
     kubectl = realtools.ensure(KUBECTL)
     for line in log:
         print(f"bench: {line}", file=sys.stderr)
@@ -435,8 +441,7 @@ def main(argv: list[str] | None = None) -> int:
         print(report(plan, facts, verdicts))
         result = {
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                        "cpus": os.cpu_count()},
+            "machine": {"python": interpreter, "platform": platform.platform(), "cpus": os.cpu_count()},
             "olrender": "pip install of this checkout into a fresh virtual environment",
             "kubectl": KUBECTL,
             "streams": facts,
