@@ -12,11 +12,9 @@ contain the API key. Text taken from the stream (names) goes through
 
 from __future__ import annotations
 
-import enum
 
-
-class ExitCode(enum.IntEnum):
-    """Process exit statuses; documented in the README."""
+class ExitCode:
+    """Process exit statuses; documented in the README. (Plain ints: an IntEnum takes 0.2 ms to build at start-up.)"""
 
     OK = 0
     INTERNAL = 1
