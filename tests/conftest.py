@@ -11,6 +11,7 @@ Hypothesis property's examples (tests/budget.py).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -59,3 +60,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.real)
         if is_slow(Path(item.path), getattr(item, "originalname", item.name)):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def external_secret_crd() -> dict[str, Any]:
+    """ESO's ExternalSecret CRD (helm-chart-2.9.0, from fixtures/crds), SHA-256 checked."""
+    from tests.oracles.crd import load_crd  # (jsonschema and the Kubernetes schemas: only for the tests that ask)
+
+    return load_crd()

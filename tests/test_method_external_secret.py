@@ -24,8 +24,7 @@ from postrenderer.inject.methods.external_secret import API_VERSION, ExternalSec
 from postrenderer.read.workloads import iter_workloads
 from postrenderer.write import report
 from tests import programs
-from tests.oracles import conftest as oracles
-from tests.oracles.crd import CrdUnavailable, load_crd, violations
+from tests.oracles.crd import violations
 from tests.realclients.clients import (
     CHART,
     COMPONENTS,
@@ -51,16 +50,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
                               "external_secret_refresh": "0s", "secret_name": "team-key", "api_key_secret_key": "tok"},
     "refresh-1h30m": {"external_secret_refresh": "1h30m"},
 }
-
-
-@pytest.fixture(scope="module")
-def external_secret_crd() -> dict[str, Any]:
-    """ESO's ExternalSecret CRD, as the oracles' fixture of that name finds it (missing: skip here, fail in CI)."""
-    try:
-        return load_crd()
-    except CrdUnavailable as exc:
-        oracles._unavailable(str(exc))
-        raise
 
 
 def settings_for(check: bool = False, values: dict[str, Any] | None = None, **options: Any) -> Settings:

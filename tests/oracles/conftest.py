@@ -1,15 +1,13 @@
-"""Fixtures of the oracles' own tests: the ESO CRD, the Airflow virtualenv, OpenBao (missing: skip here, fail in CI)."""
+"""Fixtures of the oracles' own tests: the Airflow virtualenv, OpenBao (missing: skip here, fail in CI)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.oracles.crd import CrdUnavailable, load_crd
 from tests.realagent.injector import EXAMPLE_SECRETS, InjectorVault
 from tests.realagent.scenario import BAO_TOOL
 from tests.tools.oracles import airflow_python as build_airflow_python
@@ -20,16 +18,6 @@ from tests.tools.realtools import ToolUnavailable
 def _in_ci() -> bool:
     """Whether we run in CI, where a missing oracle must fail rather than skip."""
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-@pytest.fixture(scope="session")
-def external_secret_crd() -> dict[str, Any]:
-    """The ExternalSecret CRD of ESO helm-chart-2.9.0, SHA-256 checked."""
-    try:
-        return load_crd()
-    except CrdUnavailable as exc:
-        _unavailable(str(exc))
-        raise
 
 
 def _unavailable(message: str) -> None:

@@ -1,13 +1,10 @@
 """The real ESO CustomResourceDefinition as a strict validator of generated custom resources.
 
-``crd_file(name)`` finds a pinned upstream CRD (``external-secrets.io_externalsecrets.yaml``
-and friends): in ``$CRDS_DIR`` when set, else in ``shared/crds/`` beside the
-repository (where CI keeps a verbatim copy, see its README for the provenance), and
-checks its SHA-256 against the pin below (another file is an error, never a skip).
-No package registry carries these files verbatim (the npm package
+``crd_file(name)`` is a pinned upstream CRD from ``fixtures/crds/`` (a verbatim copy; its
+README gives the provenance), checked against its SHA-256 below (another file is an error).
+No package registry carries the file verbatim (the npm package
 ``@kubernetes-models/external-secrets`` holds validators compiled from ESO's Go types,
-which accept unknown fields), so a machine without them cannot run the oracle:
-the fixture in ``conftest.py`` skips locally and fails under ``CI``.
+which accept unknown fields), so the repository holds it, and the oracle runs everywhere.
 
 ``strict_schema(crd, api_version)`` is a pure function: the served version's
 ``openAPIV3Schema`` turned into a JSON Schema that rejects what the API server's
@@ -27,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -37,14 +33,10 @@ import yaml
 from referencing import Registry, Resource
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-SHARED = ROOT.parent / "shared" / "crds"
-# external-secrets helm-chart-2.9.0 (cc5bfbc), secrets-store-csi-driver v1.6.0 line (0aad886)
+FOLDER = ROOT / "fixtures" / "crds"
+# external-secrets helm-chart-2.9.0 (cc5bfbc)
 PINS = {
     "external-secrets.io_externalsecrets.yaml": "5044be5a610ca90a075f34f03ed20b462695c43387ba9410db7f4250e47b1e2f",
-    "external-secrets.io_secretstores.yaml": "7f750858d393913915a2f15daff9e1d2f56ca207c09920c055d7a68cceacb641",
-    "external-secrets.io_clustersecretstores.yaml": "f847c69ae317a76527fc37c163ddfe15d9026e14eb47dd325319e914e0433c2a",
-    "secrets-store.csi.x-k8s.io_secretproviderclasses.yaml":
-        "ef1623b34403bb11311fc92763b5b364ba456a166f1637eeec8d29052dd115f3",
 }
 EXTERNAL_SECRET = "external-secrets.io_externalsecrets.yaml"
 KUBE_SCHEMAS = "kubernetes-json-schema/v1.35.0-local-strict/_definitions.json"
@@ -54,26 +46,15 @@ KEPT = ("enum", "required", "pattern", "maxLength", "minLength", "maximum", "min
         "exclusiveMinimum", "maxItems", "minItems", "maxProperties", "minProperties", "multipleOf", "uniqueItems")
 
 
-class CrdUnavailable(RuntimeError):
-    """The pinned CRD file is not on this machine."""
-
-
 class NotServed(ValueError):
     """The CRD does not serve that apiVersion: the API server would answer 404 for it."""
 
 
-def crd_file(name: str) -> Path:
-    """The pinned CRD file ``name``, checked against its SHA-256, or CrdUnavailable."""
+def crd_file(name: str, folder: Path = FOLDER) -> Path:
+    """The pinned CRD file ``name`` in folder, checked against its SHA-256."""
     pinned = PINS[name]
-    explicit = os.environ.get("CRDS_DIR")
-    folder = Path(explicit) if explicit else SHARED
     path = folder / name
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        message = f"{name} not found in {folder} (set CRDS_DIR to a copy of shared/crds): {exc.strerror}"
-        raise CrdUnavailable(message) from None
-    actual = hashlib.sha256(data).hexdigest()
+    actual = hashlib.sha256(path.read_bytes()).hexdigest()
     if actual != pinned:
         raise AssertionError(f"{path}: sha256 {actual}, pinned {pinned}: not the pinned upstream CRD")
     return path
